@@ -1,1 +1,153 @@
-export const hello = (): string => "hi";
+// The carrier-aaa command line. Every command that needs the store or the server takes --config.
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { loadConfig, ConfigError } from "../config/load.js";
+import { createLogger } from "../log.js";
+import { startServer, loadDictionary } from "../server.js";
+import { createStore } from "../store/store.js";
+import { importFile } from "../store/jsonl.js";
+import { validateAttributeObject } from "../radius/values.js";
+import { hashPassword } from "../handle/password-hash.js";
+import { radtest } from "./radtest.js";
+
+const USAGE = `usage: carrier-aaa <command> [options]
+
+commands:
+  serve --config FILE                       run the server
+  check-config --config FILE                validate a configuration file and exit
+  subscribers import FILE.jsonl --config FILE
+  groups import FILE.jsonl --config FILE    bulk-load into the configured store
+  radtest --server HOST:PORT --secret S (--user U --password P [--chap] | --status)
+                                            exit 0 Accept, 1 Reject, 2 no answer
+  hash-password                             read a password on stdin, print its scrypt PHC string
+`;
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "serve":
+      return serve(rest);
+    case "check-config": {
+      const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
+      loadConfig(need(values.config, "--config"));
+      console.log("configuration is valid");
+      return 0;
+    }
+    case "subscribers":
+    case "groups":
+      return importCommand(cmd, rest);
+    case "radtest":
+      return radtestCommand(rest);
+    case "hash-password": {
+      const input = readFileSync(0, "utf8").replace(/\r?\n$/, "");
+      if (!input) throw new UsageError("no password on stdin");
+      console.log(hashPassword(input));
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 64 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: "string" } } });
+  const config = loadConfig(need(values.config, "--config"));
+  const log = createLogger(config.log.level);
+  const server = await startServer(config, log);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, "shutting down");
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  log.flush();
+  return 0;
+}
+
+async function importCommand(kind: "subscribers" | "groups", args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { config: { type: "string" } }, allowPositionals: true });
+  const [sub, file] = positionals;
+  if (sub !== "import" || !file) throw new UsageError(`usage: carrier-aaa ${kind} import FILE.jsonl --config FILE`);
+  const config = loadConfig(need(values.config, "--config"));
+  const log = createLogger(config.log.level === "info" ? "warn" : config.log.level);
+  const dictionary = await loadDictionary(config.dictionary.files);
+  const store = createStore(config.store, log);
+  await store.start();
+  try {
+    const result = await importFile(store, kind, file, { validateReply: (reply) => validateAttributeObject(dictionary, reply) });
+    for (const e of result.errors) console.error(`${file}:${e.line}: ${e.message}`);
+    if (result.report) {
+      const r = result.report;
+      console.log(`${kind}: ${r.written} written${r.failed ? `, ${r.failed} NOT written (${r.firstError ?? "write failed"})` : ""}`);
+    } else if (!result.ok) {
+      console.error(`${kind}: nothing written (${result.errors.length} invalid line${result.errors.length === 1 ? "" : "s"})`);
+    }
+    return result.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function radtestCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: "string" },
+      secret: { type: "string" },
+      user: { type: "string" },
+      password: { type: "string" },
+      chap: { type: "boolean", default: false },
+      status: { type: "boolean", default: false },
+      timeout: { type: "string", default: "1000" },
+      retries: { type: "string", default: "2" },
+      "nas-ip": { type: "string" },
+    },
+  });
+  const result = await radtest({
+    server: need(values.server, "--server"),
+    secret: need(values.secret, "--secret"),
+    user: values.user,
+    password: values.password,
+    chap: values.chap ?? false,
+    status: values.status ?? false,
+    timeoutMs: Number(values.timeout),
+    retries: Number(values.retries),
+    nasIp: values["nas-ip"],
+  });
+  for (const l of result.lines) console.log(l);
+  return result.code === "accept" ? 0 : result.code === "reject" ? 1 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string })?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      console.error(`carrier-aaa: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 64;
+    } else if (err instanceof ConfigError) {
+      console.error(`carrier-aaa: ${err.message}`);
+      process.exitCode = 78;
+    } else {
+      console.error(`carrier-aaa: ${(err as Error)?.message ?? String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);

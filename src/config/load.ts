@@ -1,0 +1,64 @@
+// Reading and validating the configuration file. Any problem stops start-up with a message that
+// names the key and the problem.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { configSchema, type Config } from "./schema.js";
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(text: string, fileName: string): Config {
+  let raw: unknown;
+  try {
+    raw = fileName.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError(`${fileName}: not valid ${fileName.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`);
+  }
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(`${fileName}: invalid configuration\n${z.prettifyError(result.error)}`);
+  }
+  const config = result.data;
+  checkCrossFields(config, fileName);
+  resolvePaths(config, path.dirname(path.resolve(fileName)));
+  return config;
+}
+
+function checkCrossFields(config: Config, fileName: string): void {
+  const names = new Set<string>();
+  const addresses = new Set<string>();
+  config.clients.forEach((c, i) => {
+    if (names.has(c.name)) throw new ConfigError(`${fileName}: clients[${i}].name: duplicate client name "${c.name}"`);
+    names.add(c.name);
+    const key = c.address.includes("/") ? c.address.toLowerCase() : c.address.toLowerCase() + "/host";
+    if (addresses.has(key)) throw new ConfigError(`${fileName}: clients[${i}].address: "${c.address}" is listed twice`);
+    addresses.add(key);
+  });
+}
+
+/** Relative file paths in the config are relative to the config file, not to the working directory. */
+function resolvePaths(config: Config, baseDir: string): void {
+  const store = config.store as { memory?: { file: string; groupsFile?: string | undefined } };
+  if (store.memory) {
+    store.memory.file = path.resolve(baseDir, store.memory.file);
+    if (store.memory.groupsFile !== undefined) store.memory.groupsFile = path.resolve(baseDir, store.memory.groupsFile);
+  }
+  config.dictionary.files = config.dictionary.files.map((f) => path.resolve(baseDir, f));
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read the configuration file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,95 @@
+// The server configuration: one YAML or JSON file, validated here. Every object is strict so that a
+// misspelt key is an error instead of a silent fall-back to a default.
+import { isIP } from "node:net";
+import { z } from "zod";
+import { storeConfigSchema } from "../store/config.js";
+
+const port = z.int().min(0).max(65535);
+
+const listenerSchema = (defaultPort: number) =>
+  z.strictObject({
+    host: z.string().min(1).default("0.0.0.0").describe("Address to bind; \"::\" binds IPv6 (and IPv4-mapped)."),
+    port: port.default(defaultPort).describe("UDP port; 0 picks a free one (tests)."),
+    recvBufferSize: z
+      .int()
+      .min(65536)
+      .max(64 * 1024 * 1024)
+      .optional()
+      .describe("SO_RCVBUF in bytes. Keep it modest: a datagram that waits long in the kernel is answered too late to matter."),
+  });
+
+/** "10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::1". */
+export function isIpOrCidr(value: string): boolean {
+  const [addr, bits, extra] = value.split("/");
+  if (extra !== undefined || addr === undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  const n = Number(bits);
+  return n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+export const clientSchema = z.strictObject({
+  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'"),
+  address: z.string().refine(isIpOrCidr, "must be an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)"),
+  secret: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe("Shared secret with this NAS (RFC 2865 §3). Long random secrets resist offline guessing."),
+  requireMessageAuthenticator: z
+    .boolean()
+    .default(true)
+    .describe("Drop Access-Requests without a valid Message-Authenticator (BlastRADIUS, CVE-2024-3596)."),
+});
+
+export const configSchema = z.strictObject({
+  radius: z
+    .strictObject({
+      auth: listenerSchema(1812).prefault({}),
+    })
+    .prefault({}),
+  clients: z.array(clientSchema).min(1, "at least one client (NAS) is needed"),
+  store: storeConfigSchema,
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      rejectReplyMessage: z
+        .string()
+        .min(1)
+        .max(253)
+        .optional()
+        .describe("Reply-Message sent in every Access-Reject; absent: none. The reason itself is only logged."),
+    })
+    .prefault({}),
+  duplicates: z
+    .strictObject({
+      windowMs: z.int().min(0).max(60_000).default(5_000).describe("How long an answered request's reply is kept for retransmissions (RFC 5080 §2.2.2)."),
+      maxEntries: z.int().min(1).max(10_000_000).default(200_000).describe("Bound on the cache; the oldest entries go first."),
+    })
+    .prefault({}),
+  workerPool: z
+    .strictObject({
+      size: z.int().min(1).max(64).default(2).describe("Worker threads for handlers placed on `worker` (scrypt password hashes)."),
+      maxQueue: z.int().min(1).max(100_000).default(1_000).describe("Tasks waiting for a worker beyond this are refused (counted)."),
+    })
+    .prefault({}),
+  scheduler: z
+    .strictObject({
+      budgetMs: z.number().positive().max(60_000).default(50).describe("Latency budget: deadline = arrival + budget. Late work is not started, late replies are not sent."),
+    })
+    .prefault({}),
+  dictionary: z
+    .strictObject({
+      files: z.array(z.string().min(1)).default([]).describe("Extra FreeRADIUS-format dictionary files, loaded over the built-in one."),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;

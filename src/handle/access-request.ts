@@ -1,0 +1,104 @@
+// Stage 4, handle: Access-Request with PAP (RFC 2865 §5.2) or CHAP (RFC 2865 §5.3, RFC 1994)
+// against the subscriber store. Inline on the event loop except the scrypt verification of a
+// hashed password, which is registered on the worker placement.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Attr } from "../radius/codes.js";
+import { RadiusError } from "../radius/errors.js";
+import { findAttribute, type RadiusPacket } from "../radius/packet.js";
+import { chapMatches, unhidePassword } from "../radius/authenticator.js";
+import { attributesFromObject } from "../radius/values.js";
+import type { Dictionary } from "../radius/dictionary.js";
+import type { AttributeInput } from "../radius/encode.js";
+import { resolveReply, type SubscriberStore } from "../store/store.js";
+import type { Subscriber } from "../store/subscriber.js";
+import type { Client } from "../verify/clients.js";
+import type { Handler } from "../pipeline/handlers.js";
+import type { Decision } from "./decision.js";
+import type { VerifyHashInput } from "./password-hash.js";
+
+export interface AccessRequestDeps {
+  store: SubscriberStore;
+  dictionary: Dictionary;
+  verifyHash: Handler<VerifyHashInput, "match" | "mismatch" | "bad-hash">;
+  /** Wall clock for expiry checks (ms since epoch); injected so tests can move it. */
+  wallClock: () => number;
+  /** Monotonic clock, the one deadlines are expressed in. */
+  now: () => number;
+}
+
+export interface AccessRequestInput {
+  packet: RadiusPacket;
+  client: Client;
+  deadline: number;
+}
+
+/** Equal-time comparison of two secrets of possibly different lengths. */
+function sameSecret(a: Buffer, b: Buffer): boolean {
+  const da = createHash("sha256").update(a).digest();
+  const db = createHash("sha256").update(b).digest();
+  return timingSafeEqual(da, db) && a.length === b.length;
+}
+
+export function createAccessRequestHandler(deps: AccessRequestDeps) {
+  return async function handleAccessRequest({ packet, client, deadline }: AccessRequestInput): Promise<Decision> {
+    const userAttr = findAttribute(packet, Attr.UserName);
+    if (!userAttr || userAttr.value.length === 0) return { result: "reject", reason: "bad_user_name" };
+    const username = userAttr.value.toString("utf8");
+
+    const papAttr = findAttribute(packet, Attr.UserPassword);
+    const chapAttr = findAttribute(packet, Attr.ChapPassword);
+    if (!papAttr && !chapAttr) {
+      // EAP is not offered by this server: say so with a reason rather than pretend a bad password.
+      if (findAttribute(packet, Attr.EapMessage)) return { result: "reject", reason: "unsupported_method", user: username };
+      return { result: "reject", reason: "no_credentials", user: username };
+    }
+
+    let password: Buffer | null = null;
+    if (papAttr) {
+      try {
+        password = unhidePassword(papAttr.value, client.secret, packet.authenticator);
+      } catch (err) {
+        if (err instanceof RadiusError) return { result: "drop", reason: `malformed:${err.code}`, user: username };
+        throw err;
+      }
+    }
+
+    const remaining = deadline - deps.now();
+    if (remaining <= 0) return { result: "drop", reason: "deadline_passed", user: username };
+    const sub = await deps.store.getSubscriber(username, remaining);
+    if (!sub) return { result: "reject", reason: "unknown_user", user: username };
+    if (!sub.enabled) return { result: "reject", reason: "disabled", user: username };
+    if (sub.expiresAt !== undefined && Date.parse(sub.expiresAt) <= deps.wallClock()) {
+      return { result: "reject", reason: "expired", user: username };
+    }
+
+    if (password) {
+      if (sub.password !== undefined) {
+        if (!sameSecret(password, Buffer.from(sub.password, "utf8"))) return { result: "reject", reason: "bad_password", user: username };
+      } else if (sub.passwordHash !== undefined) {
+        const verdict = await deps.verifyHash.invoke({ password, phc: sub.passwordHash }, deadline);
+        if (verdict === "bad-hash") return { result: "reject", reason: "bad_stored_hash", user: username };
+        if (verdict !== "match") return { result: "reject", reason: "bad_password", user: username };
+      } else {
+        return { result: "reject", reason: "method_not_possible", user: username };
+      }
+    } else if (chapAttr) {
+      // CHAP needs the cleartext: a hashed password cannot answer a CHAP challenge.
+      if (sub.password === undefined) return { result: "reject", reason: "method_not_possible", user: username };
+      // RFC 2865 §2.2: the challenge is CHAP-Challenge when present, else the Request Authenticator.
+      const challenge = findAttribute(packet, Attr.ChapChallenge)?.value ?? packet.authenticator;
+      if (!chapMatches(chapAttr.value, challenge, Buffer.from(sub.password, "utf8"))) {
+        return { result: "reject", reason: "bad_password", user: username };
+      }
+    }
+
+    return { result: "accept", attributes: replyAttributes(deps, sub), user: username };
+  };
+}
+
+/** Reply attributes: group profiles first, the subscriber's own override them (resolveReply). */
+function replyAttributes(deps: AccessRequestDeps, sub: Subscriber): AttributeInput[] {
+  const reply = resolveReply(sub, deps.store);
+  if (Object.keys(reply).length === 0) return [];
+  return attributesFromObject(deps.dictionary, reply);
+}

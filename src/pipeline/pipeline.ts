@@ -1,0 +1,195 @@
+// The request path, end to end, without sockets:
+//   receive (transport) -> verify -> duplicates -> admit -> handle -> reply
+// Each datagram handed to `handle` ends in exactly one counted outcome.
+import { Attr, Code, codeName } from "../radius/codes.js";
+import { RadiusError } from "../radius/errors.js";
+import type { Dictionary } from "../radius/dictionary.js";
+import type { SubscriberStore } from "../store/store.js";
+import { StoreError } from "../store/store.js";
+import { ClientTable, type Client } from "../verify/clients.js";
+import { DuplicateCache } from "../verify/duplicates.js";
+import { verifyDatagram } from "../verify/verify.js";
+import type { Admission, AdmissionRequest } from "../admit/admit.js";
+import { createAccessRequestHandler } from "../handle/access-request.js";
+import { handleStatusServer } from "../handle/status-server.js";
+import type { Decision } from "../handle/decision.js";
+import type { VerifyHashInput } from "../handle/password-hash.js";
+import { encodeReply } from "../reply/reply.js";
+import { HandlerRegistry, type Handler } from "./handlers.js";
+import type { WorkerPool } from "./worker-pool.js";
+import { WorkerPoolError } from "./worker-pool.js";
+import type { DatagramEvent, Outcome, SendReply } from "./event.js";
+import type { Metrics } from "../metrics/counters.js";
+import { RateLimitedLog, type Logger } from "../log.js";
+
+export interface CoreOptions {
+  clients: ClientTable;
+  store: SubscriberStore;
+  dictionary: Dictionary;
+  admission: Admission;
+  metrics: Metrics;
+  log: Logger;
+  pool: WorkerPool | null;
+  /** Monotonic clock in ms (arrival stamps and deadlines). */
+  now: () => number;
+  /** Wall clock in ms since the epoch (subscriber expiry). */
+  wallClock?: () => number;
+  duplicates: { windowMs: number; maxEntries: number };
+  rejectReplyMessage?: string | undefined;
+}
+
+type Ctx = { ev: DatagramEvent; client: Client | null; code: number; user?: string | undefined };
+
+export class RadiusCore {
+  readonly handlers: HandlerRegistry;
+  readonly duplicates: DuplicateCache;
+  private readonly accessRequest: Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
+  private readonly unknownClientLog = new RateLimitedLog(10_000);
+  private readonly debug: boolean;
+
+  constructor(private readonly o: CoreOptions) {
+    o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
+    o.metrics.describe("aaa_access_rejects_total", "Access-Rejects by reason.");
+    this.debug = o.log.isLevelEnabled("debug");
+    this.duplicates = new DuplicateCache({ windowMs: o.duplicates.windowMs, maxEntries: o.duplicates.maxEntries });
+    this.handlers = new HandlerRegistry(o.pool);
+    const verifyHash = this.handlers.register<VerifyHashInput, "match" | "mismatch" | "bad-hash">({
+      name: "verify-password-hash",
+      placement: "worker",
+      module: new URL(import.meta.url.endsWith(".ts") ? "../handle/password-hash.ts" : "../handle/password-hash.js", import.meta.url),
+      exportName: "verifyPasswordHash",
+    });
+    const run = createAccessRequestHandler({
+      store: o.store,
+      dictionary: o.dictionary,
+      verifyHash,
+      now: o.now,
+      wallClock: o.wallClock ?? Date.now,
+    });
+    this.accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run });
+  }
+
+  /** Entry point for every datagram. Never throws; every path ends in `finish`. */
+  handle(ev: DatagramEvent, send: SendReply): void {
+    const ctx: Ctx = { ev, client: null, code: 0 };
+    let v;
+    try {
+      v = verifyDatagram(ev, this.o.clients);
+    } catch (err) {
+      this.finish(ctx, { kind: "dropped", reason: "internal_error" }, err);
+      return;
+    }
+    if (!v.ok) {
+      ctx.client = v.client;
+      if (v.reason === "unknown_client") this.logUnknownClient(ev);
+      this.finish(ctx, { kind: "dropped", reason: v.reason });
+      return;
+    }
+    const { client, packet } = v;
+    ctx.client = client;
+    ctx.code = packet.code;
+
+    // RFC 5080 §2.2.2: same source, Identifier and Request Authenticator = the same request.
+    const dupKey = DuplicateCache.key(ev.remote.address, ev.remote.port, packet.identifier, packet.authenticator);
+    const dup = this.duplicates.check(dupKey, this.o.now());
+    if (dup.kind === "in-progress") return this.finish(ctx, { kind: "duplicate", reason: "in_progress" });
+    if (dup.kind === "answered") {
+      send(dup.reply, ev.remote);
+      return this.finish(ctx, { kind: "duplicate", reason: "replayed" });
+    }
+    const entry = dup.entry;
+
+    const areq: AdmissionRequest = { arrivedAt: ev.arrivedAt, code: packet.code, client: client.name };
+    const admitted = this.o.admission.admit(areq, this.o.now());
+    if (!admitted.admitted) {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "shed", reason: admitted.reason });
+    }
+    const deadline = admitted.deadline;
+
+    const decided =
+      packet.code === Code.StatusServer
+        ? Promise.resolve(handleStatusServer())
+        : this.accessRequest.invoke({ packet, client, deadline }, deadline);
+
+    decided.then(
+      (d) => {
+        this.o.admission.done(areq, this.o.now());
+        ctx.user = d.user;
+        if (d.result === "drop") {
+          this.duplicates.forget(entry);
+          return this.finish(ctx, { kind: "dropped", reason: d.reason });
+        }
+        // A result ready after its deadline is not sent: the NAS has moved on or will retransmit.
+        if (this.o.now() > deadline) {
+          this.duplicates.forget(entry);
+          return this.finish(ctx, { kind: "shed", reason: "late_reply" });
+        }
+        let reply: Buffer;
+        try {
+          reply = this.encode(packet, client, d);
+        } catch (err) {
+          this.duplicates.forget(entry);
+          const reason = err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error";
+          return this.finish(ctx, { kind: "dropped", reason }, err);
+        }
+        this.duplicates.answered(entry, reply, this.o.now());
+        send(reply, ev.remote);
+        if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
+        const result = packet.code === Code.StatusServer ? "status" : d.result;
+        this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
+      },
+      (err: unknown) => {
+        this.o.admission.done(areq, this.o.now());
+        this.duplicates.forget(entry);
+        this.finish(ctx, { kind: "dropped", reason: failureReason(err) }, isExpected(err) ? undefined : err);
+      },
+    );
+  }
+
+  private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>): Buffer {
+    if (d.result === "accept") return encodeReply(packet, client.secret, Code.AccessAccept, d.attributes);
+    const attrs = this.o.rejectReplyMessage ? [{ type: Attr.ReplyMessage, value: Buffer.from(this.o.rejectReplyMessage, "utf8") }] : [];
+    return encodeReply(packet, client.secret, Code.AccessReject, attrs);
+  }
+
+  private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
+    this.o.metrics.inc("aaa_datagrams_total", { listener: ctx.ev.listener, outcome: outcome.kind, reason: outcome.reason });
+    if (err !== undefined) {
+      this.o.log.error({ err: { message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, client: ctx.client?.name, reason: outcome.reason }, "request failed");
+    }
+    if (this.debug) {
+      this.o.log.debug(
+        {
+          outcome: outcome.kind,
+          reason: outcome.reason,
+          rejectReason,
+          client: ctx.client?.name,
+          from: `${ctx.ev.remote.address}:${ctx.ev.remote.port}`,
+          code: ctx.code ? codeName(ctx.code) : undefined,
+          user: ctx.user,
+          ms: Math.round((this.o.now() - ctx.ev.arrivedAt) * 1000) / 1000,
+        },
+        "request",
+      );
+    }
+  }
+
+  private logUnknownClient(ev: DatagramEvent): void {
+    const suppressed = this.unknownClientLog.allow(ev.remote.address, this.o.now());
+    if (suppressed >= 0) {
+      this.o.log.warn({ from: ev.remote.address, suppressedSinceLast: suppressed }, "datagram from unknown client dropped");
+    }
+  }
+}
+
+function failureReason(err: unknown): string {
+  if (err instanceof StoreError) return `store:${err.code}`;
+  if (err instanceof WorkerPoolError) return `worker:${err.code}`;
+  if (err instanceof RadiusError) return `radius:${err.code}`;
+  return "internal_error";
+}
+
+function isExpected(err: unknown): boolean {
+  return err instanceof StoreError || err instanceof WorkerPoolError;
+}

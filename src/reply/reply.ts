@@ -1,0 +1,26 @@
+// Stage 5, reply: encode the answer. Message-Authenticator goes first in every Access-Accept and
+// Access-Reject (BlastRADIUS, CVE-2024-3596); Proxy-State attributes are copied in order
+// (RFC 2865 §5.33).
+import { Attr, Code } from "../radius/codes.js";
+import { encodeResponse, type AttributeInput } from "../radius/encode.js";
+import { findAttributes, type RadiusPacket } from "../radius/packet.js";
+
+export function encodeReply(
+  request: RadiusPacket,
+  secret: Buffer,
+  code: typeof Code.AccessAccept | typeof Code.AccessReject | typeof Code.AccessChallenge,
+  attributes: readonly AttributeInput[],
+): Buffer {
+  const proxyState = findAttributes(request, Attr.ProxyState);
+  const all: AttributeInput[] = proxyState.length
+    ? [...attributes, ...proxyState.map((a) => ({ type: Attr.ProxyState, value: a.value }))]
+    : (attributes as AttributeInput[]);
+  return encodeResponse({
+    code,
+    identifier: request.identifier,
+    requestAuthenticator: request.authenticator,
+    secret,
+    attributes: all,
+    messageAuthenticator: true,
+  });
+}

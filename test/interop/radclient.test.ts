@@ -1,0 +1,105 @@
+// The server against real peers: FreeRADIUS's radclient (freeradius-utils) and the npm `radius`
+// package, both independent implementations of the protocol.
+import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import radius from "radius";
+import { startTestServer, UdpPeer, type TestServer } from "../helpers/server.js";
+
+const run = promisify(execFile);
+let server: TestServer;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "aaa-interop-"));
+  writeFileSync(
+    path.join(dir, "subs.jsonl"),
+    [
+      { username: "alice", password: "s3cret", reply: { "Framed-IP-Address": "10.0.0.5", "Session-Timeout": 3600, "Cisco-AVPair": ["ip:addr-pool=gold", "shell:priv-lvl=1"] } },
+      { username: "bob", password: "hunter2" },
+    ]
+      .map((s) => JSON.stringify(s))
+      .join("\n"),
+  );
+  server = await startTestServer({ store: { memory: { file: path.join(dir, "subs.jsonl") } } }, "warn");
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+async function radclient(body: string, kind: "auth" | "status", extra: string[] = []): Promise<{ code: number; out: string }> {
+  const file = path.join(dir, `req-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(file, body);
+  try {
+    const { stdout } = await run("radclient", ["-x", "-r", "1", "-t", "2", ...extra, "-f", file, `127.0.0.1:${server.port}`, kind, "testing123"]);
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  }
+}
+
+describe("radclient (FreeRADIUS) as the NAS", () => {
+  it("gets Access-Accept for PAP with Message-Authenticator, with the reply attributes", async () => {
+    const r = await radclient('User-Name = "alice"\nUser-Password = "s3cret"\nMessage-Authenticator = 0x00\n', "auth");
+    expect(r.out).toMatch(/Received Access-Accept/);
+    expect(r.out).toMatch(/Framed-IP-Address = 10\.0\.0\.5/);
+    expect(r.out).toMatch(/Session-Timeout = 3600/);
+    expect(r.out).toMatch(/Cisco-AVPair = "ip:addr-pool=gold"/);
+    expect(r.code).toBe(0);
+  });
+
+  it("gets Access-Reject for a wrong password", async () => {
+    const r = await radclient('User-Name = "alice"\nUser-Password = "nope"\nMessage-Authenticator = 0x00\n', "auth");
+    expect(r.out).toMatch(/Received Access-Reject/);
+  });
+
+  it("gets Access-Accept for CHAP (radclient computes CHAP-Password from Cleartext-Password)", async () => {
+    const r = await radclient('User-Name = "bob"\nCHAP-Password = "hunter2"\nMessage-Authenticator = 0x00\n', "auth");
+    expect(r.out).toMatch(/Received Access-Accept/);
+  });
+
+  it("gets no answer without Message-Authenticator (required by default)", async () => {
+    const r = await radclient('User-Name = "alice"\nUser-Password = "s3cret"\n', "auth");
+    expect(r.out).not.toMatch(/Received Access-/);
+    expect(r.code).not.toBe(0);
+  });
+
+  it("gets an answer to Status-Server", async () => {
+    const r = await radclient("Message-Authenticator = 0x00\n", "status");
+    expect(r.out).toMatch(/Received Access-Accept/);
+  });
+});
+
+describe("the npm `radius` package as the NAS", () => {
+  it("sends a PAP request the server accepts, and checks the server's response authenticator", async () => {
+    const peer = new UdpPeer();
+    await peer.bind();
+    try {
+      const packet = radius.encode({
+        code: "Access-Request",
+        secret: "testing123",
+        identifier: 5,
+        attributes: [
+          ["User-Name", "alice"],
+          ["User-Password", "s3cret"],
+          ["Message-Authenticator", Buffer.alloc(16)],
+        ],
+      });
+      const reply = await peer.request(packet, server.port);
+      expect(reply).not.toBeNull();
+      const decoded = radius.decode({ packet: reply!, secret: "testing123" });
+      expect(decoded.code).toBe("Access-Accept");
+      expect(decoded.attributes["Framed-IP-Address"]).toBe("10.0.0.5");
+      const sentDecoded = radius.decode({ packet, secret: "testing123" });
+      expect(radius.verify_response({ request: packet, response: reply!, secret: "testing123" })).toBe(true);
+      expect(sentDecoded.code).toBe("Access-Request");
+    } finally {
+      peer.close();
+    }
+  });
+});

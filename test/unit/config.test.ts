@@ -1,0 +1,71 @@
+import { describe, it, expect } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { parseConfig, ConfigError } from "../../src/config/load.js";
+import { jsonSchemas, renderSchema } from "../../src/config/json-schemas.js";
+
+const base = `
+radius:
+  auth: { host: "0.0.0.0", port: 1812 }
+clients:
+  - { name: lab, address: "127.0.0.1/32", secret: testing123, requireMessageAuthenticator: true }
+store:
+  redis: { url: "redis://127.0.0.1:6379/0", keyPrefix: "aaa:" }
+log: { level: info }
+`;
+
+function problem(text: string, file = "c.yaml"): string {
+  try {
+    parseConfig(text, file);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("configuration", () => {
+  it("accepts the documented example and fills defaults", () => {
+    const c = parseConfig(base, "c.yaml");
+    expect(c.radius.auth.port).toBe(1812);
+    expect(c.clients[0]?.requireMessageAuthenticator).toBe(true);
+    expect(c.duplicates.windowMs).toBe(5000);
+    expect(c.scheduler.budgetMs).toBe(50);
+  });
+
+  it("accepts JSON too", () => {
+    const c = parseConfig(JSON.stringify({ clients: [{ name: "a", address: "::1", secret: "x" }], store: { memory: { file: "s.jsonl" } } }), "/etc/aaa/c.json");
+    expect(c.radius.auth.port).toBe(1812);
+    expect((c.store as { memory: { file: string } }).memory.file).toBe("/etc/aaa/s.jsonl");
+  });
+
+  it("refuses an unknown (misspelt) key, naming it", () => {
+    const msg = problem(base.replace("requireMessageAuthenticator", "requireMessageAuthentictor"));
+    expect(msg).toMatch(/requireMessageAuthentictor/);
+    expect(msg).toMatch(/clients\[0\]|clients\.0/);
+  });
+
+  it("names the key and the problem for a bad value", () => {
+    expect(problem(base.replace("port: 1812", "port: 70000"))).toMatch(/radius\.auth\.port/);
+    expect(problem(base.replace('"127.0.0.1/32"', '"127.0.0.1/33"'))).toMatch(/address/);
+    expect(problem(base.replace("level: info", "level: loud"))).toMatch(/log\.level/);
+    expect(problem(base.replace("clients:\n  - { name: lab", "clients:\n  - { name: lab, secret2: x"))).toMatch(/secret2/);
+  });
+
+  it("refuses duplicate clients, bad YAML and an empty file", () => {
+    expect(problem(base.replace("store:", '  - { name: lab, address: "10.0.0.0/8", secret: x }\nstore:'))).toMatch(/duplicate client name/);
+    expect(problem("radius: [", "c.yaml")).toMatch(/not valid YAML/);
+    expect(problem("", "c.yaml")).toMatch(/clients/);
+  });
+
+  it("ships the demo configuration valid", () => {
+    expect(() => parseConfig(readFileSync("config/demo.yaml", "utf8"), "config/demo.yaml")).not.toThrow();
+  });
+});
+
+describe("generated JSON schemas", () => {
+  it("match the zod schemas (run `npm run schemas` after changing them)", () => {
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      expect({ name, text: readFileSync(`schemas/${name}`, "utf8") }).toEqual({ name, text: renderSchema(schema) });
+    }
+  });
+});
