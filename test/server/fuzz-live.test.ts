@@ -75,10 +75,12 @@ describe("live fuzz", () => {
       statusServer().packet,
     ];
     const total = 100_000;
-    for (let i = 0; i < total; i += 500) {
-      for (let j = 0; j < 500; j++) peer.send(mutate(seeds[(i + j) % seeds.length]!, rnd), server.port);
-      // Let the server's event loop breathe so that the test measures robustness, not buffer sizes.
-      await new Promise((r) => setImmediate(r));
+    const batch = 200;
+    for (let i = 0; i < total; i += batch) {
+      for (let j = 0; j < batch; j++) peer.send(mutate(seeds[(i + j) % seeds.length]!, rnd), server.port);
+      // Sender and server share this process: wait until the server has read the batch, so that
+      // the test measures robustness rather than socket buffer sizes.
+      for (let w = 0; w < 20 && server.metrics.sum("aaa_datagrams_total") < i + batch - 10; w++) await new Promise((r) => setTimeout(r, 1));
     }
     await new Promise((r) => setTimeout(r, 300));
     peer.received.length = 0;
@@ -91,7 +93,7 @@ describe("live fuzz", () => {
     expect(st).not.toBeNull();
 
     const seen = server.metrics.sum("aaa_datagrams_total");
-    expect(seen).toBeGreaterThan(total / 2);
+    expect(seen).toBeGreaterThan(total * 0.95);
     expect(server.metrics.sum("aaa_datagrams_total", { reason: "internal_error" })).toBe(0);
     expect(server.metrics.sum("aaa_datagrams_total", { outcome: "dropped" })).toBeGreaterThan(total / 4);
   }, 60_000);

@@ -1,0 +1,88 @@
+// Schema of the `store:` section of the server config. Exactly one backend: `redis` or `memory`.
+// No transforms, so z.toJSONSchema(storeConfigSchema) works for the published config schema.
+import { z } from "zod";
+
+export const redisStoreConfigSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^rediss?$/, error: "url must be a redis:// or rediss:// URL" })
+      .default("redis://127.0.0.1:6379/0")
+      .describe(
+        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Default "redis://127.0.0.1:6379/0".',
+      ),
+    keyPrefix: z
+      .string()
+      .max(64, { error: "keyPrefix must be at most 64 characters" })
+      .default("aaa:")
+      .describe('Prefix of every key the store reads or writes. Default "aaa:".'),
+    commandTimeoutMs: z
+      .int()
+      .min(1)
+      .max(60_000)
+      .default(100)
+      .describe(
+        "Upper bound for one subscriber lookup, also when the caller's deadline is longer. Default 100.",
+      ),
+    connectTimeoutMs: z
+      .int()
+      .min(1)
+      .max(600_000)
+      .default(2000)
+      .describe("TCP connect + handshake timeout; start() waits at most about this long for Redis. Default 2000."),
+    groupRefreshMs: z
+      .int()
+      .min(50)
+      .max(3_600_000)
+      .default(1000)
+      .describe("How often the group revision counter is polled; group changes reach every server within about this. Default 1000."),
+  })
+  .describe("Subscribers and groups in Redis, shared by all servers.");
+
+export const memoryStoreConfigSchema = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .describe(
+        "Subscribers JSONL file (one subscriber per line, # comments). Loaded at start, rewritten atomically on every write. A missing file starts empty.",
+      ),
+    groupsFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Groups JSONL file (one group per line). Without it, group profiles cannot be written."),
+  })
+  .describe("Embedded in-process store backed by JSONL files (single server).");
+
+const redisBranch = z.strictObject({ redis: redisStoreConfigSchema });
+const memoryBranch = z.strictObject({ memory: memoryStoreConfigSchema });
+
+export const storeConfigSchema = z
+  .union([redisBranch, memoryBranch], {
+    // zod's own union message is a bare "Invalid input"; say which backend was meant and why it
+    // failed. The messages come from zod issues, which never echo values (the URL may hold a
+    // password).
+    error: (iss) => {
+      if (iss.code !== "invalid_union") return undefined;
+      const input = iss.input;
+      if (typeof input !== "object" || input === null || Array.isArray(input)) {
+        return "store must be an object with either a redis or a memory section";
+      }
+      const hasRedis = "redis" in input;
+      const hasMemory = "memory" in input;
+      if (hasRedis && hasMemory) return "store must have exactly one of redis or memory, not both";
+      if (!hasRedis && !hasMemory) return "store must have exactly one of redis or memory";
+      const branch = iss.errors[hasRedis ? 0 : 1] ?? [];
+      const parts = branch.map((i) => {
+        const where = i.path.length > 0 ? ` (at ${i.path.map(String).join(".")})` : "";
+        return `${i.message}${where}`;
+      });
+      return parts.length > 0 ? parts.join("; ") : undefined;
+    },
+  })
+  .describe("Subscriber store: exactly one of redis / memory.");
+
+export type RedisStoreConfig = z.output<typeof redisStoreConfigSchema>;
+export type MemoryStoreConfig = z.output<typeof memoryStoreConfigSchema>;
+export type StoreConfig = z.output<typeof storeConfigSchema>;
+export type StoreConfigInput = z.input<typeof storeConfigSchema>;

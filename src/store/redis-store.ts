@@ -1,0 +1,574 @@
+// Redis-backed subscriber store, shared by every server of a deployment.
+//
+// Key layout (every key starts with config.keyPrefix, default "aaa:"):
+//   ${prefix}sub:${username}  STRING  JSON of the subscriber (schema-valid, defaults applied).
+//                                     One GET per Access-Request: exactly one round trip.
+//   ${prefix}group:${name}    STRING  JSON of the group profile.
+//   ${prefix}groups           SET     names of all group profiles.
+//   ${prefix}groups:rev       STRING  integer, INCRed in the same MULTI as every group write or
+//                                     delete. Each server polls it every groupRefreshMs and
+//                                     reloads all groups (SMEMBERS + MGET) when it changes, and
+//                                     after every reconnect (a restarted Redis may reuse a value).
+//
+// Failure model:
+// - enableOfflineQueue: false + maxRetriesPerRequest: 0 + autoResendUnfulfilledCommands: false:
+//   nothing is ever queued while disconnected or replayed after a reconnect. A lookup whose
+//   connection is gone fails at once with STORE_UNAVAILABLE; it was useless after its deadline
+//   anyway, and a replayed MULTI could re-apply an old write.
+// - Per-lookup deadline: min(caller's timeoutMs, commandTimeoutMs), raced with a timer. The
+//   ioredis `commandTimeout` option is deliberately NOT used: it settles the command's promise at
+//   expiry while the reply is still outstanding, which would make stats().inFlight lie. Our timer
+//   rejects the caller; inFlight drops only when the reply (or the connection loss) arrives.
+// - A reply that never arrives (half-open TCP, frozen server) is bounded by ioredis
+//   `socketTimeout`: no data for that long while commands are pending destroys the socket, which
+//   fails the pending commands (inFlight drops) and starts a reconnect. The group poll doubles as
+//   a heartbeat, so this is also detected without traffic.
+// - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down.
+import { Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisStoreConfig } from "./config.js";
+import { StoreError } from "./errors.js";
+import type { ListOptions, ListPage, StoreStats, SubscriberStore, WriteReport } from "./store.js";
+import {
+  groupSchema,
+  isPlausibleUsername,
+  subscriberSchema,
+  summarizeIssues,
+  type Group,
+  type Subscriber,
+} from "./subscriber.js";
+import { cloneGroup, redactUrl, safeErrorMessage, validateAll, type StoreLogger } from "./util.js";
+
+/** Tuning knobs that are not part of the user-facing config (tests use them). */
+export interface RedisStoreTuning {
+  /** Records per MULTI/EXEC batch. Default 1000. */
+  batchSize?: number;
+  /** Cap of the reconnect backoff. Default 1000 ms: reconnect attempts to a local Redis are cheap. */
+  reconnectMaxDelayMs?: number;
+}
+
+const RTT_WINDOW = 256;
+
+type State = "new" | "started" | "closed";
+
+function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === "ReplyError";
+}
+
+/** ioredis refused to send (not connected, offline queue disabled): the command never left. */
+function isNotSentError(err: unknown): boolean {
+  return err instanceof Error && /enableOfflineQueue|Stream isn't writeable/i.test(err.message);
+}
+
+/** Glob-escape for SCAN MATCH, so a prefix like "a*:" matches only itself. */
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/** Reject after ms with STORE_TIMEOUT; the underlying promise is left to settle on its own. */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreError("STORE_TIMEOUT", `${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+export class RedisStore implements SubscriberStore {
+  readonly kind = "redis" as const;
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly commandTimeoutMs: number;
+  /** Budget for background/admin reads (group reload, listing): not on a request's deadline. */
+  private readonly backgroundTimeoutMs: number;
+  private readonly batchSize: number;
+  private readonly reconnectMaxDelayMs: number;
+
+  private state: State = "new";
+  private groups = new Map<string, Group>();
+  private groupsRev: string | null = null;
+  /** Groups loaded on the CURRENT connection (the cache itself survives reconnects for getGroup). */
+  private groupsLoaded = false;
+  private refreshChain: Promise<void> = Promise.resolve();
+  private readyRefresh: Promise<void> | undefined;
+  private polling = false;
+  private pollFailing = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** True while we consider Redis down; only transitions are logged (no log storm while down). */
+  private down = true;
+  private lastConnError: string | undefined;
+
+  private inFlight = 0;
+  private errors = 0;
+  private timeouts = 0;
+  private corrupt = 0;
+  private readonly rtt = new Float64Array(RTT_WINDOW);
+  private rttCount = 0;
+
+  constructor(
+    private readonly config: RedisStoreConfig,
+    private readonly log: StoreLogger,
+    tuning: RedisStoreTuning = {},
+  ) {
+    this.prefix = config.keyPrefix;
+    this.commandTimeoutMs = config.commandTimeoutMs;
+    this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
+    this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
+    this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
+    this.redis = new Redis(config.url, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: config.connectTimeoutMs,
+      // How long disconnect() waits for a graceful socket end before destroying it; the default
+      // 2 s would keep a closing process alive for nothing.
+      disconnectTimeout: 200,
+      // See header: bounds replies that never come; larger than any healthy reply gap.
+      socketTimeout: Math.max(2000, 20 * config.commandTimeoutMs),
+      retryStrategy: (times: number) =>
+        Math.min(50 * 2 ** Math.min(times - 1, 10), this.reconnectMaxDelayMs) + Math.floor(Math.random() * 50),
+      connectionName: "carrier-aaa-store",
+    });
+    // Without an "error" listener ioredis prints every failed reconnect attempt to the console.
+    this.redis.on("error", (err: unknown) => {
+      this.lastConnError = safeErrorMessage(err);
+    });
+    this.redis.on("ready", () => this.onReady());
+    this.redis.on("close", () => {
+      // Whatever happened while disconnected (a restarted, empty Redis; a failover) is unknown:
+      // not available again until the reload that follows the reconnect has succeeded.
+      this.groupsLoaded = false;
+      this.onDown();
+    });
+    this.redis.on("end", () => this.onEnd());
+  }
+
+  // ---- keys ----
+  private subKey(username: string): string {
+    return `${this.prefix}sub:${username}`;
+  }
+  private groupKey(name: string): string {
+    return `${this.prefix}group:${name}`;
+  }
+  private get groupsSetKey(): string {
+    return `${this.prefix}groups`;
+  }
+  private get revKey(): string {
+    return `${this.prefix}groups:rev`;
+  }
+
+  // ---- lifecycle ----
+  async start(): Promise<void> {
+    if (this.state === "started") return;
+    if (this.state === "closed") throw new StoreError("STORE_UNAVAILABLE", "Redis store is closed");
+    this.state = "started";
+    this.pollTimer = setInterval(() => this.poll(), this.config.groupRefreshMs);
+    this.pollTimer.unref();
+    try {
+      await withDeadline(this.redis.connect(), this.config.connectTimeoutMs + 1000, "connecting to Redis");
+    } catch (err) {
+      // The server must start anyway: lookups fail fast with STORE_UNAVAILABLE and ioredis keeps
+      // reconnecting (retryStrategy); onReady() loads the groups when it succeeds.
+      this.log.warn(
+        { store: "redis", url: redactUrl(this.config.url), err: this.lastConnError ?? safeErrorMessage(err) },
+        "Redis unreachable at start; lookups fail with STORE_UNAVAILABLE until it is reachable, retrying in the background",
+      );
+      return;
+    }
+    try {
+      await this.readyRefresh;
+    } catch {
+      // Logged by onReady(); the poll retries.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.redis.status === "ready") {
+      // QUIT lets pending replies arrive; a frozen server must not hang shutdown.
+      await withDeadline(this.redis.quit(), 500, "QUIT").catch(() => {});
+    }
+    // After a completed QUIT the socket is gone; disconnect() would then arm a timer that
+    // nothing clears (ioredis waits for a "close" that already happened).
+    if (this.redis.status !== "end") this.redis.disconnect();
+  }
+
+  private onReady(): void {
+    if (this.state === "closed") return;
+    this.lastConnError = undefined;
+    if (this.down) {
+      this.down = false;
+      this.log.info({ store: "redis", url: redactUrl(this.config.url) }, "Redis connection ready");
+    }
+    // Always reload after (re)connecting: the data may have changed or Redis may have restarted
+    // empty and handed out a revision number we already saw.
+    this.readyRefresh = this.refreshGroups(true).catch((err: unknown) => {
+      this.log.warn({ store: "redis", err: safeErrorMessage(err) }, "loading group profiles failed; retrying");
+      throw err;
+    });
+    this.readyRefresh.catch(() => {});
+  }
+
+  private onDown(): void {
+    if (this.state !== "started" || this.down) return;
+    this.down = true;
+    this.log.warn(
+      { store: "redis", url: redactUrl(this.config.url), err: this.lastConnError },
+      "Redis connection lost; lookups fail with STORE_UNAVAILABLE until it returns",
+    );
+  }
+
+  /** ioredis stopped reconnecting on its own (e.g. a failure inside connect()): keep trying. */
+  private onEnd(): void {
+    if (this.state !== "started") return;
+    this.onDown();
+    if (this.restartTimer) return;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.state === "started" && this.redis.status === "end") this.redis.connect().catch(() => {});
+    }, this.reconnectMaxDelayMs);
+    this.restartTimer.unref();
+  }
+
+  isAvailable(): boolean {
+    // Serving subscribers before the group profiles are known would send replies without (or
+    // with stale) group attributes: not available until a group load on this connection succeeded.
+    return this.state === "started" && this.redis.status === "ready" && this.groupsLoaded;
+  }
+
+  stats(): StoreStats {
+    const s: StoreStats = { inFlight: this.inFlight, errors: this.errors, timeouts: this.timeouts, corrupt: this.corrupt };
+    const n = Math.min(this.rttCount, RTT_WINDOW);
+    if (n > 0) {
+      const sorted = Array.from(this.rtt.subarray(0, n)).sort((a, b) => a - b);
+      const at = (q: number): number => sorted[Math.min(n - 1, Math.floor(q * n))] ?? 0;
+      s.rtt = { samples: n, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[n - 1] ?? 0 };
+    }
+    return s;
+  }
+
+  // ---- lookups ----
+  getSubscriber(username: string, timeoutMs?: number): Promise<Subscriber | null> {
+    if (!this.isAvailable()) {
+      this.errors++;
+      const why = this.state !== "started" ? `store ${this.state === "new" ? "not started" : "closed"}` : "Redis not connected";
+      return Promise.reject(new StoreError("STORE_UNAVAILABLE", `subscriber store unavailable (${why})`));
+    }
+    const budget = timeoutMs === undefined ? this.commandTimeoutMs : Math.min(timeoutMs, this.commandTimeoutMs);
+    if (!(budget > 0)) {
+      this.timeouts++;
+      return Promise.reject(new StoreError("STORE_TIMEOUT", `lookup of user ${username}: deadline already expired`));
+    }
+    if (!isPlausibleUsername(username)) return Promise.resolve(null);
+    return new Promise<Subscriber | null>((resolve, reject) => {
+      let settled = false;
+      const t0 = performance.now();
+      this.inFlight++;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.timeouts++;
+        reject(new StoreError("STORE_TIMEOUT", `lookup of user ${username} timed out after ${budget} ms`));
+      }, budget);
+      this.redis.get(this.subKey(username)).then(
+        (raw) => {
+          this.inFlight--;
+          this.recordRtt(performance.now() - t0);
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (raw === null) return resolve(null);
+          try {
+            resolve(this.decodeSubscriber(username, raw));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          if (isReplyError(err)) this.recordRtt(performance.now() - t0);
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(this.lookupError(username, err));
+        },
+      );
+    });
+  }
+
+  private recordRtt(ms: number): void {
+    this.rtt[this.rttCount % RTT_WINDOW] = ms;
+    this.rttCount++;
+  }
+
+  private lookupError(username: string, err: unknown): StoreError {
+    this.errors++;
+    const msg = isNotSentError(err) ? "Redis not connected" : safeErrorMessage(err);
+    if (isReplyError(err) && msg.startsWith("WRONGTYPE")) {
+      this.corrupt++;
+      return new StoreError("STORE_CORRUPT_RECORD", `stored record of user ${username} is not a string value (WRONGTYPE)`);
+    }
+    return new StoreError("STORE_UNAVAILABLE", `Redis lookup of user ${username} failed: ${msg}`);
+  }
+
+  /** Never lets a bad record crash or slip through: it becomes STORE_CORRUPT_RECORD. */
+  private decodeSubscriber(username: string, raw: string): Subscriber {
+    const fail = (why: string): never => {
+      this.errors++;
+      this.corrupt++;
+      throw new StoreError("STORE_CORRUPT_RECORD", `stored record of user ${username} ${why}`);
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // V8's message quotes the input, which may contain the password: not included.
+      return fail("is not valid JSON");
+    }
+    const parsed = subscriberSchema.safeParse(value);
+    if (!parsed.success) return fail(`fails the schema: ${summarizeIssues(parsed.error)}`);
+    if (parsed.data.username !== username) return fail("holds a different username");
+    return parsed.data;
+  }
+
+  getGroup(name: string): Group | undefined {
+    const g = this.groups.get(name);
+    return g === undefined ? undefined : cloneGroup(g);
+  }
+
+  async listSubscribers(opts: ListOptions = {}): Promise<ListPage> {
+    if (opts.cursor !== undefined && !/^\d+$/.test(opts.cursor)) throw new RangeError("invalid listing cursor");
+    this.ensureConnected();
+    const count = Math.max(1, Math.min(opts.count ?? 100, 10_000));
+    const [next, keys] = await withDeadline(
+      this.redis.scan(opts.cursor ?? "0", "MATCH", `${escapeGlob(this.prefix)}sub:*`, "COUNT", count),
+      this.backgroundTimeoutMs,
+      "listing subscribers",
+    ).catch((err: unknown) => {
+      throw err instanceof StoreError ? err : new StoreError("STORE_UNAVAILABLE", `listing subscribers failed: ${safeErrorMessage(err)}`);
+    });
+    const subscribers: Subscriber[] = [];
+    const corrupt: string[] = [];
+    if (keys.length > 0) {
+      const raws = await withDeadline(this.redis.mget(keys), this.backgroundTimeoutMs, "listing subscribers");
+      keys.forEach((key, i) => {
+        const raw = raws[i];
+        const username = key.slice(this.prefix.length + "sub:".length);
+        if (raw === null || raw === undefined) return; // deleted meanwhile
+        try {
+          subscribers.push(this.decodeSubscriber(username, raw));
+        } catch {
+          corrupt.push(username);
+        }
+      });
+    }
+    return { subscribers, corrupt, cursor: next === "0" ? undefined : next };
+  }
+
+  // ---- groups cache ----
+  private poll(): void {
+    if (this.polling || this.state !== "started" || this.redis.status !== "ready") return;
+    this.polling = true;
+    this.refreshGroups(false)
+      .then(
+        () => {
+          if (this.pollFailing) this.log.info({ store: "redis" }, "group refresh recovered");
+          this.pollFailing = false;
+        },
+        (err: unknown) => {
+          if (!this.pollFailing) this.log.warn({ store: "redis", err: safeErrorMessage(err) }, "group refresh failed; keeping cached groups");
+          this.pollFailing = true;
+        },
+      )
+      .finally(() => {
+        this.polling = false;
+      });
+  }
+
+  /** Serialised: a reload requested after a write must start after any reload already running. */
+  private refreshGroups(force: boolean): Promise<void> {
+    const run = this.refreshChain.then(() => this.loadGroups(force));
+    this.refreshChain = run.catch(() => {});
+    return run;
+  }
+
+  private async loadGroups(force: boolean): Promise<void> {
+    const t = this.backgroundTimeoutMs;
+    // Read the revision BEFORE the data: a write that lands in between bumps the revision past
+    // the one recorded here, so the next poll reloads again (never a stale cache marked fresh).
+    const rev = await withDeadline(this.redis.get(this.revKey), t, "reading group revision");
+    if (!force && this.groupsLoaded && rev === this.groupsRev) return;
+    const names = (await withDeadline(this.redis.smembers(this.groupsSetKey), t, "listing groups")).sort();
+    const raws = names.length > 0 ? await withDeadline(this.redis.mget(names.map((n) => this.groupKey(n))), t, "loading groups") : [];
+    const next = new Map<string, Group>();
+    names.forEach((name, i) => {
+      const raw = raws[i];
+      if (raw === null || raw === undefined) return; // deleted between SMEMBERS and MGET
+      const group = this.decodeGroup(name, raw);
+      if (group) {
+        next.set(name, group);
+        return;
+      }
+      // Keep the last good version rather than silently dropping the attributes of a whole group.
+      const prev = this.groups.get(name);
+      if (prev) next.set(name, prev);
+    });
+    const changed = rev !== this.groupsRev || !this.groupsLoaded;
+    this.groups = next;
+    this.groupsRev = rev;
+    this.groupsLoaded = true;
+    if (changed) this.log.info({ store: "redis", groups: next.size, rev }, "group profiles loaded");
+  }
+
+  private decodeGroup(name: string, raw: string): Group | undefined {
+    let why: string;
+    try {
+      const parsed = groupSchema.safeParse(JSON.parse(raw));
+      if (parsed.success && parsed.data.group === name) return parsed.data;
+      why = parsed.success ? "holds a different group name" : `fails the schema: ${summarizeIssues(parsed.error)}`;
+    } catch {
+      why = "is not valid JSON";
+    }
+    this.corrupt++;
+    this.log.error({ store: "redis", group: name, code: "STORE_CORRUPT_RECORD" }, `stored group ${name} ${why}; keeping the previous version if any`);
+    return undefined;
+  }
+
+  // ---- writes ----
+  async putSubscribers(subs: readonly Subscriber[]): Promise<WriteReport> {
+    const valid = validateAll(subs, "subscriber");
+    return this.writeBatches(valid, 1, (m, s) => {
+      m.set(this.subKey(s.username), JSON.stringify(s));
+    });
+  }
+
+  async putGroups(groups: readonly Group[]): Promise<WriteReport> {
+    const valid = validateAll(groups, "group");
+    const report = await this.writeBatches(
+      valid,
+      2,
+      (m, g) => {
+        m.set(this.groupKey(g.group), JSON.stringify(g));
+        m.sadd(this.groupsSetKey, g.group);
+      },
+      (m) => {
+        m.incr(this.revKey);
+      },
+    );
+    if (report.written > 0) await this.reloadAfterWrite();
+    return report;
+  }
+
+  async deleteSubscriber(username: string): Promise<boolean> {
+    this.ensureConnected();
+    try {
+      return (await this.redis.del(this.subKey(username))) > 0;
+    } catch (err) {
+      throw this.writeError(`deleting user ${username}`, err);
+    }
+  }
+
+  async deleteGroup(name: string): Promise<boolean> {
+    this.ensureConnected();
+    let res: [error: Error | null, result: unknown][] | null;
+    try {
+      res = await this.redis.multi().del(this.groupKey(name)).srem(this.groupsSetKey, name).incr(this.revKey).exec();
+    } catch (err) {
+      throw this.writeError(`deleting group ${name}`, err);
+    }
+    const failed = res?.find(([e]) => e !== null)?.[0];
+    if (!res || failed) throw this.writeError(`deleting group ${name}`, failed ?? new Error("transaction aborted"));
+    await this.reloadAfterWrite();
+    return Number(res[0]?.[1] ?? 0) > 0;
+  }
+
+  private async reloadAfterWrite(): Promise<void> {
+    // So getGroup() on this instance reflects the write once the call resolves. If it fails the
+    // poll catches up: the revision changed.
+    try {
+      await this.refreshGroups(true);
+    } catch (err) {
+      this.log.warn({ store: "redis", err: safeErrorMessage(err) }, "reloading groups after a write failed; the poll will retry");
+    }
+  }
+
+  private ensureConnected(): void {
+    if (this.state !== "started") throw new StoreError("STORE_UNAVAILABLE", `Redis store ${this.state === "new" ? "not started" : "closed"}`);
+    if (this.redis.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
+  }
+
+  private writeError(what: string, err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    if (isNotSentError(err)) return new StoreError("STORE_UNAVAILABLE", `${what} failed: Redis not connected`);
+    return new StoreError("STORE_WRITE_FAILED", `${what} failed: ${safeErrorMessage(err)}`);
+  }
+
+  /**
+   * Sequential MULTI/EXEC batches, stopping at the first failed one, so the report is exact:
+   * EXEC is all-or-nothing for queue-time errors (EXECABORT, e.g. OOM) and a batch is awaited
+   * before the next is sent. The one unknowable case, a connection lost after EXEC was sent, is
+   * reported as `uncertain`.
+   */
+  private async writeBatches<T>(
+    records: readonly T[],
+    perRecord: number,
+    add: (m: ChainableCommander, rec: T) => void,
+    finish?: (m: ChainableCommander) => void,
+  ): Promise<WriteReport> {
+    const total = records.length;
+    if (total === 0) return { written: 0, failed: 0 };
+    if (this.state !== "started" || this.redis.status !== "ready") {
+      return { written: 0, failed: total, firstError: `STORE_UNAVAILABLE: ${this.state !== "started" ? "store not started" : "Redis not connected"}` };
+    }
+    let written = 0;
+    for (let off = 0; off < total; off += this.batchSize) {
+      const batch = records.slice(off, off + this.batchSize);
+      const m = this.redis.multi();
+      for (const rec of batch) add(m, rec);
+      finish?.(m);
+      let res: [error: Error | null, result: unknown][] | null;
+      try {
+        res = await m.exec();
+      } catch (err) {
+        const definite = isReplyError(err) || isNotSentError(err);
+        const report: WriteReport = { written, failed: total - written, firstError: safeErrorMessage(err) };
+        if (!definite) report.uncertain = batch.length;
+        this.log.error({ store: "redis", written, failed: report.failed, uncertain: report.uncertain, err: report.firstError }, "bulk write stopped");
+        return report;
+      }
+      if (res === null) {
+        return { written, failed: total - written, firstError: "transaction aborted" };
+      }
+      const firstErr = res.find(([e]) => e !== null)?.[0];
+      if (firstErr) {
+        // Runtime errors inside EXEC (wrong key types) do not roll back: count exactly the records
+        // whose commands all succeeded.
+        let ok = 0;
+        for (let i = 0; i < batch.length; i++) {
+          const cmds = res.slice(i * perRecord, (i + 1) * perRecord);
+          if (cmds.every(([e]) => e === null)) ok++;
+        }
+        written += ok;
+        const message = safeErrorMessage(firstErr);
+        this.log.error({ store: "redis", written, err: message }, "bulk write stopped: Redis reported errors inside a batch");
+        return { written, failed: total - written, firstError: message };
+      }
+      written += batch.length;
+    }
+    return { written, failed: 0 };
+  }
+}
