@@ -1,7 +1,7 @@
 // Stage 4, handle: Access-Request with PAP (RFC 2865 §5.2) or CHAP (RFC 2865 §5.3, RFC 1994)
 // against the subscriber store. Inline on the event loop except the scrypt verification of a
 // hashed password, which is registered on the worker placement.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { Attr } from "../radius/codes.js";
 import { RadiusError } from "../radius/errors.js";
 import { findAttribute, type RadiusPacket } from "../radius/packet.js";
@@ -32,11 +32,19 @@ export interface AccessRequestInput {
   deadline: number;
 }
 
-/** Equal-time comparison of two secrets of possibly different lengths. */
-function sameSecret(a: Buffer, b: Buffer): boolean {
-  const da = createHash("sha256").update(a).digest();
-  const db = createHash("sha256").update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
+// PAP passwords are at most 128 octets (RFC 2865 §5.2): both sides are copied into fixed
+// 128-octet buffers so that the comparison takes the same time whatever the lengths.
+const padA = Buffer.alloc(128);
+const padB = Buffer.alloc(128);
+
+/** Constant-time comparison of a received password with the stored one. */
+function samePassword(received: Buffer, stored: string): boolean {
+  padA.fill(0);
+  padB.fill(0);
+  received.copy(padA, 0, 0, 128);
+  const storedLength = padB.write(stored, 0, 128, "utf8");
+  const equal = timingSafeEqual(padA, padB);
+  return equal && received.length === storedLength && Buffer.byteLength(stored, "utf8") === storedLength;
 }
 
 export function createAccessRequestHandler(deps: AccessRequestDeps) {
@@ -74,7 +82,7 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
 
     if (password) {
       if (sub.password !== undefined) {
-        if (!sameSecret(password, Buffer.from(sub.password, "utf8"))) return { result: "reject", reason: "bad_password", user: username };
+        if (!samePassword(password, sub.password)) return { result: "reject", reason: "bad_password", user: username };
       } else if (sub.passwordHash !== undefined) {
         const verdict = await deps.verifyHash.invoke({ password, phc: sub.passwordHash }, deadline);
         if (verdict === "bad-hash") return { result: "reject", reason: "bad_stored_hash", user: username };

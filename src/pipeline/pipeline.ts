@@ -19,7 +19,7 @@ import { HandlerRegistry, type Handler } from "./handlers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import { WorkerPoolError } from "./worker-pool.js";
 import type { DatagramEvent, Outcome, SendReply } from "./event.js";
-import type { Metrics } from "../metrics/counters.js";
+import type { CounterSeries, Metrics } from "../metrics/counters.js";
 import { RateLimitedLog, type Logger } from "../log.js";
 
 export interface CoreOptions {
@@ -46,6 +46,7 @@ export class RadiusCore {
   private readonly accessRequest: Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
   private readonly unknownClientLog = new RateLimitedLog(10_000);
   private readonly debug: boolean;
+  private readonly outcomeCounters = new Map<string, CounterSeries>();
 
   constructor(private readonly o: CoreOptions) {
     o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
@@ -154,7 +155,7 @@ export class RadiusCore {
   }
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
-    this.o.metrics.inc("aaa_datagrams_total", { listener: ctx.ev.listener, outcome: outcome.kind, reason: outcome.reason });
+    this.outcomeSeries(ctx.ev.listener, outcome).value++;
     if (err !== undefined) {
       this.o.log.error({ err: { message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, client: ctx.client?.name, reason: outcome.reason }, "request failed");
     }
@@ -173,6 +174,17 @@ export class RadiusCore {
         "request",
       );
     }
+  }
+
+  /** The counter of an outcome, resolved once per distinct outcome rather than per datagram. */
+  private outcomeSeries(listener: string, outcome: Outcome): CounterSeries {
+    const key = `${listener}|${outcome.kind}|${outcome.reason}`;
+    let s = this.outcomeCounters.get(key);
+    if (!s) {
+      s = this.o.metrics.counter("aaa_datagrams_total", { listener, outcome: outcome.kind, reason: outcome.reason });
+      this.outcomeCounters.set(key, s);
+    }
+    return s;
   }
 
   private logUnknownClient(ev: DatagramEvent): void {

@@ -37,6 +37,7 @@ import {
   type Group,
   type Subscriber,
 } from "./subscriber.js";
+import { quickSubscriber } from "./fast-check-record.js";
 import { cloneGroup, redactUrl, safeErrorMessage, validateAll, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
@@ -338,6 +339,11 @@ export class RedisStore implements SubscriberStore {
     } catch {
       // V8's message quotes the input, which may contain the password: not included.
       return fail("is not valid JSON");
+    }
+    const quick = quickSubscriber(value);
+    if (quick) {
+      if (quick.username !== username) return fail("holds a different username");
+      return quick;
     }
     const parsed = subscriberSchema.safeParse(value);
     if (!parsed.success) return fail(`fails the schema: ${summarizeIssues(parsed.error)}`);

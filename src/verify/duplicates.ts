@@ -30,6 +30,7 @@ export class DuplicateCache {
   // A Map iterates in insertion order; entries are re-inserted when answered so that the order
   // stays close to expiry order and expired ones can be swept from the head.
   private readonly entries = new Map<string, Entry>();
+  private lastSweep = -Infinity;
   evictions = 0;
 
   constructor(private readonly opts: DuplicateCacheOptions) {}
@@ -79,10 +80,12 @@ export class DuplicateCache {
   }
 
   private sweep(now: number): void {
-    // Bounded work per call: stop at the first entry that is still alive.
-    let n = 0;
+    // At most every 10 ms, and only from the head: entries are kept close to expiry order, so
+    // the first one still alive ends the sweep.
+    if (now - this.lastSweep < 10) return;
+    this.lastSweep = now;
     for (const e of this.entries.values()) {
-      if (e.expiresAt > now || n++ > 64) break;
+      if (e.expiresAt > now) break;
       this.entries.delete(e.key);
     }
   }

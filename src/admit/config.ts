@@ -1,0 +1,148 @@
+// The `scheduler:` section of the configuration file. Every object is strict: a misspelt key or
+// an unknown class name is an error that names the key, never a silent fall-back to a default.
+import { z } from "zod";
+import { REQUEST_CLASSES, type RequestClass } from "./classes.js";
+
+const budgetMs = z.number().positive().max(60_000);
+
+const minShare = (dflt: number) =>
+  z
+    .number()
+    .min(0)
+    .max(1)
+    .default(dflt)
+    .describe(
+      "Minimum share (0..1) of queue dispatches this class receives while it has work waiting, whatever the higher classes want. 0 = strict priority.",
+    );
+
+const classBudget = budgetMs.optional().describe("Latency budget of this class in ms; default: scheduler.budgetMs.");
+
+/** Status-Server never waits in the queue (it does no store work), so it has a budget only. */
+const statusClassSchema = z.strictObject({ budgetMs: classBudget });
+
+const queuedClassSchema = (dfltShare: number) => z.strictObject({ budgetMs: classBudget, minShare: minShare(dfltShare) });
+
+/** Default minimum shares: small floors so that no class starves at light overload (sum 0.175). */
+export const DEFAULT_MIN_SHARES: Readonly<Record<Exclude<RequestClass, "status">, number>> = {
+  "access-state": 0,
+  access: 0.1,
+  "acct-stop": 0.05,
+  acct: 0.025,
+};
+
+/** A client's (NAS's) weight in per-client fair queuing; lives in the `clients:` section. */
+export const clientWeightSchema = z
+  .number()
+  .min(0.01)
+  .max(100)
+  .describe("This NAS's weight in per-client fair queuing within a class (default 1): a client of weight 2 gets twice the share of one of weight 1 when both have work waiting.");
+
+export const schedulerConfigSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("false turns scheduling and shedding off (for comparison): every request is started at once; only a late reply is still not sent."),
+    budgetMs: budgetMs
+      .default(50)
+      .describe("Latency budget: deadline = arrival + budget. Late work is not started, late replies are not sent."),
+    maxQueue: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(2048)
+      .describe("Bound on requests waiting for a slot (all classes). 0 = no queue: a request over the concurrency limit is shed at once (a static cap when limiter.min = limiter.max)."),
+    classes: z
+      .strictObject({
+        status: statusClassSchema.prefault({}),
+        "access-state": queuedClassSchema(DEFAULT_MIN_SHARES["access-state"]).prefault({}),
+        access: queuedClassSchema(DEFAULT_MIN_SHARES.access).prefault({}),
+        "acct-stop": queuedClassSchema(DEFAULT_MIN_SHARES["acct-stop"]).prefault({}),
+        acct: queuedClassSchema(DEFAULT_MIN_SHARES.acct).prefault({}),
+      })
+      .prefault({})
+      .describe(`Per-class settings; classes in priority order: ${REQUEST_CLASSES.join(", ")}.`),
+    limiter: z
+      .strictObject({
+        initial: z.int().min(1).max(100_000).default(32).describe("Concurrency limit (requests in flight to the store) at start-up."),
+        min: z.int().min(1).max(100_000).default(4).describe("The adaptive limit never goes below this."),
+        max: z.int().min(1).max(100_000).default(512).describe("The adaptive limit never goes above this."),
+        tolerance: z
+          .number()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe("The limit shrinks when the median round-trip time exceeds tolerance x the minimum (plus rttSlackMs)."),
+        rttSlackMs: z.number().min(0).max(1_000).default(1).describe("Absolute round-trip inflation (ms) always tolerated: sub-millisecond noise is not congestion."),
+        windowMs: z.number().positive().max(10_000).default(50).describe("How often the limit is recomputed from the round-trip samples of the window."),
+      })
+      .prefault({}),
+    codel: z
+      .strictObject({
+        targetMs: z.number().positive().max(60_000).default(5).describe("Sojourn target: while a standing queue exists, a request that waited longer than this is shed."),
+        intervalMs: z
+          .number()
+          .positive()
+          .max(60_000)
+          .default(100)
+          .describe("A queue whose oldest request stayed above the target for this long is a standing queue (overload): serve newest first and cap queue time at the target until it drains."),
+      })
+      .prefault({}),
+    eventLoop: z
+      .strictObject({
+        maxDelayMs: z
+          .number()
+          .positive()
+          .max(60_000)
+          .default(10)
+          .describe("Event-loop delay (ms) above which the process counts as saturated: overload mode at once and no growth of the limit."),
+        maxUtilization: z.number().gt(0).max(1).default(0.95).describe("Event-loop utilisation (0..1) above which the process counts as saturated."),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.limiter.min > c.limiter.max) {
+      ctx.addIssue({ code: "custom", path: ["limiter", "min"], message: `limiter.min (${c.limiter.min}) must not exceed limiter.max (${c.limiter.max})` });
+    } else if (c.limiter.initial < c.limiter.min || c.limiter.initial > c.limiter.max) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["limiter", "initial"],
+        message: `limiter.initial (${c.limiter.initial}) must lie between limiter.min (${c.limiter.min}) and limiter.max (${c.limiter.max})`,
+      });
+    }
+    const shares = (["access-state", "access", "acct-stop", "acct"] as const).map((k) => c.classes[k].minShare);
+    const sum = shares.reduce((a, b) => a + b, 0);
+    if (sum > 1 + 1e-9) {
+      ctx.addIssue({ code: "custom", path: ["classes"], message: `the classes' minShare values sum to ${round(sum)}; they must sum to at most 1` });
+    }
+    if (c.codel.targetMs >= c.codel.intervalMs) {
+      ctx.addIssue({ code: "custom", path: ["codel", "targetMs"], message: `codel.targetMs (${c.codel.targetMs}) must be smaller than codel.intervalMs (${c.codel.intervalMs})` });
+    }
+    if (c.codel.targetMs >= c.budgetMs) {
+      ctx.addIssue({ code: "custom", path: ["codel", "targetMs"], message: `codel.targetMs (${c.codel.targetMs}) must be smaller than budgetMs (${c.budgetMs})` });
+    }
+  });
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** The `scheduler:` section after parsing (defaults filled in). */
+export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;
+/** The `scheduler:` section as written in the file. */
+export type SchedulerConfigInput = z.input<typeof schedulerConfigSchema>;
+
+/** Parse a `scheduler:` section, throwing a ZodError on a bad one (tests, embedding). */
+export function schedulerConfig(input: SchedulerConfigInput = {}): SchedulerConfig {
+  return schedulerConfigSchema.parse(input);
+}
+
+/** The budget of a class: its override, else the global one. */
+export function classBudgetMs(config: SchedulerConfig, cls: RequestClass): number {
+  return config.classes[cls].budgetMs ?? config.budgetMs;
+}
+
+/** The minimum share of a class (Status-Server bypasses the queue: 0). */
+export function classMinShare(config: SchedulerConfig, cls: RequestClass): number {
+  return cls === "status" ? 0 : config.classes[cls].minShare;
+}
