@@ -2,7 +2,9 @@
 //
 // Key layout (every key starts with config.keyPrefix, default "aaa:"):
 //   ${prefix}sub:${username}  STRING  JSON of the subscriber (schema-valid, defaults applied).
-//                                     One GET per Access-Request: exactly one round trip.
+//                                     One round trip per Access-Request: the lookups of one
+//                                     event-loop turn share one MGET. A key of another type
+//                                     reads as nil, i.e. an unknown user (rejected).
 //   ${prefix}group:${name}    STRING  JSON of the group profile.
 //   ${prefix}groups           SET     names of all group profiles.
 //   ${prefix}groups:rev       STRING  integer, INCRed in the same MULTI as every group write or
@@ -15,7 +17,8 @@
 //   nothing is ever queued while disconnected or replayed after a reconnect. A lookup whose
 //   connection is gone fails at once with STORE_UNAVAILABLE; it was useless after its deadline
 //   anyway, and a replayed MULTI could re-apply an old write.
-// - Per-lookup deadline: min(caller's timeoutMs, commandTimeoutMs), raced with a timer. The
+// - Per-lookup deadline: min(caller's timeoutMs, commandTimeoutMs), raced with one timer per
+//   batch set to the batch's earliest deadline (the lookups of one turn arrive together). The
 //   ioredis `commandTimeout` option is deliberately NOT used: it settles the command's promise at
 //   expiry while the reply is still outstanding, which would make stats().inFlight lie. Our timer
 //   rejects the caller; inFlight drops only when the reply (or the connection loss) arrives.
@@ -49,6 +52,17 @@ export interface RedisStoreTuning {
 }
 
 const RTT_WINDOW = 256;
+/** Keys per MGET: bounds one reply's size and the head-of-line wait behind it. */
+const MAX_BATCH = 256;
+
+interface PendingLookup {
+  username: string;
+  resolve: (s: Subscriber | null) => void;
+  reject: (e: Error) => void;
+  settled: boolean;
+  /** performance.now() after which the caller gets STORE_TIMEOUT. */
+  expiresAt: number;
+}
 
 type State = "new" | "started" | "closed";
 
@@ -109,6 +123,8 @@ export class RedisStore implements SubscriberStore {
   private lastConnError: string | undefined;
 
   private inFlight = 0;
+  private batch: PendingLookup[] = [];
+  private flushScheduled = false;
   private errors = 0;
   private timeouts = 0;
   private corrupt = 0;
@@ -276,39 +292,77 @@ export class RedisStore implements SubscriberStore {
     }
     if (!isPlausibleUsername(username)) return Promise.resolve(null);
     return new Promise<Subscriber | null>((resolve, reject) => {
-      let settled = false;
-      const t0 = performance.now();
-      this.inFlight++;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        this.timeouts++;
-        reject(new StoreError("STORE_TIMEOUT", `lookup of user ${username} timed out after ${budget} ms`));
-      }, budget);
-      this.redis.get(this.subKey(username)).then(
-        (raw) => {
-          this.inFlight--;
-          this.recordRtt(performance.now() - t0);
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          if (raw === null) return resolve(null);
-          try {
-            resolve(this.decodeSubscriber(username, raw));
-          } catch (err) {
-            reject(err);
-          }
-        },
-        (err: unknown) => {
-          this.inFlight--;
-          if (isReplyError(err)) this.recordRtt(performance.now() - t0);
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(this.lookupError(username, err));
-        },
-      );
+      this.batch.push({ username, resolve, reject, settled: false, expiresAt: performance.now() + budget });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not nextTick: every datagram the poll phase read in this turn of the
+        // event loop gets its lookup into the same MGET.
+        setImmediate(this.flush);
+      }
     });
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    for (let i = 0; i < batch.length; i += MAX_BATCH) this.sendBatch(i === 0 && batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH));
+  };
+
+  /**
+   * One MGET for the lookups of one event-loop turn: still one round trip per Access-Request,
+   * with one command to build and one reply to parse instead of one per request.
+   */
+  private sendBatch(batch: PendingLookup[]): void {
+    const t0 = performance.now();
+    let earliest = Infinity;
+    const keys = new Array<string>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      if (p.expiresAt < earliest) earliest = p.expiresAt;
+      keys[i] = this.subKey(p.username);
+    }
+    this.inFlight += batch.length;
+    const timer = setTimeout(() => {
+      for (const p of batch) {
+        if (p.settled) continue;
+        p.settled = true;
+        this.timeouts++;
+        p.reject(new StoreError("STORE_TIMEOUT", `lookup of user ${p.username} timed out after ${Math.round(p.expiresAt - t0)} ms`));
+      }
+    }, Math.max(0, earliest - t0));
+    this.redis.mget(keys).then(
+      (values) => {
+        this.inFlight -= batch.length;
+        this.recordRtt(performance.now() - t0);
+        clearTimeout(timer);
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          if (p.settled) continue;
+          p.settled = true;
+          const raw = values[i];
+          if (raw === null || raw === undefined) {
+            p.resolve(null);
+            continue;
+          }
+          try {
+            p.resolve(this.decodeSubscriber(p.username, raw));
+          } catch (err) {
+            p.reject(err as Error);
+          }
+        }
+      },
+      (err: unknown) => {
+        this.inFlight -= batch.length;
+        if (isReplyError(err)) this.recordRtt(performance.now() - t0);
+        clearTimeout(timer);
+        for (const p of batch) {
+          if (p.settled) continue;
+          p.settled = true;
+          p.reject(this.lookupError(p.username, err));
+        }
+      },
+    );
   }
 
   private recordRtt(ms: number): void {

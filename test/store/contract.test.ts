@@ -304,15 +304,17 @@ describe("RedisStore specifics", () => {
     await admin.set(`${prefix}sub:garbage`, "\x00not json {password: TOPSECRET");
     await admin.set(`${prefix}sub:schema`, JSON.stringify({ username: "schema", password: "TOPSECRET", enabled: "yes" }));
     await admin.set(`${prefix}sub:other`, JSON.stringify(sub("someone-else")));
-    await admin.hset(`${prefix}sub:hash`, "f", "v");
-    for (const u of ["garbage", "schema", "other", "hash"]) {
+    for (const u of ["garbage", "schema", "other"]) {
       const err = await rejection(store.getSubscriber(u));
       expect(err).toBeInstanceOf(StoreError);
       expect(err.code).toBe("STORE_CORRUPT_RECORD");
       expect(err.message).toContain(u);
       expect(err.message).not.toContain("TOPSECRET");
     }
-    expect(store.stats()).toMatchObject({ corrupt: 4, errors: 4, inFlight: 0 });
+    expect(store.stats()).toMatchObject({ corrupt: 3, errors: 3, inFlight: 0 });
+    // A key of another type is not a subscriber record: MGET reads it as nil, an unknown user.
+    await admin.hset(`${prefix}sub:hash`, "f", "v");
+    await expect(store.getSubscriber("hash")).resolves.toBeNull();
     await store.putSubscribers([sub("fine")]);
     await expect(store.getSubscriber("fine")).resolves.toEqual(sub("fine"));
     expect(store.isAvailable()).toBe(true);
