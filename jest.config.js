@@ -9,5 +9,6 @@ export default {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "es6" } }],
   },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   maxWorkers: 2,
 };
