@@ -146,22 +146,27 @@ export class ClassQueue<E extends QueuedEntry> {
     }
   }
 
-  /** Every client queue with entries waiting (for sweeps). */
-  *activeQueues(): IterableIterator<ClientQueue<E>> {
-    for (const list of [this.newFlows, this.oldFlows]) {
-      for (let i = 0; i < list.length; i++) {
-        const cq = list.at(i) as ClientQueue<E>;
-        if (cq.live > 0) yield cq;
-      }
+  /**
+   * Call `fn` for every client queue with entries waiting. `fn` may remove entries (the round
+   * lists only change in `push` and `pop`), but must not push or pop.
+   */
+  forEachActive(fn: (cq: ClientQueue<E>) => void): void {
+    for (let i = 0, n = this.newFlows.length; i < n; i++) {
+      const cq = this.newFlows.at(i) as ClientQueue<E>;
+      if (cq.live > 0) fn(cq);
+    }
+    for (let i = 0, n = this.oldFlows.length; i < n; i++) {
+      const cq = this.oldFlows.at(i) as ClientQueue<E>;
+      if (cq.live > 0) fn(cq);
     }
   }
 
   /** The client queue with the most waiting entries per unit of weight. */
   longest(): ClientQueue<E> | undefined {
     let best: ClientQueue<E> | undefined;
-    for (const cq of this.activeQueues()) {
+    this.forEachActive((cq) => {
       if (!best || cq.live / cq.weight > best.live / best.weight) best = cq;
-    }
+    });
     return best;
   }
 

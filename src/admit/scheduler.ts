@@ -8,18 +8,19 @@
 // latency grows with load) and keeps the rest in its own queues, where it can choose what to serve
 // and what to drop. The cap adapts because its right value depends on the store's round trip and
 // on the host: a gradient limiter (TCP Vegas; Netflix concurrency-limits Gradient2; Envoy adaptive
-// concurrency) grows it while the median round trip stays near its recent minimum and cuts it in
+// concurrency) grows it while the median round trip stays near the no-load round trip (measured on
+// requests started at low concurrency, and probed for now and then as Envoy does) and cuts it in
 // proportion when the round trip inflates, so the store runs at full throughput without building a
 // queue of its own. The signal that drives shedding is queueing (sojourn) time, as DAGOR (WeChat,
 // SoCC 2018) argues, not response time, which mixes in the dependency; it is controlled the way
 // Facebook does it ("Fail at Scale", ACM Queue 2015, CoDel applied to request queues): a queue
 // whose oldest request has stayed above a 5 ms target for a 100 ms interval is a standing queue,
-// and until it drains it is served newest first (adaptive LIFO: the oldest caller has probably
-// given up or retransmitted) and whatever waited longer than the target is shed. Breakwater (OSDI
-// 2020) shows that a queueing-delay target well below the latency budget is what lets a server
-// absorb a 1.4x spike within tens of milliseconds without admitting work it cannot finish.
-// CoDel's drop-rate control law (one drop per interval/sqrt(n)) is deliberately not used: it
-// assumes senders that slow down on a drop, and RADIUS clients send open loop.
+// and until a whole interval passes without having to shed, it is served newest first (adaptive
+// LIFO: the oldest caller has probably given up or retransmitted) and whatever waited longer than
+// the target is shed. Breakwater (OSDI 2020) likewise admits against a queueing-delay target set
+// well below the latency objective (40% of it) and converges within 20 ms of a 1.4x spike, where
+// DAGOR took 500 ms. CoDel's drop-rate control law (one drop per interval/sqrt(n)) is deliberately
+// not used: it assumes senders that slow down on a drop, and RADIUS clients send open loop.
 //
 // Deadlines come first. A request carries arrival + budget (per class); one whose remaining time is
 // less than the expected service time of its class (EWMA) is shed before it starts, at submission,
@@ -42,7 +43,8 @@
 // is per client queue, so a NAS flooding at 5x builds its own standing queue and sheds its own
 // excess while the other NASes' requests pass with almost no wait. When the bounded queue is full,
 // a newcomer evicts the oldest request of a lower class (class_priority) or of the client with the
-// longest weighted queue in its own class (fair_share); otherwise it is shed itself (queue_full).
+// longest weighted queue in its own class (fair_share), in overload mode its own client's oldest;
+// otherwise it is shed itself (queue_full).
 import { REQUEST_CLASSES, classRank, type RequestClass } from "./classes.js";
 import { classBudgetMs, classMinShare, type SchedulerConfig } from "./config.js";
 import { GradientLimiter } from "./limiter.js";
@@ -157,8 +159,10 @@ export interface SchedulerTuning {
   sweepEveryMs: number;
   /** Round trips needed before a limiter window closes (default 8). */
   limiterMinSamples: number;
-  /** Windows over which the limiter's minimum round trip is taken (default 200). */
-  limiterBaselineWindows: number;
+  /** The limiter probes for the no-load round trip when it saw none for this long (default 10 000 ms). */
+  limiterProbeEveryMs: number;
+  /** No-load round-trip measurements are forgotten after this long (default 30 000 ms). */
+  limiterBaselineHorizonMs: number;
 }
 
 export interface SchedulerDeps {
@@ -209,7 +213,16 @@ export interface SchedulerStats {
   expectedServiceMs: ClassCounts;
   /** Queue sojourn of started store-bound requests over the last window. */
   sojournMs: { count: number; p50: number; p99: number; max: number; windowMs: number };
-  limiter: { rttMs: number | undefined; baselineMs: number | undefined; gradient: number | undefined; windows: number };
+  limiter: {
+    /** Median round trip of the last window (ms). */
+    rttMs: number | undefined;
+    /** No-load round trip (ms). */
+    baselineMs: number | undefined;
+    gradient: number | undefined;
+    windows: number;
+    probes: number;
+    probing: boolean;
+  };
   signals: Readonly<SchedulerSignals>;
   callbackErrors: number;
 }
@@ -225,7 +238,37 @@ interface Entry {
   state: "new" | "queued" | "running" | "done";
   outcome: SubmitResult | undefined;
   startedAt: number;
+  /** Store-bound requests in flight when this one started, itself included. */
+  inFlightAtStart: number;
   cq: ClientQueue<Entry> | undefined;
+  /** Neighbours in the list of running entries (in start order). */
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Running entries in start order: O(1) insert and removal, oldest first for the leak guard. */
+class RunningList {
+  head: Entry | undefined;
+  tail: Entry | undefined;
+  size = 0;
+
+  add(e: Entry): void {
+    e.prev = this.tail;
+    e.next = undefined;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+    this.size++;
+  }
+
+  remove(e: Entry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = e.next = undefined;
+    this.size--;
+  }
 }
 
 const DEFAULT_TUNING: SchedulerTuning = {
@@ -235,7 +278,8 @@ const DEFAULT_TUNING: SchedulerTuning = {
   leakAfterMs: 30_000,
   sweepEveryMs: 1,
   limiterMinSamples: 8,
-  limiterBaselineWindows: 200,
+  limiterProbeEveryMs: 10_000,
+  limiterBaselineHorizonMs: 30_000,
 };
 
 const N = REQUEST_CLASSES.length;
@@ -267,7 +311,7 @@ export class Scheduler {
   private queuedTotal = 0;
   private inFlight = 0;
   private orphans = 0;
-  private readonly running = new Set<Entry>();
+  private readonly running = new RunningList();
   private signals: SchedulerSignals = {};
   private loopSaturated = false;
   private lastSweep = -Infinity;
@@ -305,7 +349,8 @@ export class Scheduler {
       rttSlackMs: config.limiter.rttSlackMs,
       windowMs: config.limiter.windowMs,
       minSamples: this.tuning.limiterMinSamples,
-      baselineWindows: this.tuning.limiterBaselineWindows,
+      probeEveryMs: this.tuning.limiterProbeEveryMs,
+      baselineHorizonMs: this.tuning.limiterBaselineHorizonMs,
     });
     this.budgets = REQUEST_CLASSES.map((c) => classBudgetMs(config, c));
     this.shares = REQUEST_CLASSES.map((c) => classMinShare(config, c));
@@ -369,7 +414,10 @@ export class Scheduler {
       state: "new",
       outcome: undefined,
       startedAt: 0,
+      inFlightAtStart: 0,
       cq: undefined,
+      prev: undefined,
+      next: undefined,
     };
     if (this.closed) {
       this.shed(e, "shutdown", now);
@@ -415,11 +463,10 @@ export class Scheduler {
    */
   tick(): void {
     const now = this.clock();
-    for (const e of this.running) {
-      if (now - e.startedAt > this.tuning.leakAfterMs) {
-        this.release(e);
-        this.abandoned[e.rank]!++;
-      }
+    // Oldest first: stop at the first request that is not overdue.
+    for (let e = this.running.head; e && now - e.startedAt > this.tuning.leakAfterMs; e = this.running.head) {
+      this.release(e);
+      this.abandoned[e.rank]!++;
     }
     this.limiter.update(now, this.inFlight + this.orphans, this.loopSaturated);
     this.pump(true);
@@ -433,9 +480,9 @@ export class Scheduler {
     const now = this.clock();
     for (let r = N - 1; r >= 0; r--) {
       const q = this.queues[r] as ClassQueue<Entry>;
-      for (const cq of [...q.activeQueues()]) {
+      q.forEachActive((cq) => {
         for (let e = cq.front(); e; e = cq.front()) this.dequeueAndShed(e, "shutdown", now);
-      }
+      });
     }
   }
 
@@ -448,10 +495,10 @@ export class Scheduler {
     const queuedByClient: Record<string, number> = {};
     let standing = 0;
     for (const q of this.queues) {
-      for (const cq of q.activeQueues()) {
+      q.forEachActive((cq) => {
         queuedByClient[cq.client] = (queuedByClient[cq.client] ?? 0) + cq.live;
         if (cq.standing) standing++;
-      }
+      });
     }
     const since = now - this.tuning.sojournWindowMs;
     const vals: number[] = [];
@@ -483,7 +530,14 @@ export class Scheduler {
       overloaded: standing > 0 || this.loopSaturated,
       expectedServiceMs: byRank(this.expected),
       sojournMs: { count: vals.length, p50: q(0.5), p99: q(0.99), max: vals.length ? (vals[vals.length - 1] as number) : 0, windowMs: this.tuning.sojournWindowMs },
-      limiter: { rttMs: this.limiter.last?.rttMs, baselineMs: this.limiter.last?.baselineMs, gradient: this.limiter.last?.gradient, windows: this.limiter.windows },
+      limiter: {
+        rttMs: this.limiter.last?.rttMs,
+        baselineMs: this.limiter.baselineMs(now),
+        gradient: this.limiter.last?.gradient,
+        windows: this.limiter.windows,
+        probes: this.limiter.probes,
+        probing: this.limiter.probing,
+      },
       signals: { ...this.signals },
       callbackErrors: this.callbackErrors,
     };
@@ -512,7 +566,7 @@ export class Scheduler {
     for (let r = 1; r < N; r++) {
       const q = this.queues[r] as ClassQueue<Entry>;
       if (q.live === 0) continue;
-      if ((this.owed[r] as number) >= 1) return r;
+      if ((this.owed[r] as number) >= 1 - 1e-9) return r;
       if (top < 0) top = r;
     }
     return top;
@@ -525,10 +579,16 @@ export class Scheduler {
       if (r === chosen || (this.queues[r] as ClassQueue<Entry>).live > 0) this.owed[r] = Math.min((this.owed[r] as number) + share, 1 + share);
       else this.owed[r] = 0;
     }
-    this.owed[chosen] = Math.max(0, (this.owed[chosen] as number) - 1);
+    const left = (this.owed[chosen] as number) - 1;
+    this.owed[chosen] = left > 1e-9 ? left : 0;
   }
 
-  /** The queue is full: evict something of lower standing than `e`, if there is any. */
+  /**
+   * The queue is full: evict the oldest request of the longest client queue of a lower class
+   * (class_priority), else of a client of the same class with a longer weighted queue
+   * (fair_share), else, in overload mode (newest first), the client's own oldest (queue_full).
+   * False: nothing to evict, the newcomer is shed.
+   */
   private makeRoom(e: Entry, now: number): boolean {
     let lowest = -1;
     for (let r = N - 1; r >= 1; r--) {
@@ -552,6 +612,12 @@ export class Scheduler {
       const victim = cq && cq.client !== e.job.client && cq.live / cq.weight > ownLoad ? cq.front() : undefined;
       if (victim) {
         this.dequeueAndShed(victim, "fair_share", now);
+        return true;
+      }
+      // Serving newest first, the client's own oldest request is worth less than this one.
+      const oldest = own && (own.standing || this.loopSaturated) ? own.front() : undefined;
+      if (oldest) {
+        this.dequeueAndShed(oldest, "queue_full", now);
         return true;
       }
     }
@@ -607,36 +673,37 @@ export class Scheduler {
   private sweep(now: number): void {
     this.lastSweep = now;
     if (this.queuedTotal === 0) return;
-    const { targetMs, intervalMs } = this.config.codel;
     for (let r = N - 1; r >= 1; r--) {
       const q = this.queues[r] as ClassQueue<Entry>;
-      if (q.live === 0) continue;
-      for (const cq of [...q.activeQueues()]) {
-        for (let head = cq.front(); head; head = cq.front()) {
-          if (this.cannotFinish(head, now)) this.dequeueAndShed(head, "deadline", now);
-          else if ((cq.standing || this.loopSaturated) && now - head.enqueuedAt > targetMs) {
-            cq.lastShedAt = now;
-            this.dequeueAndShed(head, "sojourn", now);
-          } else break;
-        }
-        if (cq.standing) {
-          // Leave overload mode once a whole interval passed without having to shed.
-          if (now - cq.lastShedAt < intervalMs) continue;
-          cq.standing = false;
-          cq.aboveSince = undefined;
-        }
-        const head = cq.front();
-        if (!head) continue;
-        if (now - head.enqueuedAt > targetMs) {
-          cq.aboveSince ??= head.enqueuedAt + targetMs;
-          if (now - cq.aboveSince >= intervalMs) {
-            cq.standing = true;
-            cq.lastShedAt = now;
-          }
-        } else {
-          cq.aboveSince = undefined;
-        }
+      if (q.live > 0) q.forEachActive((cq) => this.sweepQueue(cq, now));
+    }
+  }
+
+  private sweepQueue(cq: ClientQueue<Entry>, now: number): void {
+    const { targetMs, intervalMs } = this.config.codel;
+    for (let head = cq.front(); head; head = cq.front()) {
+      if (this.cannotFinish(head, now)) this.dequeueAndShed(head, "deadline", now);
+      else if ((cq.standing || this.loopSaturated) && now - head.enqueuedAt > targetMs) {
+        cq.lastShedAt = now;
+        this.dequeueAndShed(head, "sojourn", now);
+      } else break;
+    }
+    if (cq.standing) {
+      // Leave overload mode once a whole interval passed without having to shed.
+      if (now - cq.lastShedAt < intervalMs) return;
+      cq.standing = false;
+      cq.aboveSince = undefined;
+    }
+    const head = cq.front();
+    if (!head) return;
+    if (now - head.enqueuedAt > targetMs) {
+      cq.aboveSince ??= head.enqueuedAt + targetMs;
+      if (now - cq.aboveSince >= intervalMs) {
+        cq.standing = true;
+        cq.lastShedAt = now;
       }
+    } else {
+      cq.aboveSince = undefined;
     }
   }
 
@@ -667,7 +734,8 @@ export class Scheduler {
     this.started[e.rank]!++;
     if (e.limited) {
       this.inFlight++;
-      this.limiter.observeInFlight(this.inFlight + this.orphans);
+      e.inFlightAtStart = this.inFlight + this.orphans;
+      this.limiter.observeInFlight(e.inFlightAtStart);
       this.recordSojourn(now, now - e.enqueuedAt);
     }
     let result: ReturnType<Job["start"]>;
@@ -705,7 +773,7 @@ export class Scheduler {
       } else {
         this.expected[r] = (this.expected[r] as number) + this.tuning.ewmaAlpha * (service - (this.expected[r] as number));
       }
-      if (e.limited) this.limiter.sample(rep?.rttMs ?? service, now, this.inFlight + this.orphans, this.loopSaturated);
+      if (e.limited) this.limiter.sample(rep?.rttMs ?? service, now, this.inFlight + this.orphans, this.loopSaturated, e.inFlightAtStart);
     }
     this.pump(false);
   }
@@ -713,7 +781,7 @@ export class Scheduler {
   /** Free the slot of a running request. */
   private release(e: Entry): void {
     e.state = "done";
-    this.running.delete(e);
+    this.running.remove(e);
     if (e.limited) this.inFlight--;
   }
 
