@@ -12,7 +12,7 @@ import { configSchema } from "../src/config/schema.js";
 import { defaultDictionary } from "../src/radius/dictionary.js";
 import { createStore } from "../src/store/store.js";
 import { ClientTable } from "../src/verify/clients.js";
-import { DeadlineAdmission } from "../src/admit/admit.js";
+import { Scheduler } from "../src/admit/scheduler.js";
 import { RadiusCore } from "../src/pipeline/pipeline.js";
 import { Metrics } from "../src/metrics/counters.js";
 import { WorkerPool } from "../src/pipeline/worker-pool.js";
@@ -40,7 +40,7 @@ const core = new RadiusCore({
   clients: new ClientTable(config.clients),
   store,
   dictionary: defaultDictionary(),
-  admission: new DeadlineAdmission(1e9),
+  scheduler: new Scheduler(config.scheduler, { clock: () => performance.now() }),
   metrics,
   log: pino({ level: "warn" }),
   pool: new WorkerPool({ size: 1, maxQueue: 10, now: () => performance.now() }),

@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { storeConfigSchema } from "../store/config.js";
+import { clientWeightSchema, schedulerConfigSchema } from "../admit/config.js";
 
 const port = z.int().min(0).max(65535);
 
@@ -44,6 +45,7 @@ export const clientSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe("Drop Access-Requests without a valid Message-Authenticator (BlastRADIUS, CVE-2024-3596)."),
+  weight: clientWeightSchema.optional().describe("Share of this NAS in fair queuing within a class (default 1)."),
 });
 
 export const configSchema = z.strictObject({
@@ -81,11 +83,14 @@ export const configSchema = z.strictObject({
       maxQueue: z.int().min(1).max(100_000).default(1_000).describe("Tasks waiting for a worker beyond this are refused (counted)."),
     })
     .prefault({}),
-  scheduler: z
+  scheduler: schedulerConfigSchema.prefault({}),
+  http: z
     .strictObject({
-      budgetMs: z.number().positive().max(60_000).default(50).describe("Latency budget: deadline = arrival + budget. Late work is not started, late replies are not sent."),
+      host: z.string().min(1).default("127.0.0.1").describe("Address of the HTTP side (/metrics, /healthz); loopback by default."),
+      port: port.default(9812),
     })
-    .prefault({}),
+    .optional()
+    .describe("HTTP endpoint for Prometheus metrics and health; absent: no HTTP listener."),
   dictionary: z
     .strictObject({
       files: z.array(z.string().min(1)).default([]).describe("Extra FreeRADIUS-format dictionary files, loaded over the built-in one."),

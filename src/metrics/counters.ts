@@ -22,6 +22,25 @@ function escapeLabel(v: string): string {
 export class Metrics {
   private readonly series = new Map<string, CounterSeries>();
   private readonly help = new Map<string, string>();
+  private readonly histograms = new Map<string, Histogram>();
+  private readonly gauges = new Map<string, () => Array<{ labels: Labels; value: number }>>();
+
+  /** The histogram for name+labels, created on first use. */
+  histogram(name: string, labels: Labels = {}): Histogram {
+    const key = seriesKey(name, labels);
+    let h = this.histograms.get(key);
+    if (!h) {
+      h = new Histogram(name, labels);
+      this.histograms.set(key, h);
+    }
+    return h;
+  }
+
+  /** A gauge whose values are read when the metrics are exported. */
+  gauge(name: string, help: string, read: () => Array<{ labels: Labels; value: number }>): void {
+    this.help.set(name, help);
+    this.gauges.set(name, read);
+  }
 
   describe(name: string, help: string): void {
     this.help.set(name, help);
@@ -79,6 +98,76 @@ export class Metrics {
         lines.push(`${name}${labels.length ? `{${labels.join(",")}}` : ""} ${s.value}`);
       }
     }
+    const hByName = new Map<string, Histogram[]>();
+    for (const h of this.histograms.values()) hByName.set(h.name, [...(hByName.get(h.name) ?? []), h]);
+    for (const [name, list] of [...hByName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const help = this.help.get(name);
+      if (help) lines.push(`# HELP ${name} ${help}`);
+      lines.push(`# TYPE ${name} histogram`);
+      for (const h of list) lines.push(...h.toPrometheus());
+    }
+    for (const [name, read] of [...this.gauges.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} gauge`);
+      for (const { labels, value } of read()) {
+        const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+        lines.push(`${name}${l.length ? `{${l.join(",")}}` : ""} ${Number.isFinite(value) ? value : "NaN"}`);
+      }
+    }
     return lines.join("\n") + "\n";
+  }
+}
+
+/** Upper bounds (seconds) of the latency buckets: fine below the default 50 ms budget. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1];
+
+/** A Prometheus histogram with fixed buckets; observe() is allocation-free. */
+export class Histogram {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly name: string,
+    readonly labels: Labels,
+    readonly bounds: readonly number[] = LATENCY_BUCKETS,
+  ) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= (b[i] as number)) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+
+  /** Value at quantile q from the buckets (upper bound of the bucket holding it). */
+  quantile(q: number): number {
+    const target = q * this.count;
+    let acc = 0;
+    for (let i = 0; i < this.bounds.length; i++) {
+      acc += this.counts[i] as number;
+      if (acc >= target) return this.bounds[i] as number;
+    }
+    return Infinity;
+  }
+
+  toPrometheus(): string[] {
+    const base = Object.entries(this.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+    const lines: string[] = [];
+    let acc = 0;
+    for (let i = 0; i < this.bounds.length; i++) {
+      acc += this.counts[i] as number;
+      lines.push(`${this.name}_bucket{${[...base, `le="${this.bounds[i]}"`].join(",")}} ${acc}`);
+    }
+    lines.push(`${this.name}_bucket{${[...base, 'le="+Inf"'].join(",")}} ${this.count}`);
+    const l = base.length ? `{${base.join(",")}}` : "";
+    lines.push(`${this.name}_sum${l} ${this.sum}`, `${this.name}_count${l} ${this.count}`);
+    return lines;
   }
 }

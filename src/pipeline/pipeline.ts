@@ -3,13 +3,14 @@
 // Each datagram handed to `handle` ends in exactly one counted outcome.
 import { Attr, Code, codeName } from "../radius/codes.js";
 import { RadiusError } from "../radius/errors.js";
+import { findAttribute, type RadiusPacket } from "../radius/packet.js";
 import type { Dictionary } from "../radius/dictionary.js";
 import type { SubscriberStore } from "../store/store.js";
 import { StoreError } from "../store/store.js";
 import { ClientTable, type Client } from "../verify/clients.js";
-import { DuplicateCache } from "../verify/duplicates.js";
+import { DuplicateCache, type PendingEntry } from "../verify/duplicates.js";
 import { verifyDatagram } from "../verify/verify.js";
-import type { Admission, AdmissionRequest } from "../admit/admit.js";
+import { classify, type CompletionReport, type RequestClass, type Scheduler } from "../admit/scheduler.js";
 import { createAccessRequestHandler } from "../handle/access-request.js";
 import { handleStatusServer } from "../handle/status-server.js";
 import type { Decision } from "../handle/decision.js";
@@ -19,14 +20,14 @@ import { HandlerRegistry, type Handler } from "./handlers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import { WorkerPoolError } from "./worker-pool.js";
 import type { DatagramEvent, Outcome, SendReply } from "./event.js";
-import type { CounterSeries, Metrics } from "../metrics/counters.js";
+import type { CounterSeries, Histogram, Metrics } from "../metrics/counters.js";
 import { RateLimitedLog, type Logger } from "../log.js";
 
 export interface CoreOptions {
   clients: ClientTable;
   store: SubscriberStore;
   dictionary: Dictionary;
-  admission: Admission;
+  scheduler: Scheduler;
   metrics: Metrics;
   log: Logger;
   pool: WorkerPool | null;
@@ -38,7 +39,10 @@ export interface CoreOptions {
   rejectReplyMessage?: string | undefined;
 }
 
-type Ctx = { ev: DatagramEvent; client: Client | null; code: number; user?: string | undefined };
+type Ctx = { ev: DatagramEvent; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
+
+const SAMPLE: CompletionReport = { sample: true };
+const NO_SAMPLE: CompletionReport = { sample: false };
 
 export class RadiusCore {
   readonly handlers: HandlerRegistry;
@@ -47,10 +51,12 @@ export class RadiusCore {
   private readonly unknownClientLog = new RateLimitedLog(10_000);
   private readonly debug: boolean;
   private readonly outcomeCounters = new Map<string, CounterSeries>();
+  private readonly latencyByClass = new Map<RequestClass, Histogram>();
 
   constructor(private readonly o: CoreOptions) {
     o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
     o.metrics.describe("aaa_access_rejects_total", "Access-Rejects by reason.");
+    o.metrics.describe("aaa_response_seconds", "Time from a datagram's arrival to its reply being sent, answered requests, by class.");
     this.debug = o.log.isLevelEnabled("debug");
     this.duplicates = new DuplicateCache({ windowMs: o.duplicates.windowMs, maxEntries: o.duplicates.maxEntries });
     this.handlers = new HandlerRegistry(o.pool);
@@ -72,7 +78,7 @@ export class RadiusCore {
 
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
   handle(ev: DatagramEvent, send: SendReply): void {
-    const ctx: Ctx = { ev, client: null, code: 0 };
+    const ctx: Ctx = { ev, client: null, code: 0, cls: "none" };
     let v;
     try {
       v = verifyDatagram(ev, this.o.clients);
@@ -100,52 +106,64 @@ export class RadiusCore {
     }
     const entry = dup.entry;
 
-    const areq: AdmissionRequest = { arrivedAt: ev.arrivedAt, code: packet.code, client: client.name };
-    const admitted = this.o.admission.admit(areq, this.o.now());
-    if (!admitted.admitted) {
-      this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "shed", reason: admitted.reason });
+    // Stage 3, admit: the scheduler starts it now, queues it, or sheds it (silently, RFC 5080 §2.6.1).
+    ctx.cls = classify(packet.code, findAttribute(packet, Attr.State) !== undefined);
+    this.o.scheduler.submit({
+      class: ctx.cls,
+      client: client.name,
+      arrivedAt: ev.arrivedAt,
+      start: (run) => this.run(ctx, packet, client, entry, run.deadline, send),
+      shed: (reason) => {
+        this.duplicates.forget(entry);
+        this.finish(ctx, { kind: "shed", reason });
+      },
+    });
+  }
+
+  /** Stages 4 and 5, handle and reply, for an admitted request. Never rejects. */
+  private run(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply): CompletionReport | Promise<CompletionReport> {
+    if (packet.code === Code.StatusServer) {
+      this.complete(ctx, packet, client, entry, deadline, send, handleStatusServer());
+      return NO_SAMPLE;
     }
-    const deadline = admitted.deadline;
-
-    const decided =
-      packet.code === Code.StatusServer
-        ? Promise.resolve(handleStatusServer())
-        : this.accessRequest.invoke({ packet, client, deadline }, deadline);
-
-    decided.then(
+    return this.accessRequest.invoke({ packet, client, deadline }, deadline).then(
       (d) => {
-        this.o.admission.done(areq, this.o.now());
-        ctx.user = d.user;
-        if (d.result === "drop") {
-          this.duplicates.forget(entry);
-          return this.finish(ctx, { kind: "dropped", reason: d.reason });
-        }
-        // A result ready after its deadline is not sent: the NAS has moved on or will retransmit.
-        if (this.o.now() > deadline) {
-          this.duplicates.forget(entry);
-          return this.finish(ctx, { kind: "shed", reason: "late_reply" });
-        }
-        let reply: Buffer;
-        try {
-          reply = this.encode(packet, client, d);
-        } catch (err) {
-          this.duplicates.forget(entry);
-          const reason = err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error";
-          return this.finish(ctx, { kind: "dropped", reason }, err);
-        }
-        this.duplicates.answered(entry, reply, this.o.now());
-        send(reply, ev.remote);
-        if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
-        const result = packet.code === Code.StatusServer ? "status" : d.result;
-        this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
+        this.complete(ctx, packet, client, entry, deadline, send, d);
+        return SAMPLE;
       },
       (err: unknown) => {
-        this.o.admission.done(areq, this.o.now());
         this.duplicates.forget(entry);
         this.finish(ctx, { kind: "dropped", reason: failureReason(err) }, isExpected(err) ? undefined : err);
+        // A store that is down answers fast: that says nothing about its load.
+        return err instanceof StoreError && err.code === "STORE_TIMEOUT" ? SAMPLE : NO_SAMPLE;
       },
     );
+  }
+
+  private complete(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply, d: Decision): void {
+    ctx.user = d.user;
+    if (d.result === "drop") {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "dropped", reason: d.reason });
+    }
+    // A result ready after its deadline is not sent: the NAS has moved on or will retransmit.
+    if (this.o.now() > deadline) {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "shed", reason: "late_reply" });
+    }
+    let reply: Buffer;
+    try {
+      reply = this.encode(packet, client, d);
+    } catch (err) {
+      this.duplicates.forget(entry);
+      const reason = err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error";
+      return this.finish(ctx, { kind: "dropped", reason }, err);
+    }
+    this.duplicates.answered(entry, reply, this.o.now());
+    send(reply, ctx.ev.remote);
+    if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
+    const result = packet.code === Code.StatusServer ? "status" : d.result;
+    this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
   }
 
   private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>): Buffer {
@@ -155,7 +173,10 @@ export class RadiusCore {
   }
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
-    this.outcomeSeries(ctx.ev.listener, outcome).value++;
+    this.outcomeSeries(ctx, outcome).value++;
+    if (outcome.kind === "answered" && ctx.cls !== "none") {
+      this.latency(ctx.cls).observe((this.o.now() - ctx.ev.arrivedAt) / 1000);
+    }
     if (err !== undefined) {
       this.o.log.error({ err: { message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, client: ctx.client?.name, reason: outcome.reason }, "request failed");
     }
@@ -177,14 +198,24 @@ export class RadiusCore {
   }
 
   /** The counter of an outcome, resolved once per distinct outcome rather than per datagram. */
-  private outcomeSeries(listener: string, outcome: Outcome): CounterSeries {
-    const key = `${listener}|${outcome.kind}|${outcome.reason}`;
+  private outcomeSeries(ctx: Ctx, outcome: Outcome): CounterSeries {
+    const client = ctx.client?.name ?? "unknown";
+    const key = `${ctx.ev.listener}|${outcome.kind}|${outcome.reason}|${ctx.cls}|${client}`;
     let s = this.outcomeCounters.get(key);
     if (!s) {
-      s = this.o.metrics.counter("aaa_datagrams_total", { listener, outcome: outcome.kind, reason: outcome.reason });
+      s = this.o.metrics.counter("aaa_datagrams_total", { listener: ctx.ev.listener, outcome: outcome.kind, reason: outcome.reason, class: ctx.cls, client });
       this.outcomeCounters.set(key, s);
     }
     return s;
+  }
+
+  private latency(cls: RequestClass): Histogram {
+    let h = this.latencyByClass.get(cls);
+    if (!h) {
+      h = this.o.metrics.histogram("aaa_response_seconds", { class: cls });
+      this.latencyByClass.set(cls, h);
+    }
+    return h;
   }
 
   private logUnknownClient(ev: DatagramEvent): void {

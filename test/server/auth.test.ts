@@ -129,16 +129,16 @@ describe("Access-Request", () => {
   });
 
   it("drops a request without Message-Authenticator when the client requires one", async () => {
-    const before = server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "missing_message_authenticator" });
+    const before = server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "missing_message_authenticator" });
     const { packet } = accessRequest({ user: "alice", password: "s3cret", messageAuthenticator: false });
     expect(await send(packet, 300)).toBeNull();
-    expect(server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "missing_message_authenticator" })).toBe(before + 1);
+    expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "missing_message_authenticator" })).toBe(before + 1);
   });
 
   it("drops a request signed with the wrong secret", async () => {
     const { packet } = accessRequest({ user: "alice", password: "s3cret", secret: "not-the-secret" });
     expect(await send(packet, 300)).toBeNull();
-    expect(server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "bad_message_authenticator" })).toBeGreaterThan(0);
+    expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "bad_message_authenticator" })).toBeGreaterThan(0);
   });
 
   it("answers the same request twice with the same bytes (RFC 5080 duplicate cache)", async () => {
@@ -147,7 +147,7 @@ describe("Access-Request", () => {
     const second = await send(packet);
     replyOf(first, authenticator);
     expect(second).toEqual(first);
-    expect(server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "duplicate", reason: "replayed" })).toBeGreaterThan(0);
+    expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "duplicate", reason: "replayed" })).toBeGreaterThan(0);
   });
 });
 
@@ -161,7 +161,7 @@ describe("Status-Server (RFC 5997)", () => {
   it("drops it without a Message-Authenticator", async () => {
     const { packet } = statusServer({ messageAuthenticator: false });
     expect(await send(packet, 300)).toBeNull();
-    expect(server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "status_without_message_authenticator" })).toBe(1);
+    expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "status_without_message_authenticator" })).toBe(1);
   });
 });
 
@@ -192,7 +192,7 @@ describe("clients", () => {
         stranger.send(accessRequest({ user: "alice", password: "s3cret" }).packet, server.port);
       }
       expect(await stranger.next(300)).toBeNull();
-      expect(server.metrics.get("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "unknown_client" })).toBe(5);
+      expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "unknown_client" })).toBe(5);
       expect(server.logs.filter((l) => l.includes("unknown client")).length).toBe(1);
     } finally {
       stranger.close();
