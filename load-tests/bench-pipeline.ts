@@ -40,7 +40,9 @@ const core = new RadiusCore({
   clients: new ClientTable(config.clients),
   store,
   dictionary: defaultDictionary(),
-  scheduler: new Scheduler(config.scheduler, { clock: () => performance.now() }),
+  // Shedding off: this measures CPU cost per request, and bursts of 1000 submitted in one
+  // synchronous loop would otherwise (rightly) look like overload to the scheduler.
+  scheduler: new Scheduler({ ...config.scheduler, enabled: false }, { clock: () => performance.now() }),
   metrics,
   log: pino({ level: "warn" }),
   pool: new WorkerPool({ size: 1, maxQueue: 10, now: () => performance.now() }),
