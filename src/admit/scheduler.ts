@@ -553,7 +553,10 @@ export class Scheduler {
   private cannotFinish(e: Entry, now: number): boolean {
     const hidden = Math.max(0, this.signals.loopDelayMs ?? 0);
     const remaining = e.deadline - now - hidden;
-    return remaining <= 0 || remaining < (this.expected[e.rank] as number);
+    // The expectation is capped at half the budget: it is learnt only from requests that ran, so
+    // an inflated value that shed everything would never see the sample that corrects it.
+    const expected = Math.min(this.expected[e.rank] as number, (this.budgets[e.rank] as number) / 2);
+    return remaining <= 0 || remaining < expected;
   }
 
   private lifo(cq: ClientQueue<Entry>): boolean {

@@ -20,7 +20,7 @@ export interface JobOptions {
 
 export function harness(config: SchedulerConfigInput = {}, deps: Partial<SchedulerDeps> = {}) {
   const clock = new FakeClock();
-  const s = new Scheduler(schedulerConfig(config), { clock: clock.now, ...deps });
+  const s = new Scheduler(schedulerConfig({ enabled: true, ...config }), { clock: clock.now, ...deps });
   const jobs = new Map<string, TestJob>();
   /** "start:id" and "shed:id:reason" in the order they happened. */
   const log: string[] = [];

@@ -313,7 +313,7 @@ describe("Scheduler: modes, failures and housekeeping", () => {
   it("survives callbacks that throw, and frees the slot of a start that throws or rejects", async () => {
     const errors: string[] = [];
     const clock = { t: 0 };
-    const s = new Scheduler(schedulerConfig(fixed(1)), { clock: () => clock.t, onCallbackError: (_e, where) => errors.push(where) });
+    const s = new Scheduler(schedulerConfig({ enabled: true, ...fixed(1) }), { clock: () => clock.t, onCallbackError: (_e, where) => errors.push(where) });
     const throwing: Job = {
       class: "access",
       client: "a",

@@ -180,7 +180,7 @@ export function simulate(o: SimOptions): SimResult {
   const clock = new FakeClock();
   const events = new EventQueue();
   const random = rng(o.seed ?? 1);
-  const config = schedulerConfig(o.config);
+  const config = schedulerConfig({ enabled: true, ...o.config });
   const deps = o.clientWeights ? { clock: clock.now, clientWeights: o.clientWeights } : { clock: clock.now };
   const s = new Scheduler(config, deps);
   const from = o.measureFromMs ?? 0;
