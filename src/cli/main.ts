@@ -13,7 +13,7 @@ import { radtest } from "./radtest.js";
 const USAGE = `usage: carrier-aaa <command> [options]
 
 commands:
-  serve --config FILE                       run the server
+  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try)
   check-config --config FILE                validate a configuration file and exit
   subscribers import FILE.jsonl --config FILE
   groups import FILE.jsonl --config FILE    bulk-load into the configured store
@@ -63,10 +63,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: "string" } } });
+  const { values } = parseArgs({ args, options: { config: { type: "string" }, hint: { type: "boolean", default: false } } });
   const config = loadConfig(need(values.config, "--config"));
   const log = createLogger(config.log.level);
   const server = await startServer(config, log);
+  if (values.hint) {
+    // For `npm start`: one line a new user can paste into another terminal.
+    const secret = config.clients[0]?.secret ?? "SECRET";
+    process.stderr.write(
+      `\ncarrier-aaa is answering on ${server.auth.address}:${server.auth.port}. Try, from another terminal:\n` +
+        `  npx carrier-aaa radtest --server ${server.auth.address}:${server.auth.port} --secret ${secret} --user alice --password s3cret\n\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, "shutting down");
