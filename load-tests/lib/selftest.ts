@@ -1,0 +1,97 @@
+// Self-test of the load tools' RADIUS code against independent implementations:
+//   - lib/md5.ts (MD5, HMAC-MD5) against node:crypto for every length 0..300 and several keys;
+//   - requests from buildRequests(): Message-Authenticator and User-Password checked with
+//     node:crypto, and decoded by the npm `radius` package (a third implementation);
+//   - ReplyVerifier: accepts a reply built with node:crypto, rejects every single-byte change.
+// Also runs the C tools' own --selftest when they can be built.
+//   npx tsx load-tests/lib/selftest.ts
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import radius from "radius";
+import { buildC } from "./cbuild.js";
+import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
+import { buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
+
+let failures = 0;
+function check(ok: boolean, what: string): void {
+  if (!ok) {
+    failures++;
+    process.stderr.write(`FAIL ${what}\n`);
+  }
+}
+
+// 1. MD5 / HMAC-MD5.
+const out = Buffer.alloc(16);
+for (let len = 0; len <= 300; len++) {
+  const d = randomBytes(len);
+  md5Into(d, 0, len, out, 0);
+  check(out.equals(createHash("md5").update(d).digest()), `md5 length ${len}`);
+  for (const kl of [1, 10, 16, 63, 64, 65, 200]) {
+    const k = randomBytes(kl);
+    hmacMd5Into(hmacMd5Key(k), d, 0, len, out, 0);
+    check(out.equals(createHmac("md5", k).update(d).digest()), `hmac-md5 length ${len} key ${kl}`);
+  }
+}
+
+// 2. Requests, checked with node:crypto and decoded by the `radius` package.
+const secret = "s3cr3t-for-selftest";
+const users = [...generatedUsers(3), { username: "long.password", password: "x".repeat(40) }, { username: "ünïcode", password: "pässwörd" }];
+const P = 7;
+const store = buildRequests({ count: 50, ports: P, mode: "pap", secret: Buffer.from(secret), users, userOf: (k) => k % users.length, nasIp: Buffer.from([127, 0, 0, 1]) });
+for (let k = 0; k < store.count; k++) {
+  const pkt = Buffer.from(store.buf.subarray(store.offset[k]!, store.offset[k]! + store.length[k]!));
+  check(pkt[1] === Math.floor(k / P) % 256, `identifier of packet ${k}`);
+  check(pkt[20] === 80 && pkt[21] === 18, `Message-Authenticator first in packet ${k}`);
+  const z = Buffer.from(pkt);
+  z.fill(0, 22, 38);
+  check(createHmac("md5", secret).update(z).digest().equals(pkt.subarray(22, 38)), `request Message-Authenticator of packet ${k}`);
+  const decoded = radius.decode({ packet: pkt, secret }) as { code: string; attributes: Record<string, unknown> };
+  const u = users[k % users.length]!;
+  check(decoded.code === "Access-Request", `code of packet ${k}`);
+  check(decoded.attributes["User-Name"] === u.username, `User-Name of packet ${k}: ${String(decoded.attributes["User-Name"])}`);
+  check(decoded.attributes["User-Password"] === u.password, `User-Password of packet ${k}: ${String(decoded.attributes["User-Password"])}`);
+  check(decoded.attributes["NAS-IP-Address"] === "127.0.0.1", `NAS-IP-Address of packet ${k}`);
+}
+const status = buildRequests({ count: 3, ports: 1, mode: "status", secret: Buffer.from(secret), users: [], userOf: () => 0, nasIp: null });
+check(status.buf[0] === 12 && status.length[0] === 38, "Status-Server layout");
+
+// 3. Replies: built here with node:crypto (MA first, then Response Authenticator).
+const reqAuthOff = store.offset[0]! + 4;
+const reply = Buffer.alloc(44);
+reply[0] = 2;
+reply[1] = store.buf[store.offset[0]! + 1]!;
+reply.writeUInt16BE(44, 2);
+store.buf.copy(reply, 4, reqAuthOff, reqAuthOff + 16);
+reply[20] = 80;
+reply[21] = 18;
+reply[38] = 27;
+reply[39] = 6;
+reply.writeUInt32BE(3600, 40);
+createHmac("md5", secret).update(reply).digest().copy(reply, 22);
+createHash("md5").update(reply).update(secret).digest().copy(reply, 4);
+const v = new ReplyVerifier(Buffer.from(secret));
+check((v.verify(reply, store.buf, reqAuthOff) & 7) === 0, "valid reply accepted");
+for (let i = 0; i < reply.length; i++) {
+  const bad = Buffer.from(reply);
+  bad[i] = bad[i]! ^ 0x01;
+  const f = v.verify(bad, store.buf, reqAuthOff);
+  check((f & (VERIFY_BAD_AUTHENTICATOR | VERIFY_BAD_MESSAGE_AUTHENTICATOR | VERIFY_MALFORMED)) !== 0, `reply with byte ${i} changed rejected`);
+}
+check((new ReplyVerifier(Buffer.from("other")).verify(reply, store.buf, reqAuthOff) & 7) !== 0, "reply under another secret rejected");
+
+// 4. C tools.
+for (const tool of ["radius-load"] as const) {
+  const bin = buildC(tool);
+  if (bin instanceof Error) {
+    process.stderr.write(`skip C ${tool}: ${bin.message}\n`);
+    continue;
+  }
+  const r = spawnSync(bin, ["--selftest"], { encoding: "utf8" });
+  check(r.status === 0, `${tool} --selftest: ${r.stdout}${r.stderr}`);
+}
+
+if (failures > 0) {
+  process.stderr.write(`selftest: ${failures} failure(s)\n`);
+  process.exit(1);
+}
+process.stdout.write("selftest: all checks passed\n");
