@@ -35,6 +35,14 @@ export const redisStoreConfigSchema = z
       .max(3_600_000)
       .default(1000)
       .describe("How often the group revision counter is polled; group changes reach every server within about this. Default 1000."),
+    batchDelayMs: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        "Lookups of up to this many ms share one MGET. 0 (default): those of one event-loop turn. 1 ms cut CPU per request by 10-20% at 4.5-9k/s in one measurement, with no clear gain at saturation.",
+      ),
   })
   .describe("Subscribers and groups in Redis, shared by all servers.");
 

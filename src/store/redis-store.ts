@@ -124,6 +124,7 @@ export class RedisStore implements SubscriberStore {
 
   private inFlight = 0;
   private batch: PendingLookup[] = [];
+  private readonly batchDelayMs: number;
   private flushScheduled = false;
   private errors = 0;
   private timeouts = 0;
@@ -138,6 +139,7 @@ export class RedisStore implements SubscriberStore {
   ) {
     this.prefix = config.keyPrefix;
     this.commandTimeoutMs = config.commandTimeoutMs;
+    this.batchDelayMs = config.batchDelayMs;
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
@@ -295,14 +297,20 @@ export class RedisStore implements SubscriberStore {
       this.batch.push({ username, resolve, reject, settled: false, expiresAt: performance.now() + budget });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // setImmediate, not nextTick: every datagram the poll phase read in this turn of the
-        // event loop gets its lookup into the same MGET.
-        setImmediate(this.flush);
+        // By default the lookups of one event-loop turn share one MGET (setImmediate runs after
+        // the poll phase has read every ready datagram). With batchDelayMs > 0 they wait that
+        // long, so that several turns share one: at moderate rates a turn holds one or two
+        // datagrams, and a Redis write and read per request cost more CPU than the lookup.
+        if (this.batchDelayMs > 0) setTimeout(this.flush, this.batchDelayMs);
+        else setImmediate(this.flush);
+      } else if (this.batch.length >= MAX_BATCH) {
+        this.flush();
       }
     });
   }
 
   private readonly flush = (): void => {
+    if (this.batch.length === 0) return;
     this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
