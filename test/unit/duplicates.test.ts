@@ -44,13 +44,37 @@ describe("duplicate cache (RFC 5080 §2.2.2)", () => {
     expect(cache.evictions).toBe(40);
   });
 
-  it("sweeps expired answers as time passes", () => {
-    const cache = new DuplicateCache({ windowMs: 100, maxEntries: 1000 });
+  it("treats an expired answer as a new request, and keeps memory bounded by maxEntries", () => {
+    const cache = new DuplicateCache({ windowMs: 100, maxEntries: 16 });
     for (let i = 0; i < 20; i++) {
       const r = cache.check(DuplicateCache.key("10.0.0.1", i, 0, auth), 0);
       if (r.kind === "new") cache.answered(r.entry, Buffer.alloc(1), 0);
     }
-    cache.check(DuplicateCache.key("10.0.0.9", 1, 0, auth), 1000);
-    expect(cache.size).toBe(1);
+    expect(cache.size).toBe(16);
+    expect(cache.check(DuplicateCache.key("10.0.0.1", 19, 0, auth), 50).kind).toBe("answered");
+    expect(cache.check(DuplicateCache.key("10.0.0.1", 18, 0, auth), 1000).kind).toBe("new");
+  });
+
+  it("ignores the answer of a request whose slot went to a newer one, and misses a reply the ring overwrote", () => {
+    const cache = new DuplicateCache({ windowMs: 5000, maxEntries: 2, replyBytes: 65_536 });
+    const a = cache.check(DuplicateCache.key("10.0.0.1", 1, 0, auth), 0);
+    cache.check(DuplicateCache.key("10.0.0.1", 2, 0, auth), 0);
+    cache.check(DuplicateCache.key("10.0.0.1", 3, 0, auth), 0); // takes a's slot
+    if (a.kind !== "new") throw new Error("expected new");
+    cache.answered(a.entry, Buffer.from("late"), 1);
+    expect(cache.check(DuplicateCache.key("10.0.0.1", 3, 0, auth), 2).kind).toBe("in-progress");
+
+    const big = new DuplicateCache({ windowMs: 5000, maxEntries: 100, replyBytes: 65_536 });
+    const first = big.check(DuplicateCache.key("10.0.0.1", 1, 0, auth), 0);
+    if (first.kind !== "new") throw new Error("expected new");
+    big.answered(first.entry, Buffer.alloc(4000, 1), 0);
+    for (let i = 2; i < 40; i++) {
+      const r = big.check(DuplicateCache.key("10.0.0.1", i, 0, auth), 0);
+      if (r.kind === "new") big.answered(r.entry, Buffer.alloc(4000, i), 0);
+    }
+    // 39 replies of 4000 bytes went through a 64 KiB ring: the first one is gone.
+    expect(big.check(DuplicateCache.key("10.0.0.1", 1, 0, auth), 1).kind).toBe("new");
+    const recent = big.check(DuplicateCache.key("10.0.0.1", 39, 0, auth), 1);
+    expect(recent).toEqual({ kind: "answered", reply: Buffer.alloc(4000, 39) });
   });
 });
