@@ -8,21 +8,11 @@ import { Code } from "../../src/radius/codes.js";
 import { decodePacket } from "../../src/radius/packet.js";
 import { startTestServer, UdpPeer, type TestServer } from "../helpers/server.js";
 import { accessRequest, statusServer } from "../helpers/packets.js";
+import { prng } from "../helpers/prng.js";
 
 let server: TestServer;
 let peer: UdpPeer;
 
-// A small deterministic PRNG so a failure can be replayed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(seed);
