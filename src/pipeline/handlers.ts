@@ -37,7 +37,10 @@ export class HandlerRegistry {
       if (!pool) throw new Error(`handler ${spec.name} needs the worker pool, which is not configured`);
       const module = spec.module.href;
       const exportName = spec.exportName;
-      this.loading.push(pool.preload(module));
+      const loading = pool.preload(module);
+      // ready() reports a failure; until someone awaits it, it must not be an unhandled rejection.
+      loading.catch(() => undefined);
+      this.loading.push(loading);
       handler = { name: spec.name, placement: "worker", invoke: (input, deadline) => pool.run<O>(module, exportName, input, deadline) };
     }
     this.handlers.set(spec.name, handler as Handler<unknown, unknown>);
