@@ -11,6 +11,13 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
+# A C compiler for the native UDP addon (src/transport/native/udp-mmsg.c); the build fails
+# rather than silently falling back to node:dgram.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+ENV CARRIER_AAA_REQUIRE_NATIVE=1
+
 # Dependencies first (cached while package*.json are unchanged). --ignore-scripts: the
 # package's `prepare` script runs the build, which cannot work before the sources are copied;
 # no dependency needed by `tsc` has an install script.
@@ -21,7 +28,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
 COPY config ./config
-# `npm run build` = tsc -p tsconfig.build.json -> /app/dist
+# `npm run build` = tsc -p tsconfig.build.json -> /app/dist, then the addon ->
+# /app/dist/transport/native/udp-mmsg.node (same Debian release as the runtime stage: same glibc)
 RUN npm run build
 
 ########################### runtime ###########################

@@ -81,6 +81,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       host: config.radius.auth.host,
       port: config.radius.auth.port,
       recvBufferSize: config.radius.auth.recvBufferSize,
+      io: config.radius.auth.io,
+      onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
       now,
       onEvent: (ev, send) => core.handle(ev, send),
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
@@ -98,7 +100,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await stopAll();
     throw err;
   }
-  log.info({ auth: auth.address, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
+  log.info({ auth: auth.address, io: auth.io, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
   return {
     auth: auth.address,
     http: http?.address ?? null,

@@ -19,6 +19,12 @@ const listenerSchema = (defaultPort: number) =>
       .describe(
         "SO_RCVBUF in bytes (capped by net.core.rmem_max). 256 KiB holds about 20 ms of datagrams at 15k/s: it rides out a GC pause, and past capacity the kernel drops the excess at no cost to the server instead of queueing it until it is too late to answer (measured: 1 MiB turned 2x overload into 140 ms answers).",
       ),
+    io: z
+      .enum(["auto", "native", "dgram"])
+      .default("auto")
+      .describe(
+        "Socket implementation: `native` = the built-in addon (recvmmsg/sendmmsg, Linux, built by `npm run build` when a C compiler is present), `dgram` = node:dgram, `auto` = native when available, else dgram (logged).",
+      ),
   });
 
 /** "10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::1". */

@@ -1,8 +1,17 @@
 // Stage 1, receive: a UDP socket per listener. Each datagram is stamped on arrival and handed to
 // the core as an event; the core answers through the send function it is given.
+//
+// Two implementations with one contract: node:dgram, and the native addon (udp-native.ts:
+// recvmmsg/sendmmsg, one call into JavaScript per batch of datagrams), which costs about half the
+// CPU per datagram on the machines measured (docs/benchmarks.md). `io: auto` takes the addon when
+// it was built and loads, node:dgram otherwise.
 import dgram from "node:dgram";
 import { isIP } from "node:net";
 import type { DatagramEvent, ListenerName, Remote } from "../pipeline/event.js";
+import { loadUdpMmsg } from "./native/binding.js";
+import { listenUdpNative } from "./udp-native.js";
+
+export type UdpIo = "auto" | "dgram" | "native";
 
 export interface UdpListenerOptions {
   name: ListenerName;
@@ -12,14 +21,32 @@ export interface UdpListenerOptions {
   now: () => number;
   onEvent: (ev: DatagramEvent, send: (reply: Buffer, remote: Remote) => void) => void;
   onSendError?: (err: Error) => void;
+  /** Which implementation; default auto. */
+  io?: UdpIo | undefined;
+  /** Datagrams read per call (native only); default 64. */
+  batch?: number | undefined;
+  /** Called once when `auto` falls back to node:dgram, with the reason. */
+  onFallback?: (reason: string) => void;
 }
 
 export interface UdpListener {
+  readonly io: "dgram" | "native";
   readonly address: { address: string; port: number; family: string };
   close(): Promise<void>;
 }
 
 export async function listenUdp(o: UdpListenerOptions): Promise<UdpListener> {
+  const io = o.io ?? "auto";
+  if (io !== "dgram") {
+    const { binding, error } = loadUdpMmsg();
+    if (binding) return listenUdpNative(o, binding);
+    if (io === "native") throw new Error(`radius.${o.name}.io is "native" but ${error}`);
+    o.onFallback?.(error ?? "addon unavailable");
+  }
+  return listenDgram(o);
+}
+
+async function listenDgram(o: UdpListenerOptions): Promise<UdpListener> {
   const type = isIP(o.host) === 6 ? "udp6" : "udp4";
   const socket = dgram.createSocket({ type, ...(o.recvBufferSize ? { recvBufferSize: o.recvBufferSize } : {}) });
   const send = (reply: Buffer, remote: Remote): void => {
@@ -37,10 +64,12 @@ export async function listenUdp(o: UdpListenerOptions): Promise<UdpListener> {
       resolve();
     });
   });
+  let closing: Promise<void> | undefined;
   // After bind, a socket error (rare for UDP) must not crash the process.
   socket.on("error", (err) => o.onSendError?.(err));
   return {
+    io: "dgram",
     address: socket.address(),
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    close: () => (closing ??= new Promise<void>((resolve) => socket.close(() => resolve()))),
   };
 }

@@ -13,7 +13,8 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(overrides: Record<string, unknown>, level = "debug"): Promise<TestServer> {
   const config = configSchema.parse({
-    radius: { auth: { host: "127.0.0.1", port: 0 } },
+    // CARRIER_AAA_TEST_IO=dgram runs the server tests on node:dgram instead of the native addon.
+    radius: { auth: { host: "127.0.0.1", port: 0, io: process.env.CARRIER_AAA_TEST_IO ?? "auto" } },
     clients: [{ name: "test", address: "127.0.0.1", secret: "testing123" }],
     log: { level },
     workerPool: { size: 1 },

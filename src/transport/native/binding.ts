@@ -1,0 +1,49 @@
+// Loads the native UDP I/O addon built by native/build.ts, if it is there.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** Int32 per slot in the metadata arrays; the layout is documented in udp-mmsg.c. */
+export const SLOT_META = 16;
+
+export interface UdpMmsgBinding {
+  open(
+    family: 4 | 6,
+    host: string,
+    port: number,
+    rcvbuf: number,
+    sndbuf: number,
+    batch: number,
+    slotSize: number,
+    rbuf: Buffer,
+    rmeta: Int32Array,
+    sbuf: Buffer,
+    smeta: Int32Array,
+    onBatch: (count: number) => void,
+  ): object;
+  start(handle: object): void;
+  localPort(handle: object): number;
+  flush(handle: object, count: number): number;
+  close(handle: object): void;
+}
+
+let loaded: { binding: UdpMmsgBinding | null; error: string | null } | undefined;
+
+/** The addon, or null with the reason it could not be loaded. */
+export function loadUdpMmsg(): { binding: UdpMmsgBinding | null; error: string | null } {
+  if (loaded) return loaded;
+  // dist/transport/native/binding.js sits next to the addon; under the test runner this file is
+  // src/transport/native/binding.ts and the addon is in dist/.
+  const candidates = [new URL("./udp-mmsg.node", import.meta.url), new URL("../../../dist/transport/native/udp-mmsg.node", import.meta.url)].map((u) => fileURLToPath(u));
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    loaded = { binding: null, error: "addon not built (npm run build compiles it when a C compiler is present)" };
+    return loaded;
+  }
+  try {
+    loaded = { binding: createRequire(import.meta.url)(file) as UdpMmsgBinding, error: null };
+  } catch (err) {
+    loaded = { binding: null, error: `addon failed to load: ${(err as Error).message}` };
+  }
+  return loaded;
+}
