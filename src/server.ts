@@ -23,6 +23,8 @@ export interface RunningServer {
   readonly metrics: Metrics;
   readonly store: SubscriberStore;
   readonly scheduler: Scheduler;
+  /** Datagrams the kernel dropped on the auth listener's queues (0 where unknown: node:dgram). */
+  kernelDrops(): number;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       port: config.radius.auth.port,
       recvBufferSize: config.radius.auth.recvBufferSize,
       io: config.radius.auth.io,
+      flows: config.radius.auth.io === "dgram" ? 0 : (config.radius.auth.flows ?? (config.scheduler.enabled ? 8 : 0)),
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
       now,
       onEvent: (ev, send) => core.handle(ev, send),
@@ -100,7 +103,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await stopAll();
     throw err;
   }
-  log.info({ auth: auth.address, io: auth.io, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
+  scheduler.setKernelStampedArrivals(auth.io === "native");
+  const heldBack = auth;
+  scheduler.onBacklogChange = (backlogged) => heldBack.holdBack(backlogged);
+  const authListener = auth;
+  metrics.gauge("aaa_udp_kernel_drops", "Datagrams the kernel dropped since start because a receive queue of the listener was full (native io; monotonic).", () => {
+    const v = authListener.kernelDrops();
+    return v === undefined ? [] : [{ labels: { listener: "auth" }, value: v }];
+  });
+  log.info({ auth: auth.address, io: auth.io, queues: auth.queues, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
   return {
     auth: auth.address,
     http: http?.address ?? null,
@@ -108,6 +119,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics,
     store,
     scheduler,
+    kernelDrops: () => authListener.kernelDrops() ?? 0,
     close: stopAll,
   };
 }

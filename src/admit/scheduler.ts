@@ -314,6 +314,15 @@ export class Scheduler {
   private readonly running = new RunningList();
   private signals: SchedulerSignals = {};
   private loopSaturated = false;
+  private kernelStamped = false;
+  private backlogged = false;
+  /**
+   * Called when the queue starts or stops holding a full round of the concurrency limit. The
+   * transport stops reading new datagrams while it does (see docs/scheduler.md, "Backpressure"):
+   * what it has not read waits in the kernel queues, and what they cannot hold the kernel drops,
+   * which costs the process nothing, where reading and then shedding costs most of an answer.
+   */
+  onBacklogChange: ((backlogged: boolean) => void) | undefined;
   private lastSweep = -Infinity;
   private pumping = false;
   private pumpAgain = false;
@@ -366,6 +375,13 @@ export class Scheduler {
     if (deps.timers) this.timer = deps.timers.setInterval(() => this.tick(), deps.tickMs ?? 10);
   }
 
+  /** The latest deadline any request arriving at `arrivedAt` can have (the largest class budget). */
+  latestDeadline(arrivedAt: number): number {
+    let max = 0;
+    for (const b of this.budgets) if (b > max) max = b;
+    return arrivedAt + max;
+  }
+
   /** The deadline a request of this class arriving at `arrivedAt` gets. */
   deadlineFor(cls: RequestClass, arrivedAt: number): number {
     return arrivedAt + (this.budgets[classRank(cls)] as number);
@@ -385,6 +401,14 @@ export class Scheduler {
     this.weights = new Map(weights);
     this.minWeight = min;
     for (const q of this.queues) q.reweigh();
+  }
+
+  /**
+   * Arrival stamps come from the kernel (the time a datagram entered the socket queue), so the
+   * time it waited there is already counted; otherwise the event-loop delay stands in for it.
+   */
+  setKernelStampedArrivals(on: boolean): void {
+    this.kernelStamped = on;
   }
 
   /** Latest process signals (merged with the previous ones). */
@@ -454,6 +478,7 @@ export class Scheduler {
     q.push(e, cq);
     this.queuedTotal++;
     this.pump(false);
+    this.checkBacklog();
     return e.outcome ?? "queued";
   }
 
@@ -551,7 +576,7 @@ export class Scheduler {
 
   /** Remaining time (minus the hidden kernel-buffer wait) below the expected service time. */
   private cannotFinish(e: Entry, now: number): boolean {
-    const hidden = Math.max(0, this.signals.loopDelayMs ?? 0);
+    const hidden = this.kernelStamped ? 0 : Math.max(0, this.signals.loopDelayMs ?? 0);
     const remaining = e.deadline - now - hidden;
     // The expectation is capped at half the budget: it is learnt only from requests that ran, so
     // an inflated value that shed everything would never see the sample that corrects it.
@@ -665,6 +690,24 @@ export class Scheduler {
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
+    }
+    this.checkBacklog();
+  }
+
+  /** Queued requests fill at least one round of the limit: reading more would only feed shedding. */
+  isBacklogged(): boolean {
+    return this.backlogged;
+  }
+
+  private checkBacklog(): void {
+    const now = this.enabled && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
+    if (now === this.backlogged) return;
+    this.backlogged = now;
+    try {
+      this.onBacklogChange?.(now);
+    } catch (err) {
+      this.callbackErrors++;
+      this.deps.onCallbackError?.(err, "start");
     }
   }
 

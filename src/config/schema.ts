@@ -25,6 +25,14 @@ const listenerSchema = (defaultPort: number) =>
       .describe(
         "Socket implementation: `native` = the built-in addon (recvmmsg/sendmmsg, Linux, built by `npm run build` when a C compiler is present), `dgram` = node:dgram, `auto` = native when available, else dgram (logged).",
       ),
+    flows: z
+      .int()
+      .min(0)
+      .max(63)
+      .optional()
+      .describe(
+        "Kernel receive queues by source address (stochastic fair queuing in the kernel, native io only), plus one queue kept for Status-Server; each queue has its own recvBufferSize. 0: one socket. Default: 8 when the scheduler is enabled, else 0. See docs/scheduler.md.",
+      ),
   });
 
 /** "10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::1". */

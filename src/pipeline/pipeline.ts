@@ -79,6 +79,12 @@ export class RadiusCore {
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
   handle(ev: DatagramEvent, send: SendReply): void {
     const ctx: Ctx = { ev, client: null, code: 0, cls: "none" };
+    // A datagram that waited in the kernel queue past every deadline cannot be answered in time:
+    // shed before spending a verification on it (arrival stamps come from the kernel, native io).
+    if (this.o.scheduler.enabled && this.o.now() > this.o.scheduler.latestDeadline(ev.arrivedAt)) {
+      this.finish(ctx, { kind: "shed", reason: "stale" });
+      return;
+    }
     let v;
     try {
       v = verifyDatagram(ev, this.o.clients);

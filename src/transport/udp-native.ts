@@ -4,11 +4,14 @@
 import { isIP } from "node:net";
 import type { DatagramEvent, Remote } from "../pipeline/event.js";
 import { SLOT_META, type UdpMmsgBinding } from "./native/binding.js";
+import { steeringPlan } from "./steering.js";
 import type { UdpListener, UdpListenerOptions } from "./udp.js";
 
 /** RFC 2865 §3: a RADIUS packet is at most 4096 octets. */
 const SLOT = 4096;
 const DEFAULT_BATCH = 64;
+/** With flow queues, each queue is read at most this many datagrams per turn (its quantum). */
+const DEFAULT_FLOW_BATCH = 16;
 const MAX_CACHED_ADDRESSES = 65_536;
 
 /** A source address as received: the text form the core sees, plus the raw form for replies. */
@@ -27,7 +30,8 @@ class NativeRemote implements Remote {
 
 export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBinding): Promise<UdpListener> {
   const family = isIP(o.host) === 6 ? 6 : 4;
-  const batch = o.batch ?? DEFAULT_BATCH;
+  const plan = o.flows ? steeringPlan(o.flows) : null;
+  const batch = o.batch ?? (plan ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
   const rbuf = Buffer.alloc(batch * SLOT);
   const rmeta = new Int32Array(batch * SLOT_META);
   const rmetaBytes = new Uint8Array(rmeta.buffer);
@@ -38,6 +42,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let pending = 0;
   let flushScheduled = false;
   let closed = false;
+  let held = false;
   let handle: object | null = null;
 
   const sendError = (message: string): void => o.onSendError?.(new Error(message));
@@ -113,7 +118,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     return name;
   };
 
-  const onBatch = (count: number): void => {
+  const onBatch = (count: number, _queue: number): void => {
     if (closed) return;
     if (count < 0) return sendError(`receive failed (errno ${-count})`);
     const t = o.now();
@@ -135,11 +140,19 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     }
   };
 
-  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch);
+  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, plan?.sockets ?? 1, plan?.program ?? null);
   const port = binding.localPort(handle);
   binding.start(handle);
   return {
     io: "native",
+    queues: plan?.sockets ?? 1,
+    kernelDrops: () => (handle ? binding.drops(handle) : undefined),
+    holdBack: (hold: boolean) => {
+      if (closed || !handle || hold === held) return;
+      held = hold;
+      if (hold) binding.pause(handle, plan ? plan.statusQueue : -1);
+      else binding.start(handle);
+    },
     address: { address: o.host, port, family: family === 6 ? "IPv6" : "IPv4" },
     close: async () => {
       if (closed) return;

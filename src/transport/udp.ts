@@ -23,20 +23,35 @@ export interface UdpListenerOptions {
   onSendError?: (err: Error) => void;
   /** Which implementation; default auto. */
   io?: UdpIo | undefined;
-  /** Datagrams read per call (native only); default 64. */
+  /** Datagrams read per call (native only); default 64, or 16 per queue with `flows`. */
   batch?: number | undefined;
+  /**
+   * Native only: spread datagrams over this many kernel receive queues by source address, plus
+   * one queue for Status-Server (see steering.ts). 0 or absent: one socket.
+   */
+  flows?: number | undefined;
   /** Called once when `auto` falls back to node:dgram, with the reason. */
   onFallback?: (reason: string) => void;
 }
 
 export interface UdpListener {
   readonly io: "dgram" | "native";
+  /** Kernel receive queues (sockets) behind the listener. */
+  readonly queues: number;
+  /** Datagrams the kernel dropped for lack of queue space, when known (native). */
+  kernelDrops(): number | undefined;
+  /**
+   * Stop (true) or resume (false) reading requests; the Status-Server queue, when there is one,
+   * is still read. node:dgram cannot stop reading: there it does nothing.
+   */
+  holdBack(hold: boolean): void;
   readonly address: { address: string; port: number; family: string };
   close(): Promise<void>;
 }
 
 export async function listenUdp(o: UdpListenerOptions): Promise<UdpListener> {
   const io = o.io ?? "auto";
+  if (o.flows && io === "dgram") throw new Error(`radius.${o.name}: kernel flow queues need io "native" or "auto"`);
   if (io !== "dgram") {
     const { binding, error } = loadUdpMmsg();
     if (binding) return listenUdpNative(o, binding);
@@ -69,6 +84,9 @@ async function listenDgram(o: UdpListenerOptions): Promise<UdpListener> {
   socket.on("error", (err) => o.onSendError?.(err));
   return {
     io: "dgram",
+    queues: 1,
+    kernelDrops: () => undefined,
+    holdBack: () => undefined,
     address: socket.address(),
     close: () => (closing ??= new Promise<void>((resolve) => socket.close(() => resolve()))),
   };

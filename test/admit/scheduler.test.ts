@@ -26,6 +26,35 @@ describe("Scheduler: admission", () => {
     expect(st.completed.access).toBe(3);
   });
 
+  it("reports backpressure when a full round of the limit is queued, and its end when the queue drains", () => {
+    const h = harness(fixed(2));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.submit("a", "access");
+    h.submit("b", "access");
+    h.submit("c", "access");
+    expect(changes).toEqual([]); // one queued < limit 2
+    h.submit("d", "access");
+    expect(changes).toEqual([true]);
+    expect(h.s.isBacklogged()).toBe(true);
+    h.submit("e", "access"); // still backlogged: no repeat
+    expect(changes).toEqual([true]);
+    h.finish("a"); // c starts: d, e queued (2 = limit)
+    expect(changes).toEqual([true]);
+    h.finish("b"); // d starts: e alone queued
+    expect(changes).toEqual([true, false]);
+    expect(h.s.isBacklogged()).toBe(false);
+    expect(h.s.latestDeadline(10)).toBe(1010);
+  });
+
+  it("never reports backpressure when disabled", () => {
+    const h = harness({ ...fixed(1), enabled: false });
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    for (const id of ["a", "b", "c", "d"]) h.submit(id, "access");
+    expect(changes).toEqual([]);
+  });
+
   it("gives the job its deadline: arrival + the class's budget, or its own", () => {
     const h = harness({ budgetMs: 50, classes: { acct: { budgetMs: 200 } } });
     h.clock.advance(10);

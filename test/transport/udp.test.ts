@@ -211,3 +211,29 @@ test("io=native without the addon is a start-up error naming the key; the addres
   expect(__test.parseRemote("::ffff:10.1.2.3")).toEqual({ fam: 4, v4: 0x0a010203, v6: null });
   expect(__test.parseRemote("nope")).toBeNull();
 });
+
+test("native: holdBack stops reading requests (Status-Server's queue is still read), and resuming delivers what waited", async () => {
+  if (!native.binding) {
+    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
+    return;
+  }
+  const events: DatagramEvent[] = [];
+  const listener = await listenUdp({ name: "auth", host: "127.0.0.1", port: 0, io: "native", flows: 2, now: () => performance.now(), onEvent: (ev) => void events.push(ev) });
+  const c = await client("udp4", "127.0.0.1");
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+  try {
+    expect(listener.queues).toBe(3);
+    listener.holdBack(true);
+    c.send(Uint8Array.of(1, 1, 0, 4), listener.address.port, "127.0.0.1");
+    c.send(Uint8Array.of(12, 2, 0, 4), listener.address.port, "127.0.0.1");
+    await settle();
+    expect(events.map((e) => e.data[0])).toEqual([12]);
+    listener.holdBack(false);
+    await settle();
+    expect(events.map((e) => e.data[0])).toEqual([12, 1]);
+    expect(listener.kernelDrops()).toBe(0);
+  } finally {
+    c.close();
+    await listener.close();
+  }
+});

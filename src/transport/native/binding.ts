@@ -19,11 +19,18 @@ export interface UdpMmsgBinding {
     rmeta: Int32Array,
     sbuf: Buffer,
     smeta: Int32Array,
-    onBatch: (count: number) => void,
+    onBatch: (count: number, socketIndex: number) => void,
+    sockets: number,
+    program: Uint32Array | null,
   ): object;
+  /** Start, or resume, reading every socket. */
   start(handle: object): void;
+  /** Stop reading every socket but the one at index `keep` (-1: none). */
+  pause(handle: object, keep: number): void;
   localPort(handle: object): number;
   flush(handle: object, count: number): number;
+  /** Datagrams the kernel dropped on the group's sockets so far (receive queue full). */
+  drops(handle: object): number;
   close(handle: object): void;
 }
 

@@ -1,5 +1,5 @@
 /*
- * Batched UDP I/O for the RADIUS listeners: recvmmsg/sendmmsg on a socket of our own, watched by
+ * Batched UDP I/O for the RADIUS listeners: recvmmsg/sendmmsg on sockets of our own, watched by
  * the Node event loop (libuv poll), driven from JavaScript through Node-API.
  *
  * Why: on a virtual machine each syscall and each crossing from C++ into JavaScript is expensive.
@@ -8,8 +8,16 @@
  * `batch` datagrams with one recvmmsg and makes one call into JavaScript; replies are collected
  * by JavaScript and written with one sendmmsg per event-loop turn.
  *
+ * Kernel queues: open() may bind several sockets to the same address and port (SO_REUSEPORT) and
+ * attach a classic BPF program that chooses, per datagram, which socket's receive queue it joins
+ * (SO_ATTACH_REUSEPORT_CBPF). JavaScript writes the program (src/transport/steering.ts). Each
+ * socket is watched separately and every readable event reads at most `batch` datagrams from that
+ * socket, so the queues are served in turn; when the process cannot keep up, each queue
+ * overflows on its own and the kernel drops the excess of the busiest ones, at no cost to us.
+ *
  * Memory is owned by JavaScript: the receive and send slots and their metadata are buffers that
- * JavaScript allocates and passes to open(); this file only reads and writes them.
+ * JavaScript allocates and passes to open(); this file only reads and writes them. The sockets
+ * share them: their callbacks run one at a time on the event loop.
  *
  * Slot metadata, SLOT_META int32 per slot:
  *   [0] length (receive: bytes read; send: bytes to write)
@@ -22,9 +30,12 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,16 +43,34 @@
 #include <unistd.h>
 #include <uv.h>
 
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+
 #define SLOT_META 16
 #define CMSG_BYTES 64
+#define MAX_SOCKETS 64
+
+struct group_s;
 
 typedef struct {
   int fd;
+  int index;
+  uv_poll_t poll;
+  struct group_s *g;
+} member_t;
+
+typedef struct group_s {
+  int nsock;
+  int open_polls;
+  member_t socks[MAX_SOCKETS];
   int family;
   int batch;
   int slot_size;
   int closing;
-  uv_poll_t poll;
   napi_env env;
   napi_ref on_batch;
   napi_ref keep[4]; /* the JavaScript buffers below, kept alive */
@@ -57,14 +86,14 @@ typedef struct {
   struct sockaddr_storage *raddr;
   struct sockaddr_storage *saddr;
   uint8_t *cmsg;
-} sock_t;
+} group_t;
 
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) {                                               \
+#define CHECK(call)                                                          \
+  do {                                                                       \
+    if ((call) != napi_ok) {                                                 \
       napi_throw_error(env, "ERR_UDP_MMSG", "Node-API call failed: " #call); \
-      return NULL;                                                         \
-    }                                                                      \
+      return NULL;                                                           \
+    }                                                                        \
   } while (0)
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -80,32 +109,33 @@ static int64_t realtime_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void free_sock(sock_t *s) {
-  free(s->rmsgs);
-  free(s->smsgs);
-  free(s->riov);
-  free(s->siov);
-  free(s->raddr);
-  free(s->saddr);
-  free(s->cmsg);
-  free(s);
+static void free_group(group_t *g) {
+  free(g->rmsgs);
+  free(g->smsgs);
+  free(g->riov);
+  free(g->siov);
+  free(g->raddr);
+  free(g->saddr);
+  free(g->cmsg);
+  free(g);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
-  sock_t *s = (sock_t *)h->data;
-  if (s->closing) return;
+  member_t *m = (member_t *)h->data;
+  group_t *g = m->g;
+  if (g->closing) return;
   int n;
   if (status < 0) {
     n = status; /* a libuv error code (negative errno); JavaScript reports it */
   } else {
-    for (int i = 0; i < s->batch; i++) {
-      struct msghdr *m = &s->rmsgs[i].msg_hdr;
-      m->msg_namelen = sizeof(struct sockaddr_storage);
-      m->msg_controllen = CMSG_BYTES;
-      m->msg_flags = 0;
+    for (int i = 0; i < g->batch; i++) {
+      struct msghdr *hdr = &g->rmsgs[i].msg_hdr;
+      hdr->msg_namelen = sizeof(struct sockaddr_storage);
+      hdr->msg_controllen = CMSG_BYTES;
+      hdr->msg_flags = 0;
     }
-    n = recvmmsg(s->fd, s->rmsgs, (unsigned)s->batch, MSG_DONTWAIT, NULL);
+    n = recvmmsg(m->fd, g->rmsgs, (unsigned)g->batch, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       n = -errno;
@@ -114,12 +144,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     } else {
       int64_t now = realtime_us();
       for (int i = 0; i < n; i++) {
-        int32_t *meta = s->rmeta + i * SLOT_META;
-        struct msghdr *m = &s->rmsgs[i].msg_hdr;
-        meta[0] = (int32_t)s->rmsgs[i].msg_len;
-        meta[3] = (m->msg_flags & MSG_TRUNC) ? 1 : 0;
+        int32_t *meta = g->rmeta + i * SLOT_META;
+        struct msghdr *hdr = &g->rmsgs[i].msg_hdr;
+        meta[0] = (int32_t)g->rmsgs[i].msg_len;
+        meta[3] = (hdr->msg_flags & MSG_TRUNC) ? 1 : 0;
         meta[4] = -1;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(hdr); c; c = CMSG_NXTHDR(hdr, c)) {
           if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
@@ -127,7 +157,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
             meta[4] = age < 0 ? 0 : (age > 2000000000 ? 2000000000 : (int32_t)age);
           }
         }
-        struct sockaddr_storage *a = &s->raddr[i];
+        struct sockaddr_storage *a = &g->raddr[i];
         if (a->ss_family == AF_INET) {
           struct sockaddr_in *a4 = (struct sockaddr_in *)a;
           meta[1] = ntohs(a4->sin_port);
@@ -142,13 +172,13 @@ static void on_poll(uv_poll_t *h, int status, int events) {
       }
     }
   }
-  napi_env env = s->env;
+  napi_env env = g->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, arg;
-  if (napi_get_reference_value(env, s->on_batch, &cb) == napi_ok && napi_get_global(env, &recv) == napi_ok &&
-      napi_create_int32(env, n, &arg) == napi_ok) {
-    napi_status st = napi_make_callback(env, s->actx, recv, cb, 1, &arg, NULL);
+  napi_value cb, recv, args[2];
+  if (napi_get_reference_value(env, g->on_batch, &cb) == napi_ok && napi_get_global(env, &recv) == napi_ok &&
+      napi_create_int32(env, n, &args[0]) == napi_ok && napi_create_int32(env, m->index, &args[1]) == napi_ok) {
+    napi_status st = napi_make_callback(env, g->actx, recv, cb, 2, args, NULL);
     if (st == napi_pending_exception) {
       napi_value e;
       napi_get_and_clear_last_exception(env, &e);
@@ -159,9 +189,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 }
 
 static void on_close(uv_handle_t *h) {
-  sock_t *s = (sock_t *)h->data;
-  close(s->fd);
-  free_sock(s);
+  member_t *m = (member_t *)h->data;
+  group_t *g = m->g;
+  close(m->fd);
+  if (--g->open_polls == 0) free_group(g);
 }
 
 static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
@@ -179,16 +210,26 @@ static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   return napi_get_buffer_info(env, v, data, len) == napi_ok ? 0 : -1;
 }
 
-/* open(family, host, port, rcvbuf, sndbuf, batch, slotSize, rbuf, rmeta, sbuf, smeta, onBatch) -> handle */
+static void close_fds(int *fds, int n) {
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
+/*
+ * open(family, host, port, rcvbuf, sndbuf, batch, slotSize, rbuf, rmeta, sbuf, smeta, onBatch,
+ *      sockets, program) -> handle
+ * sockets: how many sockets share the port (1 = a plain socket); program: null, or a Uint32Array
+ * of classic BPF instructions, two words each ((code << 16) | (jt << 8) | jf, k), that returns the
+ * index of the socket a datagram goes to (sockets > 1 only).
+ */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 14;
+  napi_value argv[14];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) {
-    napi_throw_type_error(env, "ERR_UDP_MMSG", "open: 12 arguments expected");
+  if (argc != 14) {
+    napi_throw_type_error(env, "ERR_UDP_MMSG", "open: 14 arguments expected");
     return NULL;
   }
-  int32_t family, port, rcvbuf, sndbuf, batch, slot;
+  int32_t family, port, rcvbuf, sndbuf, batch, slot, nsock;
   char host[64];
   size_t hostlen;
   CHECK(napi_get_value_int32(env, argv[0], &family));
@@ -198,8 +239,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[4], &sndbuf));
   CHECK(napi_get_value_int32(env, argv[5], &batch));
   CHECK(napi_get_value_int32(env, argv[6], &slot));
-  if ((family != 4 && family != 6) || port < 0 || port > 65535 || batch < 1 || batch > 1024 || slot < 20 || slot > 65536) {
-    napi_throw_range_error(env, "ERR_UDP_MMSG", "open: bad family, port, batch or slot size");
+  CHECK(napi_get_value_int32(env, argv[12], &nsock));
+  if ((family != 4 && family != 6) || port < 0 || port > 65535 || batch < 1 || batch > 1024 || slot < 20 || slot > 65536 ||
+      nsock < 1 || nsock > MAX_SOCKETS) {
+    napi_throw_range_error(env, "ERR_UDP_MMSG", "open: bad family, port, batch, slot size or socket count");
     return NULL;
   }
   void *bufs[4];
@@ -214,6 +257,26 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (lens[0] < need_buf || lens[2] < need_buf || lens[1] < need_meta || lens[3] < need_meta) {
     napi_throw_range_error(env, "ERR_UDP_MMSG", "open: slot buffers too small for batch x slot size");
     return NULL;
+  }
+  napi_valuetype ptype;
+  CHECK(napi_typeof(env, argv[13], &ptype));
+  struct sock_filter filter[256];
+  struct sock_fprog prog = {.len = 0, .filter = filter};
+  if (ptype != napi_null && ptype != napi_undefined) {
+    void *words;
+    size_t plen;
+    if (get_bytes(env, argv[13], &words, &plen) != 0 || plen % 8 != 0 || plen == 0 || plen / 8 > 256) {
+      napi_throw_type_error(env, "ERR_UDP_MMSG", "open: program must be a Uint32Array of 1..256 instructions");
+      return NULL;
+    }
+    const uint32_t *w = words;
+    prog.len = (unsigned short)(plen / 8);
+    for (unsigned i = 0; i < prog.len; i++) {
+      filter[i].code = (uint16_t)(w[2 * i] >> 16);
+      filter[i].jt = (uint8_t)(w[2 * i] >> 8);
+      filter[i].jf = (uint8_t)w[2 * i];
+      filter[i].k = w[2 * i + 1];
+    }
   }
 
   struct sockaddr_storage bind_addr;
@@ -232,101 +295,161 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_errno(env, "open: not an IPv6 address", EINVAL);
     bind_len = sizeof *a;
   }
-  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  int one = 1, zero = 0;
-  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* as node:dgram: dual stack */
-  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  if (sndbuf > 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  if (bind(fd, (struct sockaddr *)&bind_addr, bind_len) != 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "bind", err);
+
+  int fds[MAX_SOCKETS];
+  int opened = 0;
+  for (int k = 0; k < nsock; k++) {
+    int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      return throw_errno(env, "socket", err);
+    }
+    fds[opened++] = fd;
+    int one = 1, zero = 0;
+    if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* as node:dgram: dual stack */
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (sndbuf > 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    if (nsock > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      return throw_errno(env, "setsockopt(SO_REUSEPORT)", err);
+    }
+    if (nsock > 1 && k == 0 && prog.len > 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      return throw_errno(env, "setsockopt(SO_ATTACH_REUSEPORT_CBPF)", err);
+    }
+    if (bind(fd, (struct sockaddr *)&bind_addr, bind_len) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      return throw_errno(env, "bind", err);
+    }
+    if (k == 0 && port == 0 && nsock > 1) {
+      /* The others join the port the kernel chose for the first. */
+      struct sockaddr_storage got;
+      socklen_t len = sizeof got;
+      getsockname(fd, (struct sockaddr *)&got, &len);
+      uint16_t chosen = family == 4 ? ((struct sockaddr_in *)&got)->sin_port : ((struct sockaddr_in6 *)&got)->sin6_port;
+      if (family == 4) ((struct sockaddr_in *)&bind_addr)->sin_port = chosen;
+      else ((struct sockaddr_in6 *)&bind_addr)->sin6_port = chosen;
+    }
   }
 
-  sock_t *s = calloc(1, sizeof *s);
-  if (!s) {
-    close(fd);
+  group_t *g = calloc(1, sizeof *g);
+  if (!g) {
+    close_fds(fds, opened);
     return throw_errno(env, "open", ENOMEM);
   }
-  s->fd = fd;
-  s->family = family;
-  s->batch = batch;
-  s->slot_size = slot;
-  s->env = env;
-  s->rbuf = bufs[0];
-  s->rmeta = bufs[1];
-  s->sbuf = bufs[2];
-  s->smeta = bufs[3];
-  s->rmsgs = calloc((size_t)batch, sizeof *s->rmsgs);
-  s->smsgs = calloc((size_t)batch, sizeof *s->smsgs);
-  s->riov = calloc((size_t)batch, sizeof *s->riov);
-  s->siov = calloc((size_t)batch, sizeof *s->siov);
-  s->raddr = calloc((size_t)batch, sizeof *s->raddr);
-  s->saddr = calloc((size_t)batch, sizeof *s->saddr);
-  s->cmsg = calloc((size_t)batch, CMSG_BYTES);
-  if (!s->rmsgs || !s->smsgs || !s->riov || !s->siov || !s->raddr || !s->saddr || !s->cmsg) {
-    close(fd);
-    free_sock(s);
+  g->nsock = nsock;
+  g->family = family;
+  g->batch = batch;
+  g->slot_size = slot;
+  g->env = env;
+  g->rbuf = bufs[0];
+  g->rmeta = bufs[1];
+  g->sbuf = bufs[2];
+  g->smeta = bufs[3];
+  g->rmsgs = calloc((size_t)batch, sizeof *g->rmsgs);
+  g->smsgs = calloc((size_t)batch, sizeof *g->smsgs);
+  g->riov = calloc((size_t)batch, sizeof *g->riov);
+  g->siov = calloc((size_t)batch, sizeof *g->siov);
+  g->raddr = calloc((size_t)batch, sizeof *g->raddr);
+  g->saddr = calloc((size_t)batch, sizeof *g->saddr);
+  g->cmsg = calloc((size_t)batch, CMSG_BYTES);
+  if (!g->rmsgs || !g->smsgs || !g->riov || !g->siov || !g->raddr || !g->saddr || !g->cmsg) {
+    close_fds(fds, opened);
+    free_group(g);
     return throw_errno(env, "open", ENOMEM);
   }
   for (int i = 0; i < batch; i++) {
-    s->riov[i].iov_base = s->rbuf + (size_t)i * (size_t)slot;
-    s->riov[i].iov_len = (size_t)slot;
-    s->rmsgs[i].msg_hdr.msg_iov = &s->riov[i];
-    s->rmsgs[i].msg_hdr.msg_iovlen = 1;
-    s->rmsgs[i].msg_hdr.msg_name = &s->raddr[i];
-    s->rmsgs[i].msg_hdr.msg_control = s->cmsg + (size_t)i * CMSG_BYTES;
-    s->siov[i].iov_base = s->sbuf + (size_t)i * (size_t)slot;
-    s->smsgs[i].msg_hdr.msg_iov = &s->siov[i];
-    s->smsgs[i].msg_hdr.msg_iovlen = 1;
-    s->smsgs[i].msg_hdr.msg_name = &s->saddr[i];
+    g->riov[i].iov_base = g->rbuf + (size_t)i * (size_t)slot;
+    g->riov[i].iov_len = (size_t)slot;
+    g->rmsgs[i].msg_hdr.msg_iov = &g->riov[i];
+    g->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    g->rmsgs[i].msg_hdr.msg_name = &g->raddr[i];
+    g->rmsgs[i].msg_hdr.msg_control = g->cmsg + (size_t)i * CMSG_BYTES;
+    g->siov[i].iov_base = g->sbuf + (size_t)i * (size_t)slot;
+    g->smsgs[i].msg_hdr.msg_iov = &g->siov[i];
+    g->smsgs[i].msg_hdr.msg_iovlen = 1;
+    g->smsgs[i].msg_hdr.msg_name = &g->saddr[i];
   }
-  int ok = napi_create_reference(env, argv[11], 1, &s->on_batch) == napi_ok;
-  for (int i = 0; ok && i < 4; i++) ok = napi_create_reference(env, argv[7 + i], 1, &s->keep[i]) == napi_ok;
+  int ok = napi_create_reference(env, argv[11], 1, &g->on_batch) == napi_ok;
+  for (int i = 0; ok && i < 4; i++) ok = napi_create_reference(env, argv[7 + i], 1, &g->keep[i]) == napi_ok;
   napi_value name, resource;
   ok = ok && napi_create_string_utf8(env, "carrier-aaa:udp", NAPI_AUTO_LENGTH, &name) == napi_ok;
   ok = ok && napi_create_object(env, &resource) == napi_ok;
-  ok = ok && napi_async_init(env, resource, name, &s->actx) == napi_ok;
+  ok = ok && napi_async_init(env, resource, name, &g->actx) == napi_ok;
   uv_loop_t *loop = NULL;
   ok = ok && napi_get_uv_event_loop(env, &loop) == napi_ok;
-  ok = ok && uv_poll_init_socket(loop, &s->poll, fd) == 0;
+  int inited = 0;
+  for (int k = 0; ok && k < nsock; k++) {
+    member_t *m = &g->socks[k];
+    m->fd = fds[k];
+    m->index = k;
+    m->g = g;
+    ok = uv_poll_init_socket(loop, &m->poll, m->fd) == 0;
+    if (ok) {
+      m->poll.data = m;
+      inited++;
+    }
+  }
   if (!ok) {
-    close(fd);
-    free_sock(s); /* references leak on this path only, which is a start-up failure */
-    napi_throw_error(env, "ERR_UDP_MMSG", "open: could not register the socket with the event loop");
+    /* A start-up failure: close what was registered, then the rest. */
+    g->closing = 1;
+    g->open_polls = inited;
+    for (int k = inited; k < nsock; k++) close(fds[k]);
+    for (int k = 0; k < inited; k++) uv_close((uv_handle_t *)&g->socks[k].poll, on_close);
+    if (inited == 0) free_group(g);
+    napi_throw_error(env, "ERR_UDP_MMSG", "open: could not register the sockets with the event loop");
     return NULL;
   }
-  s->poll.data = s;
+  g->open_polls = nsock;
   napi_value handle;
-  CHECK(napi_create_external(env, s, NULL, NULL, &handle));
+  CHECK(napi_create_external(env, g, NULL, NULL, &handle));
   return handle;
 }
 
-static sock_t *get_sock(napi_env env, napi_value v) {
+static group_t *get_group(napi_env env, napi_value v) {
   void *p = NULL;
   if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
     napi_throw_type_error(env, "ERR_UDP_MMSG", "not a socket handle");
     return NULL;
   }
-  sock_t *s = p;
-  if (s->closing) {
+  group_t *g = p;
+  if (g->closing) {
     napi_throw_error(env, "ERR_UDP_MMSG", "socket is closed");
     return NULL;
   }
-  return s;
+  return g;
 }
 
-/* start(handle): begin watching for datagrams. */
+/* start(handle): begin (or resume) watching for datagrams on every socket. */
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = get_sock(env, argv[0]);
-  if (!s) return NULL;
-  int r = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-  if (r != 0) return throw_errno(env, "uv_poll_start", -r);
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
+  for (int k = 0; k < g->nsock; k++) {
+    int r = uv_poll_start(&g->socks[k].poll, UV_READABLE, on_poll);
+    if (r != 0) return throw_errno(env, "uv_poll_start", -r);
+  }
+  return NULL;
+}
+
+/* pause(handle, keep): stop reading every socket but the one at index `keep` (-1: none). */
+static napi_value js_pause(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
+  int32_t keep;
+  CHECK(napi_get_value_int32(env, argv[1], &keep));
+  for (int k = 0; k < g->nsock; k++)
+    if (k != keep) uv_poll_stop(&g->socks[k].poll);
   return NULL;
 }
 
@@ -335,14 +458,32 @@ static napi_value js_local_port(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = get_sock(env, argv[0]);
-  if (!s) return NULL;
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
   struct sockaddr_storage a;
   socklen_t len = sizeof a;
-  if (getsockname(s->fd, (struct sockaddr *)&a, &len) != 0) return throw_errno(env, "getsockname", errno);
+  if (getsockname(g->socks[0].fd, (struct sockaddr *)&a, &len) != 0) return throw_errno(env, "getsockname", errno);
   int port = a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port) : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
   napi_value out;
   CHECK(napi_create_int32(env, port, &out));
+  return out;
+}
+
+/* drops(handle) -> datagrams the kernel dropped on these sockets so far (full queue), summed. */
+static napi_value js_drops(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
+  double total = 0;
+  for (int k = 0; k < g->nsock; k++) {
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (getsockopt(g->socks[k].fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 && len > SK_MEMINFO_DROPS * sizeof(uint32_t)) total += mem[SK_MEMINFO_DROPS];
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, total, &out));
   return out;
 }
 
@@ -353,46 +494,47 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = get_sock(env, argv[0]);
-  if (!s) return NULL;
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
   int32_t count;
   CHECK(napi_get_value_int32(env, argv[1], &count));
-  if (count < 0 || count > s->batch) {
+  if (count < 0 || count > g->batch) {
     napi_throw_range_error(env, "ERR_UDP_MMSG", "flush: bad count");
     return NULL;
   }
   for (int i = 0; i < count; i++) {
-    int32_t *meta = s->smeta + i * SLOT_META;
+    int32_t *meta = g->smeta + i * SLOT_META;
     int32_t len = meta[0];
-    if (len < 0 || len > s->slot_size) len = 0;
-    s->siov[i].iov_len = (size_t)len;
-    struct msghdr *m = &s->smsgs[i].msg_hdr;
-    memset(&s->saddr[i], 0, sizeof s->saddr[i]);
-    if (meta[2] == 4 && s->family == 4) {
-      struct sockaddr_in *a = (struct sockaddr_in *)&s->saddr[i];
+    if (len < 0 || len > g->slot_size) len = 0;
+    g->siov[i].iov_len = (size_t)len;
+    struct msghdr *hdr = &g->smsgs[i].msg_hdr;
+    memset(&g->saddr[i], 0, sizeof g->saddr[i]);
+    if (meta[2] == 4 && g->family == 4) {
+      struct sockaddr_in *a = (struct sockaddr_in *)&g->saddr[i];
       a->sin_family = AF_INET;
       a->sin_port = htons((uint16_t)meta[1]);
       memcpy(&a->sin_addr, meta + 8, 4);
-      m->msg_namelen = sizeof *a;
+      hdr->msg_namelen = sizeof *a;
     } else if (meta[2] == 4) { /* IPv4 peer on a dual-stack socket: IPv4-mapped */
-      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->saddr[i];
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&g->saddr[i];
       a->sin6_family = AF_INET6;
       a->sin6_port = htons((uint16_t)meta[1]);
       a->sin6_addr.s6_addr[10] = 0xff;
       a->sin6_addr.s6_addr[11] = 0xff;
       memcpy(&a->sin6_addr.s6_addr[12], meta + 8, 4);
-      m->msg_namelen = sizeof *a;
+      hdr->msg_namelen = sizeof *a;
     } else {
-      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->saddr[i];
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&g->saddr[i];
       a->sin6_family = AF_INET6;
       a->sin6_port = htons((uint16_t)meta[1]);
       memcpy(&a->sin6_addr, meta + 8, 16);
-      m->msg_namelen = sizeof *a;
+      hdr->msg_namelen = sizeof *a;
     }
   }
+  int fd = g->socks[0].fd;
   int done = 0, sent = 0, first_err = 0;
   while (done < count) {
-    int w = sendmmsg(s->fd, s->smsgs + done, (unsigned)(count - done), MSG_DONTWAIT);
+    int w = sendmmsg(fd, g->smsgs + done, (unsigned)(count - done), MSG_DONTWAIT);
     if (w > 0) {
       done += w;
       sent += w;
@@ -409,21 +551,23 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(handle): stop watching, close the socket; safe to call twice. */
+/* close(handle): stop watching, close the sockets; safe to call twice. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   void *p = NULL;
   if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) return NULL;
-  sock_t *s = p;
-  if (s->closing) return NULL;
-  s->closing = 1;
-  uv_poll_stop(&s->poll);
-  napi_delete_reference(env, s->on_batch);
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, s->keep[i]);
-  napi_async_destroy(env, s->actx);
-  uv_close((uv_handle_t *)&s->poll, on_close);
+  group_t *g = p;
+  if (g->closing) return NULL;
+  g->closing = 1;
+  napi_delete_reference(env, g->on_batch);
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, g->keep[i]);
+  napi_async_destroy(env, g->actx);
+  for (int k = 0; k < g->nsock; k++) {
+    uv_poll_stop(&g->socks[k].poll);
+    uv_close((uv_handle_t *)&g->socks[k].poll, on_close);
+  }
   return NULL;
 }
 
@@ -431,7 +575,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pause", NULL, js_pause, NULL, NULL, NULL, napi_enumerable, NULL},
       {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"drops", NULL, js_drops, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
