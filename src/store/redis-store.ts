@@ -146,6 +146,9 @@ export class RedisStore implements SubscriberStore {
     this.redis = new Redis(config.url, {
       lazyConnect: true,
       enableAutoPipelining: true,
+      // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
+      // around it adds a Pipeline object per batch that outlives several scavenges.
+      autoPipeliningIgnoredCommands: ["mget"],
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
