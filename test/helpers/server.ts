@@ -18,6 +18,10 @@ export async function startTestServer(overrides: Record<string, unknown>, level 
     clients: [{ name: "test", address: "127.0.0.1", secret: "testing123" }],
     log: { level },
     workerPool: { size: 1 },
+    // A generous budget: on a loaded test machine a cold server's first requests can take longer
+    // than the production 50 ms, and a late reply is (rightly) not sent. Tests that are about
+    // deadlines set their own scheduler section.
+    scheduler: { budgetMs: 2000 },
     ...overrides,
   });
   const logs: string[] = [];
