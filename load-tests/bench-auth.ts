@@ -52,6 +52,7 @@ const USAGE = `Usage: npx tsx load-tests/bench-auth.ts [options]
   --generator c|node    load generator (default c when a C compiler exists: the Node one
                         cannot offer and verify more than ~20k/s on one core, see docs)
   --store redis|memory  carrier-aaa store (default redis; memory = JSONL file, same users)
+  --node-flags=FLAGS    extra node flags for carrier-aaa, e.g. --node-flags=--single-threaded-gc
   --carrier-config FILE YAML template for carrier-aaa; \${PORT}, \${REDIS_URL}, \${JSONL} are
                         substituted (default: generated, see docs/benchmarks.md)
   --fr-threads N        FreeRADIUS thread pool = Redis connections (default 8)
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       generator: { type: "string" },
       store: { type: "string" },
       "carrier-config": { type: "string" },
+      "node-flags": { type: "string" },
       "fr-threads": { type: "string" },
       timeout: { type: "string" },
       budget: { type: "string" },
@@ -313,7 +315,8 @@ async function main(): Promise<void> {
           ].join("\n");
       writeFileSync(cfgFile, cfg);
       const logFile = path.join(dir, "carrier-aaa.log");
-      const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+      const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter(Boolean);
+      const proc = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
       try {
         await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
       } catch (err) {
