@@ -418,6 +418,10 @@ export class RedisStore implements SubscriberStore {
     return g === undefined ? undefined : cloneGroup(g);
   }
 
+  listGroups(): Group[] {
+    return [...this.groups.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0)).map(cloneGroup);
+  }
+
   async listSubscribers(opts: ListOptions = {}): Promise<ListPage> {
     if (opts.cursor !== undefined && !/^\d+$/.test(opts.cursor)) throw new RangeError("invalid listing cursor");
     this.ensureConnected();
