@@ -95,7 +95,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const graceMs = opts.graceMs ?? maxBudget + 1000;
       // 1. Stop intake: no new datagrams, no new HTTP requests.
       authBound = false;
-      await auth?.close();
+      const discarded = metrics.counter("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "shutting_down", class: "none", client: "unknown" });
+      auth?.stopReceiving(() => discarded.value++);
       http?.drain();
       // 2. Drain: what was admitted finishes (answered, or shed at its deadline).
       const t0 = now();
@@ -104,6 +105,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const abandoned = scheduler.pending;
       log.info({ drainedMs: Math.round(now() - t0), abandoned }, abandoned === 0 ? "drained: no request in flight" : "grace period over: requests still in flight are abandoned");
       // 3. Release everything.
+      await auth?.close();
       await release();
       return { abandoned };
     })();

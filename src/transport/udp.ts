@@ -16,6 +16,11 @@ export interface UdpListenerOptions {
 
 export interface UdpListener {
   readonly address: { address: string; port: number; family: string };
+  /**
+   * Graceful shutdown, step 1: datagrams received from now on go to `onDiscard` instead of the
+   * core, while replies to requests already in flight can still be sent from this socket.
+   */
+  stopReceiving(onDiscard: () => void): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,10 @@ export async function listenUdp(o: UdpListenerOptions): Promise<UdpListener> {
   socket.on("error", (err) => o.onSendError?.(err));
   return {
     address: socket.address(),
+    stopReceiving: (onDiscard) => {
+      socket.removeAllListeners("message");
+      socket.on("message", onDiscard);
+    },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
