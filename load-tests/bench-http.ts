@@ -18,7 +18,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
-import { cpuMs, freeTcpPort, freeUdpPort, loadAvg, runPinned, sleep, startPinned, startRedis, tail, tempDir, waitTcp, which } from "./lib/procs.js";
+import { coreBusyMs, cpuMs, freeTcpPort, freeUdpPort, loadAvg, runPinned, sleep, startPinned, startRedis, tail, tempDir, waitQuiet, waitTcp, which } from "./lib/procs.js";
 import { mulberry32, passwordFor, usernameFor } from "./lib/radius.js";
 import type { LoadReport } from "./radius-load.js";
 import { seed } from "./seed-redis.js";
@@ -39,6 +39,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-http.ts [options]
   --budget MS           scheduler.budgetMs (default 50)
   --server-cpu N        core of the server (default 0)
   --aux-cpu N           core of redis-server, autocannon and the RADIUS generator (default 1)
+  --wait-quiet S        before the measured run, wait up to S s until processes outside the
+                        benchmark use < 0.1 core for 2 s (default 60; 0: don't)
   --out FILE            markdown report (default load-tests/results/http-<date>.md)
 `;
 
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
       out: { type: "string" },
+      "wait-quiet": { type: "string" },
       quiet: { type: "boolean" },
     },
     USAGE,
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
   const scheduler = str(a, "scheduler", "off");
   if (scheduler !== "on" && scheduler !== "off") throw new Error("--scheduler must be on or off");
   const budget = num(a, "budget", 50, { min: 1 });
+  const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
   const notes: string[] = [];
 
   const ncpu = os.cpus().length;
@@ -181,6 +185,9 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
 
+  const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i);
+  await waitQuiet({ cores, ourPids: [server.pid, redis.pid], maxS: waitQuietS, log: (m) => process.stderr.write(m + "\n") });
+  const busy0 = coreBusyMs();
   const before = await outcomes(httpPort);
   const srv0 = cpuMs(server.pid) ?? 0;
   const red0 = cpuMs(redis.pid) ?? 0;
@@ -201,6 +208,8 @@ async function main(): Promise<void> {
   const redisCpuPct = (100 * (((cpuMs(redis.pid) ?? red0) - red0) / 1000)) / windowS;
   const selfUse = process.cpuUsage(self0);
   const selfCpuPct = (100 * ((selfUse.user + selfUse.system) / 1e6)) / windowS;
+  const busy1 = coreBusyMs();
+  const busyMs = cores.reduce((acc, c) => acc + ((busy1[c] ?? 0) - (busy0[c] ?? 0)), 0);
   await sleep(300);
   const d = delta(await outcomes(httpPort), before);
   await server.stop();
@@ -211,6 +220,9 @@ async function main(): Promise<void> {
     if (rad.code !== 0) notes.push(`RADIUS generator exited with ${rad.code}`);
     else radiusReport = JSON.parse(rad.stdout.trim().split("\n").pop()!) as LoadReport;
   }
+  const oursMs = ((serverCpuPct + redisCpuPct + selfCpuPct) / 100) * windowS * 1000 + (radiusReport?.cpuMs ?? 0);
+  const foreignCores = Math.max(0, busyMs - oursMs) / 1000 / windowS;
+  if (foreignCores > 0.1) notes.push(`other processes used ${foreignCores.toFixed(2)} cores on the benchmark cores during the run: the figures are disturbed, repeat when the machine is quiet`);
 
   const r = http.result;
   const lines: string[] = [];
@@ -223,10 +235,11 @@ async function main(): Promise<void> {
   );
   lines.push(`Machine: ${ncpu} × ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}. Load average before ${loadBefore}, after ${loadAvg()} (shared machine: other jobs may have run).`, "");
   for (const n of notes) lines.push(`- note: ${n}`);
-  lines.push("| HTTP req/s (mean) | p50 ms | p90 ms | p99 ms | max ms | 2xx | non-2xx | accept | reject | errors | timeouts | server CPU | redis CPU | autocannon CPU |");
-  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  if (notes.length) lines.push("");
+  lines.push("| HTTP req/s (mean) | p50 ms | p90 ms | p99 ms | max ms | 2xx | non-2xx | accept | reject | errors | timeouts | server CPU | redis CPU | autocannon CPU | other CPU (cores) |");
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const ok2xx = r.requests.total - r.non2xx;
-  lines.push(`| ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${ok2xx} | ${r.non2xx} | ${http.accepts} | ${http.rejects} | ${r.errors} | ${r.timeouts} | ${Math.round(serverCpuPct)} % | ${Math.round(redisCpuPct)} % | ${Math.round(selfCpuPct)} % |`);
+  lines.push(`| ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${ok2xx} | ${r.non2xx} | ${http.accepts} | ${http.rejects} | ${r.errors} | ${r.timeouts} | ${Math.round(serverCpuPct)} % | ${Math.round(redisCpuPct)} % | ${Math.round(selfCpuPct)} % | ${foreignCores.toFixed(2)} |`);
   lines.push("");
   if (r.non2xx > 0) lines.push(`Status codes: ${Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => `${k}: ${(v as { count: number }).count}`).join(", ")}`, "");
   if (radiusReport) {

@@ -1,6 +1,6 @@
 // Request and response plumbing of the HTTP side: bounded JSON bodies, JSON errors that name the
 // field, bearer tokens compared in constant time. Nothing here logs or echoes a request body.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 
@@ -95,19 +95,28 @@ export function issueError(error: z.ZodError, what = "body"): HttpError {
   return new HttpError(400, "invalid_field", `${base}: ${issue.message}`, base);
 }
 
-const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
+const MAX_TOKEN = 256;
+
+/** A token in a fixed-size buffer, so that comparisons take the same time whatever its length. */
+function padded(token: string): Buffer {
+  const b = Buffer.alloc(MAX_TOKEN);
+  b.write(token, 0, MAX_TOKEN, "latin1");
+  return b;
+}
 
 /**
- * Bearer tokens, compared in constant time: both sides are hashed first, so the comparison takes
- * the same time whatever the lengths and wherever they differ.
+ * Bearer tokens, compared in constant time: the presented token and each configured one are
+ * compared as fixed-size (256-octet) buffers with timingSafeEqual, plus a length check, so the
+ * time taken depends neither on the lengths nor on where they differ.
  */
 export class TokenCheck {
-  private readonly admin: Buffer | undefined;
-  private readonly auth: Buffer | undefined;
+  private readonly admin: { buf: Buffer; len: number } | undefined;
+  private readonly auth: { buf: Buffer; len: number } | undefined;
+  private readonly presented = Buffer.alloc(MAX_TOKEN);
 
   constructor(adminToken: string | undefined, authToken: string | undefined) {
-    this.admin = adminToken === undefined ? undefined : digest(adminToken);
-    this.auth = authToken === undefined ? undefined : digest(authToken);
+    this.admin = adminToken === undefined ? undefined : { buf: padded(adminToken), len: adminToken.length };
+    this.auth = authToken === undefined ? undefined : { buf: padded(authToken), len: authToken.length };
   }
 
   get enabled(): boolean {
@@ -116,12 +125,15 @@ export class TokenCheck {
 
   /** "admin", "auth" (POST /v1/auth only), or null for a missing or wrong token. */
   scope(header: string | undefined): "admin" | "auth" | null {
-    const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? "");
-    const presented = digest(m?.[1] ?? "");
+    const h = header ?? "";
+    // "Bearer " + 1..256 printable ASCII characters (config tokens are 16..256 of them).
+    const wellFormed = h.length > 7 && h.length <= 7 + MAX_TOKEN && h.startsWith("Bearer ") && /^[\x21-\x7e]+$/.test(h.slice(7));
+    const len = wellFormed ? h.length - 7 : -1;
+    this.presented.fill(0);
+    if (wellFormed) this.presented.write(h.slice(7), 0, MAX_TOKEN, "latin1");
     // Both comparisons always run: which token matched is not observable through timing.
-    const isAdmin = this.admin !== undefined && timingSafeEqual(presented, this.admin);
-    const isAuth = this.auth !== undefined && timingSafeEqual(presented, this.auth);
-    if (m === null) return null;
+    const isAdmin = this.admin !== undefined && timingSafeEqual(this.presented, this.admin.buf) && this.admin.len === len;
+    const isAuth = this.auth !== undefined && timingSafeEqual(this.presented, this.auth.buf) && this.auth.len === len;
     return isAdmin ? "admin" : isAuth ? "auth" : null;
   }
 }
