@@ -15,11 +15,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
 import { coreBusyMs, cpuMs, freeTcpPort, freeUdpPort, loadAvg, runPinned, sleep, startPinned, startRedis, tail, tempDir, waitQuiet, waitTcp, which } from "./lib/procs.js";
-import { mulberry32, passwordFor, usernameFor } from "./lib/radius.js";
+import { passwordFor, usernameFor } from "./lib/radius.js";
+import { runAutocannon } from "./lib/http-load.js";
 import type { LoadReport } from "./radius-load.js";
 import { seed } from "./seed-redis.js";
 
@@ -63,36 +63,6 @@ function delta(after: Outcomes, before: Outcomes): Outcomes {
   const d: Outcomes = new Map();
   for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) d.set(k, v - (before.get(k) ?? 0));
   return d;
-}
-
-function runAutocannon(o: { url: string; connections: number; pipelining: number; duration: number; users: number; seed: number }): Promise<{ result: autocannon.Result; accepts: number; rejects: number }> {
-  const rnd = mulberry32(o.seed);
-  let accepts = 0;
-  let rejects = 0;
-  const instance = autocannon({
-    url: o.url,
-    connections: o.connections,
-    pipelining: o.pipelining,
-    duration: o.duration,
-    timeout: 10,
-    requests: [
-      {
-        method: "POST",
-        path: "/v1/auth",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-        setupRequest: (req) => {
-          const username = usernameFor(1 + Math.floor(rnd() * o.users));
-          return { ...req, body: JSON.stringify({ username, password: passwordFor(username) }) };
-        },
-        onResponse: (status, body) => {
-          if (status !== 200) return;
-          if (body.includes('"accept"')) accepts++;
-          else rejects++;
-        },
-      },
-    ],
-  });
-  return instance.then((result) => ({ result, accepts, rejects }));
 }
 
 async function main(): Promise<void> {
@@ -181,7 +151,7 @@ async function main(): Promise<void> {
 
   if (warmup > 0) {
     process.stderr.write(`warm-up ${warmup} s (not recorded)\n`);
-    await runAutocannon({ url, connections, pipelining, duration: warmup, users, seed: 99 });
+    await runAutocannon({ url, token: TOKEN, connections, pipelining, duration: warmup, users, seed: 99 });
     await sleep(1000);
   }
 
@@ -201,7 +171,7 @@ async function main(): Promise<void> {
         { cpu: auxCpu, watchdogMs: (duration + 60) * 1000, quiet: true, cwd: REPO },
       )
     : undefined;
-  const http = await runAutocannon({ url, connections, pipelining, duration, users, seed: 1 });
+  const http = await runAutocannon({ url, token: TOKEN, connections, pipelining, duration, users, seed: 1 });
   const rad = radius ? await radius : undefined;
   const windowS = (performance.now() - t0) / 1000;
   const serverCpuPct = (100 * (((cpuMs(server.pid) ?? srv0) - srv0) / 1000)) / windowS;
