@@ -206,10 +206,10 @@ async function main(): Promise<void> {
   lines.push(`Machine: ${ncpu} × ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}. Load average before ${loadBefore}, after ${loadAvg()} (shared machine: other jobs may have run).`, "");
   for (const n of notes) lines.push(`- note: ${n}`);
   if (notes.length) lines.push("");
-  lines.push("| HTTP req/s (mean) | p50 ms | p90 ms | p99 ms | max ms | 2xx | non-2xx | accept | reject | errors | timeouts | server CPU | redis CPU | autocannon CPU | other CPU (cores) |");
+  lines.push("| HTTP req/s (mean) | p50 ms | p90 ms | p99 ms | max ms | 2xx | non-2xx | accept (server) | reject (server) | errors | timeouts | server CPU | redis CPU | autocannon CPU | other CPU (cores) |");
   lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const ok2xx = r.requests.total - r.non2xx;
-  lines.push(`| ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${ok2xx} | ${r.non2xx} | ${http.accepts} | ${http.rejects} | ${r.errors} | ${r.timeouts} | ${Math.round(serverCpuPct)} % | ${Math.round(redisCpuPct)} % | ${Math.round(selfCpuPct)} % | ${foreignCores.toFixed(2)} |`);
+  lines.push(`| ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${ok2xx} | ${r.non2xx} | ${d.get("http|answered|accept") ?? 0} | ${d.get("http|answered|reject") ?? 0} | ${r.errors} | ${r.timeouts} | ${Math.round(serverCpuPct)} % | ${Math.round(redisCpuPct)} % | ${Math.round(selfCpuPct)} % | ${foreignCores.toFixed(2)} |`);
   lines.push("");
   if (r.non2xx > 0) lines.push(`Status codes: ${Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => `${k}: ${(v as { count: number }).count}`).join(", ")}`, "");
   if (radiusReport) {
