@@ -40,6 +40,18 @@ export const authBodySchema = z.strictObject({
     .refine((s) => utf8Length(s) <= 128, { error: "password must be at most 128 octets (UTF-8)" }),
 });
 
+/** {username, password} when exactly that and clearly valid (ASCII-only lengths), else undefined. */
+function plainAuthBody(v: unknown): { username: string; password: string } | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const { username, password } = o;
+  let keys = 0;
+  for (const _ in o) keys++;
+  if (keys !== 2 || typeof username !== "string" || typeof password !== "string") return undefined;
+  if (!/^[\x20-\x7e]{1,253}$/.test(username) || !/^[\x20-\x7e]{1,128}$/.test(password)) return undefined;
+  return { username, password };
+}
+
 const SUBSCRIBER_FIELDS = ["username", "password", "passwordHash", "enabled", "expiresAt", "groups", "reply", "maxSessions"] as const;
 /** Fields a PATCH may remove with null. */
 const REMOVABLE = new Set(["expiresAt", "maxSessions"]);
@@ -129,7 +141,9 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
   // ---- authentication (admin token or the auth-only token; see server.ts)
   router.on("POST", "/v1/auth", async (ctx) => {
     noQuery(ctx);
-    const body = validate(authBodySchema, await readJson(ctx.req, d.maxBodyBytes));
+    const raw = await readJson(ctx.req, d.maxBodyBytes);
+    // The common, valid case without zod; anything else gets zod's field-naming messages.
+    const body = plainAuthBody(raw) ?? validate(authBodySchema, raw);
     const out = await d.authenticate({
       username: body.username,
       password: Buffer.from(body.password, "utf8"),

@@ -103,23 +103,16 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
         for (const f of w) f();
       }
     });
-    let route = "unmatched";
-    serve(req, res)
-      .then((r) => {
-        route = r;
-      })
-      .catch((err: unknown) => {
-        const e =
-          err instanceof HttpError
-            ? err
-            : (o.onError?.(err, route), new HttpError(500, "internal_error", "internal error; see the server log"));
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        sendError(res, e);
-      })
-      .finally(() => count(routeOf(req, router, route), res.statusCode));
+    serve(req, res).then(
+      (route) => count(route, res.statusCode),
+      (err: unknown) => {
+        const route = routeOf(req, router);
+        const e = err instanceof HttpError ? err : (o.onError?.(err, route), new HttpError(500, "internal_error", "internal error; see the server log"));
+        if (res.headersSent) res.destroy();
+        else sendError(res, e);
+        count(route, res.statusCode);
+      },
+    );
   });
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
@@ -166,8 +159,7 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
 }
 
 /** The metrics label of a request: its route pattern, or "unmatched" (never the raw path). */
-function routeOf(req: http.IncomingMessage, router: Router, known: string): string {
-  if (known !== "unmatched") return known;
+function routeOf(req: http.IncomingMessage, router: Router): string {
   try {
     return router.match(req.method ?? "GET", parseUrl(req.url).pathname).route;
   } catch {
