@@ -12,7 +12,7 @@
 // rate it sustains (not an open-loop figure like the RADIUS generator's). Everything started
 // here is killed on exit or Ctrl-C.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
@@ -45,6 +45,16 @@ const USAGE = `Usage: npx tsx load-tests/bench-http.ts [options]
 `;
 
 type Outcomes = Map<string, number>;
+
+/** Process state letter from /proc/<pid>/stat (R, S, D, T = stopped, ...), or "?" when gone. */
+function procState(pid: number): string {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3);
+  } catch {
+    return "?";
+  }
+}
 
 /** aaa_datagrams_total by listener|outcome|reason, from the server's /metrics. */
 async function outcomes(port: number): Promise<Outcomes> {
@@ -158,6 +168,12 @@ async function main(): Promise<void> {
   const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i);
   await waitQuiet({ cores, ourPids: [server.pid, redis.pid], maxS: waitQuietS, log: (m) => process.stderr.write(m + "\n") });
   const busy0 = coreBusyMs();
+  // On a shared machine something else may stop our processes (seen: state T for seconds):
+  // sample their state so that such a run is flagged rather than reported as a slow server.
+  let stoppedSamples = 0;
+  const stateTimer = setInterval(() => {
+    if (procState(server.pid) === "T" || procState(redis.pid) === "T") stoppedSamples++;
+  }, 100);
   const before = await outcomes(httpPort);
   const srv0 = cpuMs(server.pid) ?? 0;
   const red0 = cpuMs(redis.pid) ?? 0;
@@ -174,6 +190,8 @@ async function main(): Promise<void> {
   const http = await runAutocannon({ url, token: TOKEN, connections, pipelining, duration, users, seed: 1 });
   const rad = radius ? await radius : undefined;
   const windowS = (performance.now() - t0) / 1000;
+  clearInterval(stateTimer);
+  if (stoppedSamples > 0) notes.push(`the server or redis-server was seen STOPPED (state T) in ${stoppedSamples} samples of 100 ms: something outside the benchmark suspended it; the figures are invalid`);
   const serverCpuPct = (100 * (((cpuMs(server.pid) ?? srv0) - srv0) / 1000)) / windowS;
   const redisCpuPct = (100 * (((cpuMs(redis.pid) ?? red0) - red0) / 1000)) / windowS;
   const selfUse = process.cpuUsage(self0);
