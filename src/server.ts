@@ -139,6 +139,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           authenticate: (req) => core.authenticate(req),
           now,
           authClient: HTTP_AUTH_CLIENT,
+          audit: (change) => log.info({ admin: change }, `admin API: ${change.kind} ${change.action}`),
         },
         ready: () => ({
           ready: store.isAvailable() && authBound,

@@ -21,6 +21,8 @@ export interface AdminDeps {
   now: () => number;
   /** Scheduler client of POST /v1/auth. */
   authClient: string;
+  /** One line per successful change (what and which name, never a body). */
+  audit?: (change: { action: "put" | "patch" | "delete"; kind: "subscriber" | "group"; name: string; created?: boolean }) => void;
 }
 
 /** Largest page of GET /v1/subscribers. */
@@ -190,6 +192,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
     checkReply(d.dictionary, sub.reply);
     const existed = (await lookup(d.store, name)) !== null;
     await put(d.store, sub);
+    d.audit?.({ action: "put", kind: "subscriber", name, created: !existed });
     sendJson(ctx.res, existed ? 200 : 201, publicSubscriber(sub));
   });
 
@@ -214,6 +217,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
     const sub = validate(subscriberSchema, merged);
     checkReply(d.dictionary, sub.reply);
     await put(d.store, sub);
+    d.audit?.({ action: "patch", kind: "subscriber", name });
     sendJson(ctx.res, 200, publicSubscriber(sub));
   });
 
@@ -227,6 +231,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
       return storeFailure(err);
     }
     if (!existed) throw new HttpError(404, "not_found", `no subscriber "${name}"`);
+    d.audit?.({ action: "delete", kind: "subscriber", name });
     ctx.res.writeHead(204).end();
   });
 
@@ -259,6 +264,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
       return storeFailure(err);
     }
     if (report.written !== 1) writeFailure(report);
+    d.audit?.({ action: "put", kind: "group", name, created: !existed });
     sendJson(ctx.res, existed ? 200 : 201, group);
   });
 
@@ -272,6 +278,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
       return storeFailure(err);
     }
     if (!existed) throw new HttpError(404, "not_found", `no group "${name}"`);
+    d.audit?.({ action: "delete", kind: "group", name });
     ctx.res.writeHead(204).end();
   });
 

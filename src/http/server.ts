@@ -28,6 +28,11 @@ export interface HttpSide {
   /** Requests being served now. */
   readonly active: number;
   /**
+   * Replace the tokens (for a configuration reload): requests authenticated after this call use
+   * the new ones. The admin API's routes exist only when a token was configured at start.
+   */
+  setTokens(token: string | undefined, authToken: string | undefined): void;
+  /**
    * Stop intake: no new connections; requests that arrive on open connections get 503 (and
    * `connection: close`), except /metrics and /healthz. Requests already being served finish.
    */
@@ -40,7 +45,7 @@ export interface HttpSide {
 const OPEN = new Set(["/metrics", "/healthz", "/readyz"]);
 
 export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
-  const tokens = new TokenCheck(o.token, o.authToken);
+  let tokens = new TokenCheck(o.token, o.authToken);
   const adminEnabled = tokens.enabled && o.admin !== undefined;
   const router = new Router();
   router.on("GET", "/metrics", ({ res }) => {
@@ -139,6 +144,9 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
       return active;
     },
     drain,
+    setTokens: (token, authToken) => {
+      tokens = new TokenCheck(token, authToken);
+    },
     close: (graceMs = 0) => {
       closed ??= (async () => {
         drain();

@@ -203,3 +203,58 @@ describe("without a token", () => {
     }
   });
 });
+
+describe("audit and token replacement", () => {
+  it("logs each change with its name (never the body) and accepts new tokens after setTokens", async () => {
+    const server = await startTestServer({ store: { memory: { file: path.join(dir, "audit.jsonl"), groupsFile: path.join(dir, "audit-groups.jsonl") } }, http: { host: "127.0.0.1", port: 0, token: TOKEN } }, "info");
+    const { listenHttp } = await import("../../src/http/server.js");
+    const side = await listenHttp({ host: "127.0.0.1", port: 0, metrics: server.metrics, ready: () => ({ ready: true, detail: {} }), token: TOKEN, admin: undefined });
+    try {
+      const port = server.http!.port;
+      expect((await api(port, "PUT", "/v1/subscribers/carol", { token: TOKEN, body: { password: "top-secret-pw" } })).status).toBe(201);
+      expect((await api(port, "PATCH", "/v1/subscribers/carol", { token: TOKEN, body: { enabled: false } })).status).toBe(200);
+      expect((await api(port, "DELETE", "/v1/subscribers/carol", { token: TOKEN })).status).toBe(204);
+      expect((await api(port, "PUT", "/v1/groups/g1", { token: TOKEN, body: { reply: {} } })).status).toBe(201);
+      const audit = server.logs.filter((l) => l.includes("admin API:"));
+      expect(audit.map((l) => JSON.parse(l).admin)).toEqual([
+        { action: "put", kind: "subscriber", name: "carol", created: true },
+        { action: "patch", kind: "subscriber", name: "carol" },
+        { action: "delete", kind: "subscriber", name: "carol" },
+        { action: "put", kind: "group", name: "g1", created: true },
+      ]);
+      expect(server.logs.join("\n")).not.toContain("top-secret-pw");
+      expect(server.logs.join("\n")).not.toContain(TOKEN);
+      // Without admin deps the /v1 routes do not exist, whatever the token.
+      expect((await api(side.address.port, "GET", "/v1/groups", { token: TOKEN })).json.error.code).toBe("admin_api_disabled");
+    } finally {
+      await side.close();
+      await server.close();
+    }
+  });
+
+  it("setTokens: the old token stops working, the new ones work at once", async () => {
+    const server = await startTestServer({ store: { memory: { file: path.join(dir, "tok.jsonl") } } }, "warn");
+    const { listenHttp } = await import("../../src/http/server.js");
+    const calls: string[] = [];
+    const side = await listenHttp({
+      host: "127.0.0.1",
+      port: 0,
+      metrics: server.metrics,
+      ready: () => ({ ready: true, detail: {} }),
+      token: TOKEN,
+      admin: { store: server.store, dictionary: (await import("../../src/radius/dictionary.js")).defaultDictionary(), maxBodyBytes: 4096, now: () => 0, authClient: "http", authenticate: async (r) => (calls.push(r.username), { kind: "answered", result: "reject", reason: "unknown_user" }) },
+    });
+    try {
+      const port = side.address.port;
+      expect((await api(port, "GET", "/v1/groups", { token: TOKEN })).status).toBe(200);
+      side.setTokens("new-admin-token-0123456789", "new-portal-token-0123456789");
+      expect((await api(port, "GET", "/v1/groups", { token: TOKEN })).status).toBe(401);
+      expect((await api(port, "GET", "/v1/groups", { token: "new-admin-token-0123456789" })).status).toBe(200);
+      expect((await api(port, "POST", "/v1/auth", { token: "new-portal-token-0123456789", body: { username: "u", password: "p" } })).json).toEqual({ result: "reject", reason: "unknown_user" });
+      expect(calls).toEqual(["u"]);
+    } finally {
+      await side.close();
+      await server.close();
+    }
+  });
+});
