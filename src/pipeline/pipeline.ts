@@ -74,6 +74,7 @@ export class RadiusCore {
   private readonly outcomeCounters = new Map<string, CounterSeries>();
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
   private httpAuthLatency: Histogram | undefined;
+  private readonly pseudoClients = new Map<string, Client>();
 
   constructor(private readonly o: CoreOptions) {
     o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
@@ -103,7 +104,7 @@ export class RadiusCore {
    */
   authenticate(req: JsonAuthRequest): Promise<JsonAuthOutcome> {
     const ev: Ctx["ev"] = { listener: "http", remote: req.remote, arrivedAt: req.arrivedAt };
-    const ctx: Ctx = { ev, client: { name: req.client, secret: EMPTY, requireMessageAuthenticator: false }, code: Code.AccessRequest, cls: "access", user: req.username };
+    const ctx: Ctx = { ev, client: this.pseudoClient(req.client), code: Code.AccessRequest, cls: "access", user: req.username };
     return new Promise<JsonAuthOutcome>((resolve) => {
       this.o.scheduler.submit({
         class: "access",
@@ -139,6 +140,16 @@ export class RadiusCore {
         },
       });
     });
+  }
+
+  /** The counters' `client` for a non-datagram entry point (no secret: nothing is signed). */
+  private pseudoClient(name: string): Client {
+    let c = this.pseudoClients.get(name);
+    if (!c) {
+      c = { name, secret: EMPTY, requireMessageAuthenticator: false };
+      this.pseudoClients.set(name, c);
+    }
+    return c;
   }
 
   private httpLatency(): Histogram {
