@@ -2,7 +2,7 @@
 # carrier-aaa container image: build with the dev toolchain, run with production deps only.
 #
 #   docker build -t carrier-aaa .
-#   docker run --rm -p 1812:1812/udp -e RADIUS_SECRET=... \
+#   docker run --rm -p 1812:1812/udp -e AAA_HTTP_TOKEN=... \
 #     -v "$PWD/config/compose.yaml:/etc/carrier-aaa/config.yaml:ro" carrier-aaa
 #
 # Static checks of this file live in test/deploy/static.test.ts.
@@ -32,6 +32,15 @@ COPY config ./config
 # /app/dist/transport/native/udp-mmsg.node (same Debian release as the runtime stage: same glibc)
 RUN npm run build
 
+########################## loadtest ###########################
+# The load generators for the compose `loadtest` profile (docker compose --profile loadtest):
+# the build stage's full dependencies (tsx, autocannon) plus load-tests/. Not the default target.
+FROM build AS loadtest
+COPY load-tests ./load-tests
+USER node
+ENTRYPOINT ["npx", "tsx"]
+CMD ["load-tests/stack-load.ts"]
+
 ########################### runtime ###########################
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -53,13 +62,10 @@ USER node
 # 1812/udp RADIUS authentication, 1813/udp RADIUS accounting, 9812/tcp HTTP (metrics, /healthz).
 EXPOSE 1812/udp 1813/udp 9812/tcp
 
-# Health: a RADIUS Status-Server to our own auth port (exit 0 = answered, 2 = no answer).
-# Needs RADIUS_SECRET in the environment and a client for 127.0.0.1 with that secret in the
-# config (see config/compose.yaml). compose.yaml repeats this command: change both together.
-# When the HTTP /healthz endpoint lands, replace the CMD line with:
-#   CMD node -e "fetch('http://127.0.0.1:9812/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Health: GET /healthz on the HTTP side (needs `http:` in the config, port 9812 as in
+# config/compose.yaml). compose.yaml repeats this command: change both together.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
-  CMD node /app/bin/carrier-aaa.js radtest --server 127.0.0.1:1812 --secret "$RADIUS_SECRET" --status || exit 1
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9812/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 ENTRYPOINT ["node", "bin/carrier-aaa.js"]
 CMD ["serve", "--config", "/etc/carrier-aaa/config.yaml"]

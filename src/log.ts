@@ -18,6 +18,13 @@ export const REDACT_PATHS = [
   "config.clients[*].secret",
   "userPassword",
   "*.userPassword",
+  "token",
+  "authToken",
+  "*.token",
+  "*.authToken",
+  "authorization",
+  "*.authorization",
+  "*.*.authorization",
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

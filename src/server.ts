@@ -6,12 +6,13 @@ import { Dictionary, defaultDictionary } from "./radius/dictionary.js";
 import { createStore } from "./store/store.js";
 import type { SubscriberStore } from "./store/store.js";
 import { ClientTable } from "./verify/clients.js";
-import { Scheduler, REQUEST_CLASSES } from "./admit/scheduler.js";
+import { Scheduler, REQUEST_CLASSES, classBudgetMs } from "./admit/scheduler.js";
 import { sampleSignals } from "./admit/signals.js";
 import { RadiusCore } from "./pipeline/pipeline.js";
 import { WorkerPool } from "./pipeline/worker-pool.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
-import { listenHttp, type HttpSide } from "./metrics/http.js";
+import { listenHttp, type HttpSide } from "./http/server.js";
+import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { Metrics } from "./metrics/counters.js";
 import { registerSchedulerMetrics, startShedSummary } from "./metrics/scheduler-metrics.js";
 import type { Logger } from "./log.js";
@@ -25,8 +26,19 @@ export interface RunningServer {
   readonly scheduler: Scheduler;
   /** Datagrams the kernel dropped on the auth listener's queues (0 where unknown: node:dgram). */
   kernelDrops(): number;
-  close(): Promise<void>;
+  /** Whether the admin API (/v1) answers: the HTTP side is on and a token is configured. */
+  readonly adminApi: boolean;
+  /**
+   * Graceful stop: close the UDP listener and stop HTTP intake, let requests in flight finish
+   * within their deadlines (at most `graceMs`, default the largest class budget + 1 s), then
+   * close the scheduler, the worker pool and the store. Resolves with what was still pending
+   * when the grace period ended (0 after a clean drain).
+   */
+  close(opts?: { graceMs?: number }): Promise<{ abandoned: number }>;
 }
+
+/** Scheduler client (fair-queuing unit and `client` label) of POST /v1/auth. */
+export const HTTP_AUTH_CLIENT = "http";
 
 export async function loadDictionary(files: readonly string[]): Promise<Dictionary> {
   let dict = defaultDictionary();
@@ -47,7 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       setInterval: (fn, ms) => setInterval(fn, ms).unref(),
       clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
     },
-    clientWeights: new Map(config.clients.map((c) => [c.name, c.weight ?? 1])),
+    clientWeights: new Map([...config.clients.map((c) => [c.name, c.weight ?? 1] as const), [HTTP_AUTH_CLIENT, config.http?.authWeight ?? 1] as const]),
     onCallbackError: (err, where) => log.error({ err: (err as Error)?.message, where }, "scheduler callback failed"),
   });
   const signals = sampleSignals(scheduler, store);
@@ -65,16 +77,41 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
   const summary = startShedSummary(metrics, scheduler, log);
+  const processMetrics = registerProcessMetrics(metrics);
   let auth: UdpListener | undefined;
+  let authBound = false;
   let http: HttpSide | undefined;
-  const stopAll = async (): Promise<void> => {
+  const release = async (): Promise<void> => {
     summary.stop();
     signals.stop();
-    await auth?.close();
-    await http?.close();
+    processMetrics.stop();
     scheduler.close();
+    await http?.close(0);
     await pool.close();
     await store.close();
+  };
+  let closing: Promise<{ abandoned: number }> | undefined;
+  const maxBudget = Math.max(...REQUEST_CLASSES.map((c) => classBudgetMs(config.scheduler, c)));
+  const close = (opts: { graceMs?: number } = {}): Promise<{ abandoned: number }> => {
+    closing ??= (async () => {
+      const graceMs = opts.graceMs ?? maxBudget + 1000;
+      // 1. Stop intake: no new datagrams, no new HTTP requests.
+      authBound = false;
+      const discarded = metrics.counter("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "shutting_down", class: "none", client: "unknown" });
+      auth?.stopReceiving(() => discarded.value++);
+      http?.drain();
+      // 2. Drain: what was admitted finishes (answered, or shed at its deadline).
+      const t0 = now();
+      const busy = (): number => scheduler.pending + (http?.active ?? 0);
+      while (busy() > 0 && now() - t0 < graceMs) await new Promise((r) => setTimeout(r, 5));
+      const abandoned = scheduler.pending;
+      log.info({ drainedMs: Math.round(now() - t0), abandoned }, abandoned === 0 ? "drained: no request in flight" : "grace period over: requests still in flight are abandoned");
+      // 3. Release everything.
+      await auth?.close();
+      await release();
+      return { abandoned };
+    })();
+    return closing;
   };
   try {
     await core.handlers.ready();
@@ -90,17 +127,36 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       onEvent: (ev, send) => core.handle(ev, send),
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
     });
+    authBound = true;
     if (config.http) {
       const bound = auth;
+      const h = config.http;
       http = await listenHttp({
-        host: config.http.host,
-        port: config.http.port,
-        metrics: () => metrics.toPrometheus(),
-        ready: () => ({ ready: store.isAvailable(), detail: { store: store.kind, storeAvailable: store.isAvailable(), auth: bound.address } }),
+        host: h.host,
+        port: h.port,
+        metrics,
+        token: h.token,
+        authToken: h.authToken,
+        admin: {
+          store,
+          dictionary,
+          maxBodyBytes: h.maxBodyBytes,
+          authenticate: (req) => core.authenticate(req),
+          now,
+          authClient: HTTP_AUTH_CLIENT,
+          audit: (change) => log.info({ admin: change }, `admin API: ${change.kind} ${change.action}`),
+        },
+        ready: () => ({
+          ready: store.isAvailable() && authBound,
+          detail: { store: store.kind, storeAvailable: store.isAvailable(), listeners: { auth: authBound ? `${bound.address.address}:${bound.address.port}` : null } },
+        }),
+        onError: (err, route) => log.error({ err: { message: (err as Error)?.message }, route }, "HTTP handler failed"),
       });
+      if (!http.adminEnabled) log.warn({ http: http.address }, "admin API disabled: no http.token or http.tokenEnv configured (only /metrics, /healthz and /readyz answer)");
     }
   } catch (err) {
-    await stopAll();
+    await auth?.close();
+    await release();
     throw err;
   }
   scheduler.setKernelStampedArrivals(auth.io === "native");
@@ -111,15 +167,29 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const v = authListener.kernelDrops();
     return v === undefined ? [] : [{ labels: { listener: "auth" }, value: v }];
   });
-  log.info({ auth: auth.address, io: auth.io, queues: auth.queues, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
+  log.info(
+    {
+      auth: auth.address,
+      io: auth.io,
+      queues: auth.queues,
+      http: http?.address,
+      adminApi: http?.adminEnabled ?? false,
+      clients: config.clients.length,
+      store: store.kind,
+      classes: REQUEST_CLASSES.length,
+      shedding: scheduler.enabled,
+    },
+    "carrier-aaa listening",
+  );
   return {
     auth: auth.address,
     http: http?.address ?? null,
+    adminApi: http?.adminEnabled ?? false,
     core,
     metrics,
     store,
     scheduler,
     kernelDrops: () => authListener.kernelDrops() ?? 0,
-    close: stopAll,
+    close,
   };
 }

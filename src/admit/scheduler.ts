@@ -515,6 +515,11 @@ export class Scheduler {
     return this.limiter.limit;
   }
 
+  /** Requests queued or running (all classes): 0 when everything submitted has ended. */
+  get pending(): number {
+    return this.running.size + this.queuedTotal;
+  }
+
   stats(): SchedulerStats {
     const now = this.clock();
     const queuedByClient: Record<string, number> = {};

@@ -75,15 +75,27 @@ async function serve(args: string[]): Promise<number> {
         `  npx carrier-aaa radtest --server ${server.auth.address}:${server.auth.port} --secret ${secret} --user alice --password s3cret\n\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, "shutting down");
-      resolve();
+  // SIGTERM / SIGINT: graceful stop (intake closed, requests in flight drained within their
+  // deadlines, store closed), exit 0. A second signal while draining exits at once (130).
+  const signal = await new Promise<string>((resolve) => {
+    const first = (sig: string): void => {
+      process.off("SIGINT", first);
+      process.off("SIGTERM", first);
+      const again = (sig2: string): void => {
+        log.warn({ signal: sig2 }, "second signal while draining: exiting now");
+        log.flush();
+        process.exit(130);
+      };
+      process.once("SIGINT", again);
+      process.once("SIGTERM", again);
+      resolve(sig);
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.on("SIGINT", first);
+    process.on("SIGTERM", first);
   });
-  await server.close();
+  log.info({ signal }, "shutting down: intake closed, draining requests in flight");
+  const { abandoned } = await server.close();
+  log.info({ abandoned }, "stopped");
   log.flush();
   return 0;
 }

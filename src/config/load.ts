@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { configSchema, type Config } from "./schema.js";
+import { configSchema, httpSchema, type Config } from "./schema.js";
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -27,6 +27,7 @@ export function parseConfig(text: string, fileName: string): Config {
   }
   const config = result.data;
   checkCrossFields(config, fileName);
+  resolveTokens(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
   return config;
 }
@@ -41,6 +42,21 @@ function checkCrossFields(config: Config, fileName: string): void {
     if (addresses.has(key)) throw new ConfigError(`${fileName}: clients[${i}].address: "${c.address}" is listed twice`);
     addresses.add(key);
   });
+}
+
+/** http.tokenEnv / http.authTokenEnv: read the token from the environment, with the same rules as in the file. */
+export function resolveTokens(config: Config, fileName: string, env: NodeJS.ProcessEnv): void {
+  const h = config.http;
+  if (!h) return;
+  for (const [envKey, key] of [["tokenEnv", "token"], ["authTokenEnv", "authToken"]] as const) {
+    const name = h[envKey];
+    if (name === undefined) continue;
+    const value = env[name];
+    if (value === undefined || value === "") throw new ConfigError(`${fileName}: http.${envKey}: environment variable ${name} is not set`);
+    const r = httpSchema.shape[key].safeParse(value);
+    if (!r.success) throw new ConfigError(`${fileName}: http.${envKey}: the value of ${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
+    h[key] = value;
+  }
 }
 
 /** Relative file paths in the config are relative to the config file, not to the working directory. */

@@ -62,6 +62,36 @@ export const clientSchema = z.strictObject({
   weight: clientWeightSchema.optional().describe("Share of this NAS in fair queuing within a class (default 1)."),
 });
 
+const tokenSchema = z
+  .string()
+  .min(16, "a token must be at least 16 characters (use a long random string, e.g. `openssl rand -hex 32`)")
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, "a token must be printable ASCII without spaces");
+
+const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+
+export const httpSchema = z
+  .strictObject({
+    host: z.string().min(1).default("127.0.0.1").describe("Address of the HTTP side; loopback by default (the admin API manages subscribers: keep it off public networks)."),
+    port: port.default(9812),
+    token: tokenSchema
+      .optional()
+      .describe("Bearer token of the admin API (/v1/subscribers, /v1/groups, /v1/auth). Absent (and no tokenEnv): the admin API is disabled, only /metrics, /healthz and /readyz answer."),
+    tokenEnv: envNameSchema.optional().describe("Name of an environment variable holding the admin token (instead of `token`, keeps it out of the file)."),
+    authToken: tokenSchema
+      .optional()
+      .describe("Optional second token that allows POST /v1/auth only (for a captive portal that must not manage subscribers). The admin token is always accepted there too."),
+    authTokenEnv: envNameSchema.optional().describe("Name of an environment variable holding the auth-only token (instead of `authToken`)."),
+    maxBodyBytes: z.int().min(1024).max(1024 * 1024).default(16 * 1024).describe("Largest request body accepted; a larger one gets 413."),
+    authWeight: clientWeightSchema
+      .optional()
+      .describe("Weight of POST /v1/auth in the scheduler's per-client fair queuing, against each NAS (default 1): HTTP authentications count as one more client, named \"http\"."),
+  })
+  .superRefine((h, ctx) => {
+    if (h.token !== undefined && h.tokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["tokenEnv"], message: "give token or tokenEnv, not both" });
+    if (h.authToken !== undefined && h.authTokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["authTokenEnv"], message: "give authToken or authTokenEnv, not both" });
+  });
+
 export const configSchema = z.strictObject({
   radius: z
     .strictObject({
@@ -98,13 +128,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   scheduler: schedulerConfigSchema.prefault({}),
-  http: z
-    .strictObject({
-      host: z.string().min(1).default("127.0.0.1").describe("Address of the HTTP side (/metrics, /healthz); loopback by default."),
-      port: port.default(9812),
-    })
-    .optional()
-    .describe("HTTP endpoint for Prometheus metrics and health; absent: no HTTP listener."),
+  http: httpSchema.optional().describe("HTTP side: /metrics, /healthz, /readyz, and the admin API under /v1 when a token is set; absent: no HTTP listener."),
   dictionary: z
     .strictObject({
       files: z.array(z.string().min(1)).default([]).describe("Extra FreeRADIUS-format dictionary files, loaded over the built-in one."),
@@ -114,3 +138,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;
+export type HttpConfig = z.infer<typeof httpSchema>;

@@ -10,10 +10,10 @@ import { attributesFromObject } from "../radius/values.js";
 import type { Dictionary } from "../radius/dictionary.js";
 import type { AttributeInput } from "../radius/encode.js";
 import { resolveReply, type SubscriberStore } from "../store/store.js";
-import type { Subscriber } from "../store/subscriber.js";
+import type { Reply, Subscriber } from "../store/subscriber.js";
 import type { Client } from "../verify/clients.js";
 import type { Handler } from "../pipeline/handlers.js";
-import type { Decision } from "./decision.js";
+import type { Decision, RejectReason } from "./decision.js";
 import type { VerifyHashInput } from "./password-hash.js";
 
 export interface AccessRequestDeps {
@@ -47,30 +47,23 @@ function samePassword(received: Buffer, stored: string): boolean {
   return equal && received.length === storedLength && Buffer.byteLength(stored, "utf8") === storedLength;
 }
 
-export function createAccessRequestHandler(deps: AccessRequestDeps) {
-  return async function handleAccessRequest({ packet, client, deadline }: AccessRequestInput): Promise<Decision> {
-    const userAttr = findAttribute(packet, Attr.UserName);
-    if (!userAttr || userAttr.value.length === 0) return { result: "reject", reason: "bad_user_name" };
-    const username = userAttr.value.toString("utf8");
+/** What the requester proved: a PAP password (cleartext, after unhiding) or a CHAP response. */
+export type Credentials =
+  | { kind: "pap"; password: Buffer }
+  | { kind: "chap"; response: Buffer; challenge: Buffer };
 
-    const papAttr = findAttribute(packet, Attr.UserPassword);
-    const chapAttr = findAttribute(packet, Attr.ChapPassword);
-    if (!papAttr && !chapAttr) {
-      // EAP is not offered by this server: say so with a reason rather than pretend a bad password.
-      if (findAttribute(packet, Attr.EapMessage)) return { result: "reject", reason: "unsupported_method", user: username };
-      return { result: "reject", reason: "no_credentials", user: username };
-    }
+/** The subscriber check's verdict; an accept carries the record so each front end builds its own reply. */
+export type Verdict =
+  | { result: "accept"; sub: Subscriber; user: string }
+  | { result: "reject"; reason: RejectReason; user: string }
+  | { result: "drop"; reason: string; user: string };
 
-    let password: Buffer | null = null;
-    if (papAttr) {
-      try {
-        password = unhidePassword(papAttr.value, client.secret, packet.authenticator);
-      } catch (err) {
-        if (err instanceof RadiusError) return { result: "drop", reason: `malformed:${err.code}`, user: username };
-        throw err;
-      }
-    }
-
+/**
+ * The decision shared by every front end (RADIUS Access-Request, POST /v1/auth): look the user up
+ * within the deadline, check enabled/expiry, then the credentials.
+ */
+export function createSubscriberCheck(deps: AccessRequestDeps) {
+  return async function checkSubscriber(username: string, cred: Credentials, deadline: number): Promise<Verdict> {
     const remaining = deadline - deps.now();
     if (remaining <= 0) return { result: "drop", reason: "deadline_passed", user: username };
     const sub = await deps.store.getSubscriber(username, remaining);
@@ -80,27 +73,78 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
       return { result: "reject", reason: "expired", user: username };
     }
 
-    if (password) {
+    if (cred.kind === "pap") {
       if (sub.password !== undefined) {
-        if (!samePassword(password, sub.password)) return { result: "reject", reason: "bad_password", user: username };
+        if (!samePassword(cred.password, sub.password)) return { result: "reject", reason: "bad_password", user: username };
       } else if (sub.passwordHash !== undefined) {
-        const verdict = await deps.verifyHash.invoke({ password, phc: sub.passwordHash }, deadline);
+        const verdict = await deps.verifyHash.invoke({ password: cred.password, phc: sub.passwordHash }, deadline);
         if (verdict === "bad-hash") return { result: "reject", reason: "bad_stored_hash", user: username };
         if (verdict !== "match") return { result: "reject", reason: "bad_password", user: username };
       } else {
         return { result: "reject", reason: "method_not_possible", user: username };
       }
-    } else if (chapAttr) {
+    } else {
       // CHAP needs the cleartext: a hashed password cannot answer a CHAP challenge.
       if (sub.password === undefined) return { result: "reject", reason: "method_not_possible", user: username };
-      // RFC 2865 §2.2: the challenge is CHAP-Challenge when present, else the Request Authenticator.
-      const challenge = findAttribute(packet, Attr.ChapChallenge)?.value ?? packet.authenticator;
-      if (!chapMatches(chapAttr.value, challenge, Buffer.from(sub.password, "utf8"))) {
+      if (!chapMatches(cred.response, cred.challenge, Buffer.from(sub.password, "utf8"))) {
         return { result: "reject", reason: "bad_password", user: username };
       }
     }
+    return { result: "accept", sub, user: username };
+  };
+}
 
-    return { result: "accept", attributes: replyAttributes(deps, sub), user: username };
+export function createAccessRequestHandler(deps: AccessRequestDeps) {
+  const check = createSubscriberCheck(deps);
+  return async function handleAccessRequest({ packet, client, deadline }: AccessRequestInput): Promise<Decision> {
+    const userAttr = findAttribute(packet, Attr.UserName);
+    if (!userAttr || userAttr.value.length === 0) return { result: "reject", reason: "bad_user_name" };
+    const username = userAttr.value.toString("utf8");
+
+    const papAttr = findAttribute(packet, Attr.UserPassword);
+    const chapAttr = findAttribute(packet, Attr.ChapPassword);
+    let cred: Credentials;
+    if (papAttr) {
+      try {
+        cred = { kind: "pap", password: unhidePassword(papAttr.value, client.secret, packet.authenticator) };
+      } catch (err) {
+        if (err instanceof RadiusError) return { result: "drop", reason: `malformed:${err.code}`, user: username };
+        throw err;
+      }
+    } else if (chapAttr) {
+      // RFC 2865 §2.2: the challenge is CHAP-Challenge when present, else the Request Authenticator.
+      cred = { kind: "chap", response: chapAttr.value, challenge: findAttribute(packet, Attr.ChapChallenge)?.value ?? packet.authenticator };
+    } else {
+      // EAP is not offered by this server: say so with a reason rather than pretend a bad password.
+      if (findAttribute(packet, Attr.EapMessage)) return { result: "reject", reason: "unsupported_method", user: username };
+      return { result: "reject", reason: "no_credentials", user: username };
+    }
+
+    const v = await check(username, cred, deadline);
+    if (v.result !== "accept") return v;
+    return { result: "accept", attributes: replyAttributes(deps, v.sub), user: username };
+  };
+}
+
+/** Input of the JSON front end (POST /v1/auth): a PAP check without a packet. */
+export interface JsonAuthInput {
+  username: string;
+  password: Buffer;
+  deadline: number;
+}
+
+/** The JSON front end's decision: an accept carries the reply attributes by dictionary name. */
+export type JsonDecision =
+  | { result: "accept"; reply: Reply; user: string }
+  | { result: "reject"; reason: RejectReason; user: string }
+  | { result: "drop"; reason: string; user: string };
+
+export function createJsonAuthHandler(deps: AccessRequestDeps) {
+  const check = createSubscriberCheck(deps);
+  return async function handleJsonAuth({ username, password, deadline }: JsonAuthInput): Promise<JsonDecision> {
+    const v = await check(username, { kind: "pap", password }, deadline);
+    if (v.result !== "accept") return v;
+    return { result: "accept", reply: resolveReply(v.sub, deps.store), user: username };
   };
 }
 

@@ -24,6 +24,7 @@ export class Metrics {
   private readonly help = new Map<string, string>();
   private readonly histograms = new Map<string, Histogram>();
   private readonly gauges = new Map<string, () => Array<{ labels: Labels; value: number }>>();
+  private readonly gaugeTypes = new Map<string, "gauge" | "counter">();
 
   /** The histogram for name+labels, created on first use. */
   histogram(name: string, labels: Labels = {}): Histogram {
@@ -36,10 +37,14 @@ export class Metrics {
     return h;
   }
 
-  /** A gauge whose values are read when the metrics are exported. */
-  gauge(name: string, help: string, read: () => Array<{ labels: Labels; value: number }>): void {
+  /**
+   * A gauge whose values are read when the metrics are exported. type "counter" exports a value
+   * kept elsewhere that only grows (e.g. process CPU seconds) with the counter TYPE line.
+   */
+  gauge(name: string, help: string, read: () => Array<{ labels: Labels; value: number }>, type: "gauge" | "counter" = "gauge"): void {
     this.help.set(name, help);
     this.gauges.set(name, read);
+    this.gaugeTypes.set(name, type);
   }
 
   describe(name: string, help: string): void {
@@ -107,7 +112,7 @@ export class Metrics {
       for (const h of list) lines.push(...h.toPrometheus());
     }
     for (const [name, read] of [...this.gauges.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      lines.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} gauge`);
+      lines.push(`# HELP ${name} ${this.help.get(name) ?? name}`, `# TYPE ${name} ${this.gaugeTypes.get(name) ?? "gauge"}`);
       for (const { labels, value } of read()) {
         const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
         lines.push(`${name}${l.length ? `{${l.join(",")}}` : ""} ${Number.isFinite(value) ? value : "NaN"}`);

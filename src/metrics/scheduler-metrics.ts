@@ -43,7 +43,6 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
   });
   metrics.gauge("aaa_store_up", "1 while the store is available.", () => [{ labels: {}, value: store.isAvailable() ? 1 : 0 }]);
   metrics.gauge("aaa_duplicate_cache_entries", "Entries in the duplicate-detection cache.", () => [{ labels: {}, value: core.duplicates.size }]);
-  metrics.gauge("process_resident_memory_bytes", "Resident set size.", () => [{ labels: {}, value: process.memoryUsage.rss() }]);
 }
 
 /** While shedding, one warn line per second that says how much was shed, why, and the state. */

@@ -8,6 +8,9 @@ export interface Remote {
 
 export type ListenerName = "auth";
 
+/** Where a counted request came from: a UDP listener, or "http" for POST /v1/auth (no datagram). */
+export type EntryPoint = ListenerName | "http";
+
 export interface DatagramEvent {
   readonly listener: ListenerName;
   readonly data: Buffer;

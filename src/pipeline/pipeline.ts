@@ -11,7 +11,7 @@ import { ClientTable, type Client } from "../verify/clients.js";
 import { DuplicateCache, type PendingEntry } from "../verify/duplicates.js";
 import { verifyDatagram } from "../verify/verify.js";
 import { classify, type CompletionReport, type RequestClass, type Scheduler } from "../admit/scheduler.js";
-import { createAccessRequestHandler } from "../handle/access-request.js";
+import { createAccessRequestHandler, createJsonAuthHandler, type JsonAuthInput, type JsonDecision } from "../handle/access-request.js";
 import { handleStatusServer } from "../handle/status-server.js";
 import type { Decision } from "../handle/decision.js";
 import type { VerifyHashInput } from "../handle/password-hash.js";
@@ -19,7 +19,7 @@ import { encodeReply } from "../reply/reply.js";
 import { HandlerRegistry, type Handler } from "./handlers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import { WorkerPoolError } from "./worker-pool.js";
-import type { DatagramEvent, Outcome, SendReply } from "./event.js";
+import type { DatagramEvent, EntryPoint, Outcome, SendReply } from "./event.js";
 import type { CounterSeries, Histogram, Metrics } from "../metrics/counters.js";
 import { RateLimitedLog, type Logger } from "../log.js";
 
@@ -39,7 +39,27 @@ export interface CoreOptions {
   rejectReplyMessage?: string | undefined;
 }
 
-type Ctx = { ev: DatagramEvent; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
+type Ctx = { ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint }; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
+
+const EMPTY = Buffer.alloc(0);
+
+/** A PAP authentication that did not come as a datagram (POST /v1/auth). */
+export interface JsonAuthRequest {
+  username: string;
+  password: Buffer;
+  /** Arrival stamp on the core's clock (`now`). */
+  arrivedAt: number;
+  /** Scheduler client (unit of fair queuing) and `client` label of the outcome counter. */
+  client: string;
+  /** The HTTP peer, for the debug log. */
+  remote: { address: string; port: number };
+}
+
+export type JsonAuthOutcome =
+  | { kind: "answered"; result: "accept"; reply: Record<string, unknown> }
+  | { kind: "answered"; result: "reject"; reason: string }
+  | { kind: "shed"; reason: string }
+  | { kind: "dropped"; reason: string };
 
 const SAMPLE: CompletionReport = { sample: true };
 const NO_SAMPLE: CompletionReport = { sample: false };
@@ -48,15 +68,19 @@ export class RadiusCore {
   readonly handlers: HandlerRegistry;
   readonly duplicates: DuplicateCache;
   private readonly accessRequest: Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
+  private readonly jsonAuth: Handler<JsonAuthInput, JsonDecision>;
   private readonly unknownClientLog = new RateLimitedLog(10_000);
   private readonly debug: boolean;
   private readonly outcomeCounters = new Map<string, CounterSeries>();
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
+  private httpAuthLatency: Histogram | undefined;
+  private readonly pseudoClients = new Map<string, Client>();
 
   constructor(private readonly o: CoreOptions) {
     o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
     o.metrics.describe("aaa_access_rejects_total", "Access-Rejects by reason.");
     o.metrics.describe("aaa_response_seconds", "Time from a datagram's arrival to its reply being sent, answered requests, by class.");
+    o.metrics.describe("aaa_http_auth_seconds", "POST /v1/auth: time from the request's arrival (body read) to its decision, answered requests.");
     this.debug = o.log.isLevelEnabled("debug");
     this.duplicates = new DuplicateCache({ windowMs: o.duplicates.windowMs, maxEntries: o.duplicates.maxEntries });
     this.handlers = new HandlerRegistry(o.pool);
@@ -66,14 +90,71 @@ export class RadiusCore {
       module: new URL(import.meta.url.endsWith(".ts") ? "../handle/password-hash.ts" : "../handle/password-hash.js", import.meta.url),
       exportName: "verifyPasswordHash",
     });
-    const run = createAccessRequestHandler({
-      store: o.store,
-      dictionary: o.dictionary,
-      verifyHash,
-      now: o.now,
-      wallClock: o.wallClock ?? Date.now,
+    const deps = { store: o.store, dictionary: o.dictionary, verifyHash, now: o.now, wallClock: o.wallClock ?? Date.now };
+    this.accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run: createAccessRequestHandler(deps) });
+    // POST /v1/auth: the same subscriber check as an Access-Request, registered on its own.
+    this.jsonAuth = this.handlers.register({ name: "json-auth", placement: "inline", run: createJsonAuthHandler(deps) });
+  }
+
+  /**
+   * Entry point for an authentication that arrives without a datagram (POST /v1/auth): a PAP
+   * check classed as a new Access-Request from the pseudo-client `req.client`, through the same
+   * scheduler (admission, deadline, fairness, shedding), handler, store and outcome counter
+   * (listener "http"). No duplicate detection (there is no Identifier). Never rejects.
+   */
+  authenticate(req: JsonAuthRequest): Promise<JsonAuthOutcome> {
+    const ev: Ctx["ev"] = { listener: "http", remote: req.remote, arrivedAt: req.arrivedAt };
+    const ctx: Ctx = { ev, client: this.pseudoClient(req.client), code: Code.AccessRequest, cls: "access", user: req.username };
+    return new Promise<JsonAuthOutcome>((resolve) => {
+      this.o.scheduler.submit({
+        class: "access",
+        client: req.client,
+        arrivedAt: req.arrivedAt,
+        start: (run) =>
+          this.jsonAuth.invoke({ username: req.username, password: req.password, deadline: run.deadline }, run.deadline).then(
+            (d) => {
+              if (d.result === "drop") {
+                this.finish(ctx, { kind: "dropped", reason: d.reason });
+                resolve({ kind: "dropped", reason: d.reason });
+              } else if (this.o.now() > run.deadline) {
+                this.finish(ctx, { kind: "shed", reason: "late_reply" });
+                resolve({ kind: "shed", reason: "late_reply" });
+              } else {
+                if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
+                this.finish(ctx, { kind: "answered", reason: d.result }, undefined, d.result === "reject" ? d.reason : undefined);
+                this.httpLatency().observe((this.o.now() - req.arrivedAt) / 1000);
+                resolve(d.result === "accept" ? { kind: "answered", result: "accept", reply: d.reply } : { kind: "answered", result: "reject", reason: d.reason });
+              }
+              return SAMPLE;
+            },
+            (err: unknown) => {
+              const reason = failureReason(err);
+              this.finish(ctx, { kind: "dropped", reason }, isExpected(err) ? undefined : err);
+              resolve({ kind: "dropped", reason });
+              return err instanceof StoreError && err.code === "STORE_TIMEOUT" ? SAMPLE : NO_SAMPLE;
+            },
+          ),
+        shed: (reason) => {
+          this.finish(ctx, { kind: "shed", reason });
+          resolve({ kind: "shed", reason });
+        },
+      });
     });
-    this.accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run });
+  }
+
+  /** The counters' `client` for a non-datagram entry point (no secret: nothing is signed). */
+  private pseudoClient(name: string): Client {
+    let c = this.pseudoClients.get(name);
+    if (!c) {
+      c = { name, secret: EMPTY, requireMessageAuthenticator: false };
+      this.pseudoClients.set(name, c);
+    }
+    return c;
+  }
+
+  private httpLatency(): Histogram {
+    if (!this.httpAuthLatency) this.httpAuthLatency = this.o.metrics.histogram("aaa_http_auth_seconds", { class: "access" });
+    return this.httpAuthLatency;
   }
 
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
@@ -180,7 +261,7 @@ export class RadiusCore {
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
     this.outcomeSeries(ctx, outcome).value++;
-    if (outcome.kind === "answered" && ctx.cls !== "none") {
+    if (outcome.kind === "answered" && ctx.cls !== "none" && ctx.ev.listener !== "http") {
       this.latency(ctx.cls).observe((this.o.now() - ctx.ev.arrivedAt) / 1000);
     }
     if (err !== undefined) {

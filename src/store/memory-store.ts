@@ -100,6 +100,10 @@ export class MemoryStore implements SubscriberStore {
     return g === undefined ? undefined : cloneGroup(g);
   }
 
+  listGroups(): Group[] {
+    return [...this.groups.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0)).map(cloneGroup);
+  }
+
   async putSubscribers(subs: readonly Subscriber[]): Promise<WriteReport> {
     const valid = validateAll(subs, "subscriber");
     return this.enqueue(() =>

@@ -421,6 +421,10 @@ export class RedisStore implements SubscriberStore {
     return g === undefined ? undefined : cloneGroup(g);
   }
 
+  listGroups(): Group[] {
+    return [...this.groups.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0)).map(cloneGroup);
+  }
+
   async listSubscribers(opts: ListOptions = {}): Promise<ListPage> {
     if (opts.cursor !== undefined && !/^\d+$/.test(opts.cursor)) throw new RangeError("invalid listing cursor");
     this.ensureConnected();
@@ -616,7 +620,11 @@ export class RedisStore implements SubscriberStore {
         res = await m.exec();
       } catch (err) {
         const definite = isReplyError(err) || isNotSentError(err);
-        const report: WriteReport = { written, failed: total - written, firstError: safeErrorMessage(err) };
+        // EXECABORT says only that the transaction was discarded; the command refused while it
+        // was queued (OOM, ...) says why.
+        const previous = (err as { previousErrors?: unknown[] }).previousErrors?.[0];
+        const why = previous !== undefined ? `${safeErrorMessage(err)} (${safeErrorMessage(previous)})` : safeErrorMessage(err);
+        const report: WriteReport = { written, failed: total - written, firstError: why };
         if (!definite) report.uncertain = batch.length;
         this.log.error({ store: "redis", written, failed: report.failed, uncertain: report.uncertain, err: report.firstError }, "bulk write stopped");
         return report;

@@ -87,7 +87,12 @@ export interface SubscriberStore {
    * Cursor-based listing for the admin API. Like Redis SCAN: every record present for the whole
    * listing is returned at least once; records changed meanwhile may be missed or repeated.
    */
-  listSubscribers?(opts?: ListOptions): Promise<ListPage>;
+  listSubscribers(opts?: ListOptions): Promise<ListPage>;
+  /**
+   * Every group profile, sorted by name, from the in-process cache (the admin API's listing).
+   * Redis: as fresh as getGroup, i.e. within groupRefreshMs of a write made elsewhere.
+   */
+  listGroups(): Group[];
   /** Current health, for readiness and for dropping requests fast while down. */
   isAvailable(): boolean;
   stats(): StoreStats;

@@ -43,6 +43,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let flushScheduled = false;
   let closed = false;
   let held = false;
+  let discard: (() => void) | null = null;
   let handle: object | null = null;
 
   const sendError = (message: string): void => o.onSendError?.(new Error(message));
@@ -121,6 +122,10 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   const onBatch = (count: number, _queue: number): void => {
     if (closed) return;
     if (count < 0) return sendError(`receive failed (errno ${-count})`);
+    if (discard) {
+      for (let i = 0; i < count; i++) discard();
+      return;
+    }
     const t = o.now();
     for (let i = 0; i < count; i++) {
       const m = i * SLOT_META;
@@ -147,8 +152,16 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     io: "native",
     queues: plan?.sockets ?? 1,
     kernelDrops: () => (handle ? binding.drops(handle) : undefined),
+    stopReceiving: (onDiscard: () => void) => {
+      discard = onDiscard;
+      // Read on (and discard) even if reading was held back: a shutdown drains nothing new.
+      if (held && handle && !closed) {
+        held = false;
+        binding.start(handle);
+      }
+    },
     holdBack: (hold: boolean) => {
-      if (closed || !handle || hold === held) return;
+      if (closed || !handle || hold === held || discard) return;
       held = hold;
       if (hold) binding.pause(handle, plan ? plan.statusQueue : -1);
       else binding.start(handle);

@@ -46,6 +46,11 @@ export interface UdpListener {
    */
   holdBack(hold: boolean): void;
   readonly address: { address: string; port: number; family: string };
+  /**
+   * Graceful shutdown, step 1: datagrams received from now on go to `onDiscard` instead of the
+   * core, while replies to requests already in flight can still be sent from this socket.
+   */
+  stopReceiving(onDiscard: () => void): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,10 @@ async function listenDgram(o: UdpListenerOptions): Promise<UdpListener> {
     kernelDrops: () => undefined,
     holdBack: () => undefined,
     address: socket.address(),
+    stopReceiving: (onDiscard) => {
+      socket.removeAllListeners("message");
+      socket.on("message", onDiscard);
+    },
     close: () => (closing ??= new Promise<void>((resolve) => socket.close(() => resolve()))),
   };
 }

@@ -237,10 +237,51 @@ describe("Dockerfile", () => {
     expect(preamble.filter((i) => i.cmd !== "ARG")).toEqual([]);
   });
 
-  it("is multi-stage on node:20-bookworm-slim", () => {
+  it("is multi-stage on node:20-bookworm-slim (a stage may build on an earlier one)", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const s of stages) expect(s.base).toBe("node:20-bookworm-slim");
+    stages.forEach((s, i) => {
+      const earlier = stages.slice(0, i).map((x) => x.name);
+      expect([s.name, s.base === "node:20-bookworm-slim" || earlier.includes(s.base)]).toEqual([s.name, true]);
+    });
     expect(stages[0]!.name).toBeDefined();
+    // The default target (the last stage) is the runtime image, built from the base image.
+    expect(final.name).toBe("runtime");
+    expect(final.base).toBe("node:20-bookworm-slim");
+  });
+
+  it("checks health with GET /healthz on the port the compose config gives the HTTP side", () => {
+    const hc = last(final, "HEALTHCHECK")!;
+    const cmd = execForm(hc.args.slice(hc.args.indexOf("CMD") + 3).trim());
+    expect(cmd).toBeDefined();
+    expect(cmd!.slice(0, 2)).toEqual(["node", "-e"]);
+    const script = cmd![2]!;
+    // The inline script compiles.
+    expect(() => new Function(script)).not.toThrow();
+    const url = new URL(/fetch\('([^']+)'\)/.exec(script)![1]!);
+    expect(url.pathname).toBe("/healthz");
+    const http = obj(obj(parseYaml(read("config/compose.yaml")), "config")["http"], "http");
+    expect(Number(url.port)).toBe(http["port"]);
+    expect(url.hostname).toBe("127.0.0.1");
+  });
+
+  it("has a loadtest stage with the load generators whose command exists in the build", () => {
+    const lt = stages.find((s) => s.name === "loadtest");
+    expect(lt).toBeDefined();
+    expect(lt!.base).toBe(stages[0]!.name);
+    const files = stageFiles(lt!);
+    const cmd = execForm(last(lt!, "CMD")?.args ?? "");
+    const entry = execForm(last(lt!, "ENTRYPOINT")?.args ?? "");
+    expect(entry).toEqual(["npx", "tsx"]);
+    // tsx and autocannon come from the build stage's full `npm ci` (devDependencies included).
+    const pkg = JSON.parse(read("package.json")) as { devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(["tsx", "autocannon"]));
+    expect(all(stages[0]!, "RUN").some((r) => /\bnpm ci\b/.test(r.args) && !/--omit=dev/.test(r.args))).toBe(true);
+    const script = cmd![0]!;
+    const copied = [...files.fromContext.entries()].find(([img]) => inImage(files.workdir, script).startsWith(img + "/"));
+    expect(copied).toBeDefined();
+    expect(existsSync(repoPath(script))).toBe(true);
+    expect(isDockerignored(script)).toBe(false);
+    expect(all(lt!, "USER").at(-1)?.args).toBe("node");
   });
 
   it("runs the final stage as a non-root user", () => {
@@ -402,6 +443,146 @@ describe("compose.yaml", () => {
   });
 });
 
+describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
+  const cfg = obj(parseYaml(read("config/compose.yaml")), "config/compose.yaml");
+  const httpPort = obj(cfg["http"], "http")["port"];
+  const { stages } = parseDockerfile(read("Dockerfile"));
+
+  function published(svc: Obj): Array<{ host: string | undefined; hostPort: string; container: number; proto: string }> {
+    return ((svc["ports"] as Json[] | undefined) ?? []).map((p) => {
+      if (typeof p !== "string") throw new Error("use the short port syntax");
+      // [host-ip:]host-port:container-port[/proto]; host-port may be ${VAR:-default}.
+      const m = /^(?:([\d.]+):)?(\$\{[^}]+\}|\d+):(\d+)(?:\/(tcp|udp))?$/.exec(p);
+      if (!m) throw new Error(`unexpected port syntax: ${p}`);
+      return { host: m[1], hostPort: m[2]!, container: Number(m[3]), proto: m[4] ?? "tcp" };
+    });
+  }
+
+  it("has redis, carrier-aaa, prometheus, grafana, and loadtest only in the loadtest profile", () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(["redis", "carrier-aaa", "prometheus", "grafana", "loadtest"]));
+    for (const [name, svc] of Object.entries(services)) {
+      const profiles = obj(svc, name)["profiles"];
+      if (name === "loadtest") expect(profiles).toEqual(["loadtest"]);
+      else expect([name, profiles]).toEqual([name, undefined]);
+    }
+  });
+
+  it("gives every long-running service a health check, and starts each after what it needs", () => {
+    for (const name of ["redis", "carrier-aaa", "prometheus", "grafana"]) expect(healthcheckTest(obj(services[name], name)["healthcheck"])).toBeTruthy();
+    expect(healthcheckTest(aaa["healthcheck"])).toMatch(/\/healthz/);
+    const dep = (svc: string, on: string) => obj(obj(obj(services[svc], svc)["depends_on"], "depends_on")[on], on)["condition"];
+    expect(dep("grafana", "prometheus")).toBe("service_healthy");
+    expect(dep("loadtest", "carrier-aaa")).toBe("service_healthy");
+  });
+
+  it("builds carrier-aaa from the runtime stage and loadtest from the loadtest stage of the Dockerfile", () => {
+    const names = stages.map((x) => x.name);
+    expect(obj(aaa["build"], "build")["target"]).toBe("runtime");
+    expect(names.at(-1)).toBe("runtime");
+    expect(names).toContain(obj(obj(services["loadtest"], "loadtest")["build"], "build")["target"]);
+  });
+
+  it("publishes the container ports the services listen on; every TCP port binds the host loopback", () => {
+    const aaaPorts = published(aaa);
+    expect(aaaPorts).toContainEqual(expect.objectContaining({ container: 1812, proto: "udp" }));
+    expect(aaaPorts).toContainEqual({ host: "127.0.0.1", hostPort: "${HTTP_PORT:-9812}", container: httpPort, proto: "tcp" });
+    expect(published(obj(services["prometheus"], "prometheus"))).toEqual([{ host: "127.0.0.1", hostPort: "${PROMETHEUS_PORT:-9090}", container: 9090, proto: "tcp" }]);
+    expect(published(obj(services["grafana"], "grafana"))).toEqual([{ host: "127.0.0.1", hostPort: "${GRAFANA_PORT:-3000}", container: 3000, proto: "tcp" }]);
+    for (const [name, svc] of Object.entries(services)) {
+      for (const p of published(obj(svc, name))) if (p.proto === "tcp") expect([name, p.host]).toEqual([name, "127.0.0.1"]);
+    }
+    // Each .env.example default agrees with the compose default.
+    const env = envExample();
+    for (const text of strings(compose)) {
+      for (const m of text.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)) expect([m[1], env.get(m[1]!)]).toEqual([m[1], m[2]]);
+    }
+  });
+
+  it("passes the admin token to the server through the variable config/compose.yaml names, and to the load generator", () => {
+    const tokenEnv = obj(cfg["http"], "http")["tokenEnv"] as string;
+    expect(Object.keys(obj(aaa["environment"], "environment"))).toContain(tokenEnv);
+    expect(Object.keys(obj(obj(services["loadtest"], "loadtest")["environment"], "environment"))).toContain(tokenEnv);
+    expect(obj(cfg["http"], "http")["host"]).toBe("0.0.0.0");
+  });
+
+  it("lets the drain finish before compose kills the server", () => {
+    const grace = /^(\d+)s$/.exec(String(aaa["stop_grace_period"]));
+    expect(grace).not.toBeNull();
+    // Drain bound: largest class budget (default 50 ms) + 1 s.
+    expect(Number(grace![1])).toBeGreaterThanOrEqual(2);
+  });
+
+  it("mounts only files and directories that exist in the repository", () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const v of (obj(svc, name)["volumes"] as Json[] | undefined) ?? []) {
+        if (typeof v !== "string" || !v.startsWith("./")) continue;
+        expect([name, v, existsSync(repoPath(v.split(":")[0]!))]).toEqual([name, v, true]);
+      }
+    }
+  });
+
+  it("Prometheus scrapes carrier-aaa's /metrics on the compose network", () => {
+    const prom = obj(parseYaml(read("deploy/prometheus/prometheus.yml")), "prometheus.yml");
+    const jobs = (prom["scrape_configs"] as Json[]).map((j) => obj(j, "job"));
+    const job = jobs.find((j) => j["job_name"] === "carrier-aaa");
+    expect(job).toBeDefined();
+    expect(job!["metrics_path"] ?? "/metrics").toBe("/metrics");
+    const targets = ((job!["static_configs"] as Json[]).map((c) => obj(c, "static_config")["targets"]) as Json[][]).flat();
+    expect(targets).toEqual([`carrier-aaa:${httpPort}`]);
+    const mount = ((obj(services["prometheus"], "prometheus")["volumes"] as string[]) ?? []).find((v) => v.startsWith("./deploy/prometheus/prometheus.yml:"));
+    const cmd = (obj(services["prometheus"], "prometheus")["command"] as string[]).join(" ");
+    expect(cmd).toContain(`--config.file=${mount!.split(":")[1]}`);
+  });
+
+  it("Grafana provisioning: the data source points at the prometheus service, the dashboard provider at the mounted dashboards", () => {
+    const grafana = obj(services["grafana"], "grafana");
+    const mounts = new Map(((grafana["volumes"] as string[]) ?? []).filter((v) => v.startsWith("./")).map((v) => [v.split(":")[0]!, v.split(":")[1]!]));
+    expect(mounts.get("./deploy/grafana/provisioning")).toBe("/etc/grafana/provisioning");
+    const ds = obj(parseYaml(read("deploy/grafana/provisioning/datasources/prometheus.yml")), "datasources");
+    const sources = (ds["datasources"] as Json[]).map((d) => obj(d, "datasource"));
+    expect(sources).toHaveLength(1);
+    const url = new URL(String(sources[0]!["url"]));
+    expect(url.hostname).toBe("prometheus");
+    expect(url.port).toBe("9090");
+    const prov = obj(parseYaml(read("deploy/grafana/provisioning/dashboards/carrier-aaa.yml")), "dashboards");
+    const provider = obj((prov["providers"] as Json[])[0], "provider");
+    expect(obj(provider["options"], "options")["path"]).toBe(mounts.get("./deploy/grafana/dashboards"));
+    // The home dashboard setting names a file that is mounted.
+    const home = String(obj(grafana["environment"], "environment")["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]);
+    expect(home).toBe(`${mounts.get("./deploy/grafana/dashboards")}/carrier-aaa.json`);
+    expect(existsSync(repoPath("deploy/grafana/dashboards/carrier-aaa.json"))).toBe(true);
+    // The dashboard uses the provisioned data source.
+    const dash = JSON.parse(read("deploy/grafana/dashboards/carrier-aaa.json")) as { panels: Array<{ datasource: { uid: string } }> };
+    for (const p of dash.panels) expect(p.datasource.uid).toBe(sources[0]!["uid"]);
+  });
+
+  it("the dashboard parses, and every metric it queries is exported by the server", () => {
+    const dash = JSON.parse(read("deploy/grafana/dashboards/carrier-aaa.json")) as { uid: string; title: string; panels: Array<{ id: number; title: string; targets: Array<{ expr: string }> }> };
+    expect(dash.uid).toBe("carrier-aaa");
+    expect(new Set(dash.panels.map((p) => p.id)).size).toBe(dash.panels.length);
+    const sources = readdirSync(repoPath("src"), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => read(path.join("src", f)))
+      .join("\n");
+    const names = new Set<string>();
+    for (const p of dash.panels) {
+      expect([p.title, p.targets.length > 0]).toEqual([p.title, true]);
+      for (const t of p.targets) for (const m of t.expr.matchAll(/\b((?:aaa|process|nodejs)_[a-z_]+)/g)) names.add(m[1]!.replace(/_(bucket|sum|count)$/, ""));
+    }
+    expect(names.size).toBeGreaterThan(10);
+    for (const n of names) expect([n, sources.includes(`"${n}"`)]).toEqual([n, true]);
+  });
+
+  it("the loadtest service gives the load script every setting it reads", () => {
+    const script = read("load-tests/stack-load.ts");
+    const used = new Set([...script.matchAll(/(?:env|int)\("([A-Z_]+)"/g), ...script.matchAll(/process\.env\["([A-Z_]+)"\]/g)].map((m) => m[1]!));
+    const given = Object.keys(obj(obj(services["loadtest"], "loadtest")["environment"], "environment"));
+    expect(used.size).toBeGreaterThan(5);
+    for (const v of used) expect([v, given.includes(v)]).toEqual([v, true]);
+  });
+});
+
 describe("config/compose.yaml", () => {
   const cfg = obj(parseYaml(read("config/compose.yaml")), "config/compose.yaml");
 
@@ -464,7 +645,8 @@ describe(".ci/run", () => {
 });
 
 describe("repository layout the image relies on", () => {
-  it("has bin/, config/ and package-lock.json", () => {
+  it("has bin/, config/, deploy/ and package-lock.json", () => {
+    expect(readdirSync(repoPath("deploy"))).toEqual(expect.arrayContaining(["prometheus", "grafana"]));
     expect(readdirSync(repoPath("bin"))).toContain("carrier-aaa.js");
     expect(readdirSync(repoPath("config"))).toContain("compose.yaml");
     expect(existsSync(repoPath("package-lock.json"))).toBe(true);
