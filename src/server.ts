@@ -3,7 +3,8 @@
 import { performance } from "node:perf_hooks";
 import type { Config } from "./config/schema.js";
 import { Dictionary, defaultDictionary } from "./radius/dictionary.js";
-import { createStore } from "./store/store.js";
+import { createSessionStore, createStore } from "./store/store.js";
+import type { SessionStore } from "./store/sessions.js";
 import type { SubscriberStore } from "./store/store.js";
 import { ClientTable } from "./verify/clients.js";
 import { Scheduler, REQUEST_CLASSES } from "./admit/scheduler.js";
@@ -19,6 +20,9 @@ import type { Logger } from "./log.js";
 export interface RunningServer {
   readonly auth: { address: string; port: number };
   readonly http: { address: string; port: number } | null;
+  /** The accounting listener, when `radius.acct` is configured. */
+  readonly acct: { address: string; port: number } | null;
+  readonly sessions: SessionStore;
   readonly core: RadiusCore;
   readonly metrics: Metrics;
   readonly store: SubscriberStore;
@@ -38,6 +42,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const dictionary = await loadDictionary(config.dictionary.files);
   const store = createStore(config.store, log.child({ component: "store" }));
   await store.start();
+  const sessions = createSessionStore(config.store, config.sessions, log.child({ component: "sessions" }));
+  await sessions.start();
   const pool = new WorkerPool({ size: config.workerPool.size, maxQueue: config.workerPool.maxQueue, now });
   const scheduler = new Scheduler(config.scheduler, {
     clock: now,
@@ -60,19 +66,34 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     now,
     duplicates: config.duplicates,
     rejectReplyMessage: config.auth.rejectReplyMessage,
+    sessions,
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
   const summary = startShedSummary(metrics, scheduler, log);
   let auth: UdpListener | undefined;
   let http: HttpSide | undefined;
+  let acct: UdpListener | undefined;
+  const sweeper = setInterval(() => {
+    if (!sessions.isAvailable()) return;
+    sessions.sweepStale().then(
+      (n) => {
+        if (n > 0) log.info({ closed: n }, "stale sessions closed");
+      },
+      (err: unknown) => log.warn({ err: (err as Error)?.message }, "closing stale sessions failed; retrying at the next sweep"),
+    );
+  }, config.sessions.sweepIntervalSeconds * 1000);
+  sweeper.unref();
   const stopAll = async (): Promise<void> => {
+    clearInterval(sweeper);
     summary.stop();
     signals.stop();
     await auth?.close();
+    await acct?.close();
     await http?.close();
     scheduler.close();
     await pool.close();
     await store.close();
+    await sessions.close();
   };
   try {
     await core.handlers.ready();
@@ -85,6 +106,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       onEvent: (ev, send) => core.handle(ev, send),
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
     });
+    if (config.radius.acct) {
+      acct = await listenUdp({
+        name: "acct",
+        host: config.radius.acct.host,
+        port: config.radius.acct.port,
+        recvBufferSize: config.radius.acct.recvBufferSize,
+        now,
+        onEvent: (ev, send) => core.handle(ev, send),
+        onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
+      });
+    }
     if (config.http) {
       const bound = auth;
       http = await listenHttp({
@@ -98,10 +130,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await stopAll();
     throw err;
   }
-  log.info({ auth: auth.address, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
+  log.info({ auth: auth.address, acct: acct?.address, http: http?.address, clients: config.clients.length, store: store.kind, classes: REQUEST_CLASSES.length, shedding: scheduler.enabled }, "carrier-aaa listening");
   return {
     auth: auth.address,
     http: http?.address ?? null,
+    acct: acct?.address ?? null,
+    sessions,
     core,
     metrics,
     store,

@@ -15,6 +15,7 @@ import type { Client } from "../verify/clients.js";
 import type { Handler } from "../pipeline/handlers.js";
 import type { Decision } from "./decision.js";
 import type { VerifyHashInput } from "./password-hash.js";
+import type { SessionStore } from "../store/sessions.js";
 
 export interface AccessRequestDeps {
   store: SubscriberStore;
@@ -24,6 +25,8 @@ export interface AccessRequestDeps {
   wallClock: () => number;
   /** Monotonic clock, the one deadlines are expressed in. */
   now: () => number;
+  /** Simultaneous-Use (subscriber maxSessions); null: not enforced. */
+  sessions?: SessionStore | null;
 }
 
 export interface AccessRequestInput {
@@ -98,6 +101,15 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
       if (!chapMatches(chapAttr.value, challenge, Buffer.from(sub.password, "utf8"))) {
         return { result: "reject", reason: "bad_password", user: username };
       }
+    }
+
+    // Simultaneous-Use: hold one of the subscriber's slots for this Accept, atomically against
+    // concurrent requests (the store counts live sessions plus slots held by recent Accepts).
+    if (sub.maxSessions !== undefined && deps.sessions) {
+      const left = deadline - deps.now();
+      if (left <= 0) return { result: "drop", reason: "deadline_passed", user: username };
+      const claim = await deps.sessions.claim(username, sub.maxSessions, left);
+      if (!claim.ok) return { result: "reject", reason: "max_sessions", user: username };
     }
 
     return { result: "accept", attributes: replyAttributes(deps, sub), user: username };

@@ -6,7 +6,7 @@ export interface Remote {
   port: number;
 }
 
-export type ListenerName = "auth";
+export type ListenerName = "auth" | "acct";
 
 export interface DatagramEvent {
   readonly listener: ListenerName;

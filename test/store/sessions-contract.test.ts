@@ -209,7 +209,7 @@ contract(redisBackend);
 
 describe("Redis session store specifics", () => {
   it("puts every key in a {sess:N} hash-tag bucket, all of one subscriber's in the same one", async () => {
-    const { store, prefix } = await redisBackend.open({ buckets: 8 });
+    const { store, prefix = "" } = await redisBackend.open({ buckets: 8 });
     for (let i = 0; i < 20; i++) await store.record(rec("start", { user: `user${i}`, sessionId: `s${i}` }), 1000);
     await store.claim("user3", 5, 1000);
     await store.record(rec("on", { user: "", sessionId: "0", eventTime: T0 + 5 }), 1000);
@@ -227,7 +227,7 @@ describe("Redis session store specifics", () => {
 
   it("rejects a write Redis refuses (out of memory) with STORE_WRITE_FAILED, and stores nothing", async () => {
     if (process.env["REDIS_URL"]) return; // cannot reconfigure a shared Redis
-    const { store, prefix } = await redisBackend.open();
+    const { store, prefix = "" } = await redisBackend.open();
     const admin = new Redis(redis.url);
     try {
       await admin.config("SET", "maxmemory", "1");
