@@ -43,8 +43,12 @@ function text(a: RawAttribute | undefined): string | undefined {
   return a.value.toString("utf8");
 }
 
-/** Printable ASCII as is, anything else as "0x" + hex, so the id is safe in keys and logs. */
+/**
+ * Printable ASCII as is, anything else as "0x" + hex, so the id is safe in keys and logs. An id
+ * that itself starts with "0x" is hex-encoded too, so the text always maps back to the octets.
+ */
 export function sessionIdText(v: Buffer): string {
+  if (v.length >= 2 && v[0] === 0x30 && (v[1] === 0x78 || v[1] === 0x58)) return `0x${v.toString("hex")}`;
   for (let i = 0; i < v.length; i++) {
     const c = v[i] as number;
     if (c < 0x20 || c > 0x7e) return `0x${v.toString("hex")}`;
