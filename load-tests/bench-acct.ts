@@ -193,11 +193,13 @@ async function checkRedis(url: string, ackedFile: string, prefix: string): Promi
       for (;;) {
         const page = await redis.xrange(key, start, "+", "COUNT", "10000");
         for (const [, flat] of page) {
-          const f: Record<string, string> = {};
-          for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-          if (!f["sessionId"]?.startsWith(prefix)) continue;
+          // Entries are kind + rec (the record as JSON): docs/accounting.md.
+          const i = flat.indexOf("rec");
+          if (i < 0 || i + 1 >= flat.length) continue;
+          const rec = JSON.parse(flat[i + 1]!) as { sessionId?: string; kind?: string; sessionTime?: number };
+          if (!rec.sessionId?.startsWith(prefix)) continue;
           streamEntries++;
-          const k = `${f["sessionId"]}\t${f["kind"]}\t${f["sessionTime"] ?? "0"}`;
+          const k = `${rec.sessionId}\t${rec.kind}\t${rec.sessionTime ?? 0}`;
           seen.set(k, (seen.get(k) ?? 0) + 1);
         }
         if (page.length < 10000) break;

@@ -63,48 +63,6 @@ export interface AccountingRecord {
   class?: string | undefined;
 }
 
-/** Record fields other than kind: the order fields are written in (Redis hash and stream entry). */
-export const RECORD_FIELDS = [
-  "nas",
-  "nasAddress",
-  "sessionId",
-  "user",
-  "eventTime",
-  "receivedAt",
-  "delayTime",
-  "nasIp",
-  "nasIdentifier",
-  "nasPort",
-  "nasPortId",
-  "framedIp",
-  "framedIpv6Prefix",
-  "callingStationId",
-  "calledStationId",
-  "sessionTime",
-  "inputOctets",
-  "outputOctets",
-  "inputPackets",
-  "outputPackets",
-  "terminateCause",
-  "interimInterval",
-  "multiSessionId",
-  "class",
-] as const;
-
-const NUMERIC_FIELDS = new Set<string>([
-  "eventTime",
-  "receivedAt",
-  "delayTime",
-  "nasPort",
-  "sessionTime",
-  "inputOctets",
-  "outputOctets",
-  "inputPackets",
-  "outputPackets",
-  "terminateCause",
-  "interimInterval",
-]);
-
 export type CloseReason = "stop" | "nas-on" | "nas-off" | "stale";
 
 /** A session as the store holds it. */
@@ -226,28 +184,6 @@ export function interimFingerprint(rec: AccountingRecord): string {
 
 /** Interim fingerprints remembered per session. */
 export const FINGERPRINTS_KEPT = 8;
-
-/** Flat field/value list of a record for a Redis hash or stream entry (absent fields omitted). */
-export function recordFields(rec: AccountingRecord): string[] {
-  const out: string[] = [];
-  for (const f of RECORD_FIELDS) {
-    const v = rec[f];
-    if (v === undefined) continue;
-    out.push(f, String(v));
-  }
-  return out;
-}
-
-/** Parse a flat field/value object (a Redis hash or stream entry) back into typed fields. */
-export function parseFields(obj: Record<string, string>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const k of Object.keys(obj)) {
-    const v = obj[k];
-    if (v === undefined) continue;
-    out[k] = NUMERIC_FIELDS.has(k) || k === "startedAt" || k === "updatedAt" || k === "closedAt" ? Number(v) : v;
-  }
-  return out;
-}
 
 export function matchesFilter(s: Pick<Session, "user" | "nas">, f: SessionFilter): boolean {
   return (f.user === undefined || s.user === f.user) && (f.nas === undefined || s.nas === f.nas);
