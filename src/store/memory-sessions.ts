@@ -20,10 +20,28 @@ import {
   type SessionStoreDeps,
 } from "./sessions.js";
 
+/** The memory store keeps at most this much accounting history (the Redis store: streamMaxLen). */
+export const MEMORY_HISTORY_MAX = 1_000;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * One session. Records are kept by reference (the handler builds a fresh one per request and
+ * never touches it again): the session's attributes are those of `first` (its Start, or the
+ * record that opened it) overlaid with `last` (the latest), merged only when someone reads it.
+ */
 interface Entry {
-  session: Session;
+  nas: string;
+  sessionId: string;
+  user: string;
+  nasAddress: string;
+  status: "live" | "closed";
+  startedAt: number;
+  updatedAt: number;
+  closedAt: number | undefined;
+  closeReason: CloseReason | undefined;
+  first: AccountingRecord;
+  last: AccountingRecord;
   startSeen: boolean;
   stopSeen: boolean;
   fingerprints: string[];
@@ -31,25 +49,25 @@ interface Entry {
   deadline: number;
 }
 
-const SESSION_FIELDS = [
-  "nasIp",
-  "nasIdentifier",
-  "nasPort",
-  "nasPortId",
-  "framedIp",
-  "framedIpv6Prefix",
-  "callingStationId",
-  "calledStationId",
-  "sessionTime",
-  "inputOctets",
-  "outputOctets",
-  "inputPackets",
-  "outputPackets",
-  "terminateCause",
-  "interimInterval",
-  "multiSessionId",
-  "class",
-] as const;
+/** Record fields that describe the request, not the session. */
+const NOT_SESSION_FIELDS = new Set(["kind", "eventTime", "receivedAt", "delayTime"]);
+
+function toSession(e: Entry): Session {
+  const out: Record<string, unknown> = {};
+  for (const rec of [e.first, e.last]) {
+    for (const k of Object.keys(rec)) {
+      const v = (rec as unknown as Record<string, unknown>)[k];
+      if (v !== undefined && !NOT_SESSION_FIELDS.has(k)) out[k] = v;
+    }
+  }
+  out["nasAddress"] = e.nasAddress;
+  out["status"] = e.status;
+  out["startedAt"] = e.startedAt;
+  out["updatedAt"] = e.updatedAt;
+  if (e.closedAt !== undefined) out["closedAt"] = e.closedAt;
+  if (e.closeReason !== undefined) out["closeReason"] = e.closeReason;
+  return out as unknown as Session;
+}
 
 export class MemorySessionStore implements SessionStore {
   readonly kind = "memory" as const;
@@ -57,7 +75,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Entry>();
   private readonly claims = new Map<string, number[]>();
   private readonly onOffSeen = new Map<string, number>();
-  private historyBuf: HistoryEntry[] = [];
+  private historyBuf: Array<{ id: string; e: DistributiveOmit<HistoryEntry, "id"> }> = [];
+  private nextForget = 0;
   private seq = 0;
 
   constructor(private readonly d: SessionStoreDeps) {}
@@ -85,11 +104,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   private append(e: DistributiveOmit<HistoryEntry, "id">): void {
-    const now = this.d.wallClock();
-    const id = `${now}-${this.seq++}`;
-    this.historyBuf.push({ ...e, id } as HistoryEntry);
-    const max = this.d.config.streamMaxLen;
-    if (this.historyBuf.length > max + Math.max(100, max / 10)) this.historyBuf = this.historyBuf.slice(-max);
+    this.historyBuf.push({ id: `${this.d.wallClock()}-${this.seq++}`, e });
+    // In process the history is only for tests and tools: a long one is a heap of long-lived
+    // objects for the GC to walk (measured: multi-second pauses at 10k records/s with 1M).
+    const max = Math.min(this.d.config.streamMaxLen, MEMORY_HISTORY_MAX);
+    if (this.historyBuf.length >= 2 * max) this.historyBuf = this.historyBuf.slice(-max);
   }
 
   async record(rec: AccountingRecord, timeoutMs: number): Promise<RecordResult> {
@@ -98,51 +117,56 @@ export class MemorySessionStore implements SessionStore {
     if (rec.kind === "on" || rec.kind === "off") return this.onOff(rec);
     const key = MemorySessionStore.key(rec.nas, rec.sessionId, rec.user);
     let e = this.sessions.get(key);
+    const fp = rec.kind === "interim" ? interimFingerprint(rec) : "";
     if (e) {
       if (rec.kind === "start" && e.startSeen) return { result: "duplicate" };
       if (rec.kind === "stop" && e.stopSeen) return { result: "duplicate" };
-      if (rec.kind === "interim" && e.fingerprints.includes(interimFingerprint(rec))) return { result: "duplicate" };
+      if (rec.kind === "interim" && e.fingerprints.includes(fp)) return { result: "duplicate" };
     }
-    this.append({ ...rec });
+    this.append(rec);
     if (!e) {
       e = {
-        session: {
-          nas: rec.nas,
-          nasAddress: rec.nasAddress,
-          sessionId: rec.sessionId,
-          user: rec.user,
-          status: "live",
-          startedAt: startGuess(rec),
-          updatedAt: rec.eventTime,
-        },
+        nas: rec.nas,
+        sessionId: rec.sessionId,
+        user: rec.user,
+        nasAddress: rec.nasAddress,
+        status: "live",
+        startedAt: startGuess(rec),
+        updatedAt: rec.eventTime,
+        closedAt: undefined,
+        closeReason: undefined,
+        first: rec,
+        last: rec,
         startSeen: false,
         stopSeen: false,
         fingerprints: [],
         deadline: 0,
       };
       this.sessions.set(key, e);
+      this.userLive(rec.user, 1);
       if (rec.kind !== "stop") this.consumeClaim(rec.user);
     }
-    const s = e.session;
     if (rec.kind === "interim") {
-      e.fingerprints.push(interimFingerprint(rec));
+      e.fingerprints.push(fp);
       if (e.fingerprints.length > FINGERPRINTS_KEPT) e.fingerprints.shift();
     }
     if (rec.kind === "start") {
       e.startSeen = true;
-      s.startedAt = rec.eventTime;
+      e.startedAt = rec.eventTime;
+      e.first = rec;
     }
     if (e.stopSeen) return { result: "stored" }; // a late record of a closed session: history only
-    if (rec.eventTime >= s.updatedAt || rec.kind === "stop") {
-      s.nasAddress = rec.nasAddress;
-      for (const f of SESSION_FIELDS) if (rec[f] !== undefined) (s as unknown as Record<string, unknown>)[f] = rec[f];
-      s.updatedAt = Math.max(s.updatedAt, rec.eventTime);
+    if (rec.eventTime >= e.updatedAt || rec.kind === "stop") {
+      e.last = rec;
+      e.nasAddress = rec.nasAddress;
+      e.updatedAt = Math.max(e.updatedAt, rec.eventTime);
     }
     if (rec.kind === "stop") {
       e.stopSeen = true;
-      s.status = "closed";
-      s.closedAt = rec.eventTime;
-      s.closeReason = "stop";
+      this.userLive(e.user, -1);
+      e.status = "closed";
+      e.closedAt = rec.eventTime;
+      e.closeReason = "stop";
       e.deadline = this.d.wallClock() + this.d.config.retainClosedSeconds * 1000;
     } else {
       e.deadline = staleDeadline(rec, this.d.config);
@@ -154,8 +178,7 @@ export class MemorySessionStore implements SessionStore {
     let closed = 0;
     const reason: CloseReason = rec.kind === "on" ? "nas-on" : "nas-off";
     for (const e of this.sessions.values()) {
-      const s = e.session;
-      if (s.nas !== rec.nas || s.status !== "live" || s.updatedAt > rec.eventTime) continue;
+      if (e.nas !== rec.nas || e.status !== "live" || e.updatedAt > rec.eventTime) continue;
       this.closeEntry(e, reason, rec.eventTime);
       closed++;
     }
@@ -163,24 +186,27 @@ export class MemorySessionStore implements SessionStore {
     const seen = this.onOffSeen.get(dupKey);
     if (seen !== undefined && seen > this.d.wallClock()) return { result: "duplicate", closed };
     this.onOffSeen.set(dupKey, this.d.wallClock() + this.d.config.retainClosedSeconds * 1000);
-    this.append({ ...rec });
+    this.append(rec);
     return { result: "stored", closed };
   }
 
+  /** Live sessions per user, for Simultaneous-Use (kept in step with `status`). */
+  private readonly liveByUser = new Map<string, number>();
+
   private closeEntry(e: Entry, reason: CloseReason, at: number): void {
-    const s = e.session;
-    s.status = "closed";
-    s.closedAt = at;
-    s.closeReason = reason;
+    e.status = "closed";
+    e.closedAt = at;
+    e.closeReason = reason;
     e.stopSeen = true;
     e.deadline = this.d.wallClock() + this.d.config.retainClosedSeconds * 1000;
-    this.append({ kind: "close", nas: s.nas, sessionId: s.sessionId, user: s.user, reason, eventTime: at });
+    this.userLive(e.user, -1);
+    this.append({ kind: "close", nas: e.nas, sessionId: e.sessionId, user: e.user, reason, eventTime: at });
   }
 
-  private liveCount(user: string): number {
-    let n = 0;
-    for (const e of this.sessions.values()) if (e.session.user === user && e.session.status === "live") n++;
-    return n;
+  private userLive(user: string, delta: number): void {
+    const n = (this.liveByUser.get(user) ?? 0) + delta;
+    if (n <= 0) this.liveByUser.delete(user);
+    else this.liveByUser.set(user, n);
   }
 
   private consumeClaim(user: string): void {
@@ -197,9 +223,10 @@ export class MemorySessionStore implements SessionStore {
     this.check(timeoutMs);
     const now = this.d.wallClock();
     const held = (this.claims.get(user) ?? []).filter((t) => t > now);
-    const inUse = this.liveCount(user) + held.length;
+    const inUse = (this.liveByUser.get(user) ?? 0) + held.length;
     if (inUse >= maxSessions) {
-      this.claims.set(user, held);
+      if (held.length > 0) this.claims.set(user, held);
+      else this.claims.delete(user);
       return { ok: false, inUse };
     }
     held.push(now + this.d.config.claimTtlSeconds * 1000);
@@ -209,9 +236,11 @@ export class MemorySessionStore implements SessionStore {
 
   async listSessions(filter: SessionFilter = {}): Promise<Session[]> {
     this.check();
+    const limit = filter.limit ?? 10_000;
     const out: Session[] = [];
     for (const e of this.sessions.values()) {
-      if (e.session.status === "live" && matchesFilter(e.session, filter)) out.push({ ...e.session });
+      if (out.length >= limit) break;
+      if (e.status === "live" && matchesFilter(e, filter)) out.push(toSession(e));
     }
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }
@@ -219,7 +248,7 @@ export class MemorySessionStore implements SessionStore {
   async getSession(nas: string, sessionId: string, user: string): Promise<Session | null> {
     this.check();
     const e = this.sessions.get(MemorySessionStore.key(nas, sessionId, user));
-    return e ? { ...e.session } : null;
+    return e ? toSession(e) : null;
   }
 
   async sweepStale(): Promise<number> {
@@ -227,25 +256,27 @@ export class MemorySessionStore implements SessionStore {
     const now = this.d.wallClock();
     let n = 0;
     for (const e of this.sessions.values()) {
-      if (e.session.status === "live" && e.deadline <= now) {
+      if (e.status === "live" && e.deadline <= now) {
         this.closeEntry(e, "stale", now);
         n++;
       }
     }
+    this.nextForget = 0;
     this.forgetExpired();
     return n;
   }
 
   async history(count = 100_000): Promise<HistoryEntry[]> {
     this.check();
-    return this.historyBuf.slice(-count).map((h) => ({ ...h }));
+    return this.historyBuf.slice(-Math.min(count, MEMORY_HISTORY_MAX)).map((h) => ({ ...h.e, id: h.id }) as HistoryEntry);
   }
 
+  /** Forget closed sessions past their retention; a pass over all sessions, at most once a second. */
   private forgetExpired(): void {
-    // Cheap enough for the embedded store's scale; bounded work per call would need an index.
-    if (this.seq % 1024 !== 0) return;
     const now = this.d.wallClock();
-    for (const [k, e] of this.sessions) if (e.session.status === "closed" && e.deadline <= now) this.sessions.delete(k);
+    if (now < this.nextForget) return;
+    this.nextForget = now + 1000;
+    for (const [k, e] of this.sessions) if (e.status === "closed" && e.deadline <= now) this.sessions.delete(k);
     for (const [k, t] of this.onOffSeen) if (t <= now) this.onOffSeen.delete(k);
   }
 }
