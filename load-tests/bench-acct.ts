@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { flag, num, numList, optStr, parse } from "./lib/args.js";
-import { LOAD_TESTS_DIR } from "./lib/cbuild.js";
+import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
 import {
   coreBusyMs,
   cpuMs,
@@ -58,6 +58,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-acct.ts [options]
   --kill-rate R         rate of the fault run (default: the lowest of --rates)
   --kill-at S           seconds into the fault run when Redis is killed (default 3)
   --down S              seconds Redis stays down (default 2)
+  --generator c|node    load generator (default c when a C compiler exists; the Node one costs
+                        several times more CPU on the core it shares with Redis)
   --timeout MS          generator give-up time (default 1000)
   --budget MS           latency budget (default 50)
   --warmup S            unrecorded warm-up at the lowest rate (default 3)
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
       sessions: { type: "string" },
       "kill-redis": { type: "boolean" },
       appendfsync: { type: "string" },
+      generator: { type: "string" },
       "kill-rate": { type: "string" },
       "kill-at": { type: "string" },
       down: { type: "string" },
@@ -281,7 +284,20 @@ async function main(): Promise<void> {
       notes.push("could not pin the bench script itself");
     }
   }
-  notes.push("generator: radius-load.ts (Node); the C generator has no accounting mode yet");
+  let generator = optStr(a, "generator") ?? "c";
+  let genCmd: string[] = [process.execPath, "--import", "tsx", path.join(LOAD_TESTS_DIR, "radius-load.ts")];
+  if (generator === "c") {
+    const bin = buildC("radius-load");
+    if (bin instanceof Error) {
+      notes.push(`C generator unavailable (${bin.message.split("\n")[0]}); used the Node one`);
+      generator = "node";
+    } else {
+      genCmd = [bin];
+    }
+  } else if (generator !== "node") {
+    throw new Error("--generator must be c or node");
+  }
+  notes.push(`generator: ${generator === "c" ? "radius-load.c" : "radius-load.ts (Node)"}`);
 
   const work = tempDir("aaa-lt-acct-");
   const redis = await startAofRedis(work, auxCpu, fsync);
@@ -320,7 +336,6 @@ async function main(): Promise<void> {
   const started = new Date();
   const stamp = started.toISOString().slice(0, 16).replace(":", "");
   const loadBefore = loadAvg();
-  const genCmd = [process.execPath, "--import", "tsx", path.join(LOAD_TESTS_DIR, "radius-load.ts")];
   const rows: Row[] = [];
   let runNo = 0;
 
@@ -437,7 +452,7 @@ function render(
     `# Accounting benchmark ${o.started.toISOString()}`,
     "",
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}; load average before: ${o.loadBefore}. Shared machine: compare rows only when *other CPU* is near 0.`,
-    `carrier-aaa alone on core 0; redis-server (AOF), the Node generator and this script on core 1.`,
+    `carrier-aaa alone on core 0; redis-server (AOF), the generator and this script on core 1.`,
     `Each run: ${o.duration} s open loop (Poisson), ${o.sessions} sessions already up, ~98 % Interim-Update / ~2 % Stop (+ the Starts that follow), timeout ${o.timeoutMs} ms, budget ${o.budgetMs} ms.`,
     `*missing*: requests that got a verified Accounting-Response but whose record is not in the Redis history streams afterwards (must be 0). *dup*: records present twice.`,
     "",
