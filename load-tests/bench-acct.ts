@@ -6,10 +6,11 @@
 //   npx tsx load-tests/bench-acct.ts [--rates 5000,10000] [--duration 10] [--kill-redis]
 //
 // Layout as the auth benchmark (docs/benchmarks.md): the server alone on core 0; redis-server,
-// the generator and this script on core 1. Redis runs with appendonly yes, appendfsync everysec:
-// a write Redis has acknowledged has been written to the AOF file (the page cache) before the
-// reply, so it survives the process being killed (not a machine crash: that needs
-// appendfsync always). Everything started here is killed on exit or Ctrl-C.
+// the generator and this script on core 1. Redis runs with appendonly yes and the chosen
+// appendfsync policy; which of them keep every acknowledged write through a killed Redis is in
+// docs/accounting.md ("Durability"): always and no do, everysec can lose up to ~2 s (Redis
+// postpones AOF writes while a slow fsync is in progress, and answers meanwhile).
+// Everything started here is killed on exit or Ctrl-C.
 import { execFileSync } from "node:child_process";
 import dgram from "node:dgram";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -50,10 +51,10 @@ const USAGE = `Usage: npx tsx load-tests/bench-acct.ts [options]
   --duration S          seconds per rate (default 10)
   --sessions N          concurrent sessions (default 20000); the mix is ~98 % Interim-Update,
                         ~2 % Stop, each Stop followed later by the slot's next Start
-  --appendfsync P       Redis AOF fsync policy: everysec (default), always or no. Every policy
-                        writes the AOF before replying, so acknowledged writes survive a killed
-                        redis-server; only always/everysec bound the loss on a machine crash.
-                        "no" avoids fsync stalls on a disk shared with other jobs.
+  --appendfsync P       Redis AOF fsync policy: everysec (default), always or no. always and no
+                        write the AOF before replying (acknowledged writes survive a killed
+                        redis-server); everysec may postpone that write up to 2 s while an fsync
+                        is slow, so a killed Redis can lose acknowledged writes (docs/accounting.md)
   --kill-redis          add a fault run: SIGKILL redis-server mid-run, restart it from its AOF
   --kill-rate R         rate of the fault run (default: the lowest of --rates)
   --kill-at S           seconds into the fault run when Redis is killed (default 3)

@@ -137,6 +137,11 @@ export class RadiusCore {
   /** Stages 4 and 5, handle and reply, for an admitted request. Never rejects. */
   private run(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply): CompletionReport | Promise<CompletionReport> {
     if (packet.code === Code.StatusServer) {
+      if (ctx.ev.listener === "acct") {
+        // RFC 5997 §3: on the accounting port, Status-Server is answered with Accounting-Response.
+        this.completeAccounting(ctx, packet, client, entry, deadline, send, { result: "status" });
+        return NO_SAMPLE;
+      }
       this.complete(ctx, packet, client, entry, deadline, send, handleStatusServer());
       return NO_SAMPLE;
     }
@@ -176,8 +181,16 @@ export class RadiusCore {
     );
   }
 
-  private completeAccounting(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply, d: AccountingDecision): void {
-    ctx.user = d.user;
+  private completeAccounting(
+    ctx: Ctx,
+    packet: RadiusPacket,
+    client: Client,
+    entry: PendingEntry,
+    deadline: number,
+    send: SendReply,
+    d: AccountingDecision | { result: "status" },
+  ): void {
+    if (d.result !== "status") ctx.user = d.user;
     if (d.result === "drop") {
       this.duplicates.forget(entry);
       return this.finish(ctx, { kind: "dropped", reason: d.reason });
@@ -190,14 +203,17 @@ export class RadiusCore {
     }
     let reply: Buffer;
     try {
-      reply = encodeAccountingResponse(packet, client.secret, findAttribute(packet, Attr.MessageAuthenticator) !== undefined);
+      reply =
+        d.result === "status"
+          ? encodeAccountingResponse(packet, client.secret, true, "request")
+          : encodeAccountingResponse(packet, client.secret, findAttribute(packet, Attr.MessageAuthenticator) !== undefined);
     } catch (err) {
       this.duplicates.forget(entry);
       return this.finish(ctx, { kind: "dropped", reason: err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error" }, err);
     }
     this.duplicates.answered(entry, reply, this.o.now());
     send(reply, ctx.ev.remote);
-    this.finish(ctx, { kind: "answered", reason: d.duplicate ? "acct_duplicate" : `acct_${d.kind}` });
+    this.finish(ctx, { kind: "answered", reason: d.result === "status" ? "status" : d.duplicate ? "acct_duplicate" : `acct_${d.kind}` });
   }
 
   private complete(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply, d: Decision): void {

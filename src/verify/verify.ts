@@ -13,7 +13,7 @@ export type Verified = { ok: true; client: Client; packet: RadiusPacket } | { ok
 /** Packet codes each listener takes; anything else is dropped (RFC 2865 §3: unknown codes are silently discarded). */
 const ACCEPTED_CODES: Record<DatagramEvent["listener"], ReadonlySet<number>> = {
   auth: new Set([Code.AccessRequest, Code.StatusServer]),
-  acct: new Set([Code.AccountingRequest]),
+  acct: new Set([Code.AccountingRequest, Code.StatusServer]),
 };
 
 export function verifyDatagram(ev: DatagramEvent, clients: ClientTable): Verified {

@@ -35,11 +35,11 @@ afterAll(async () => {
   await server.close();
 });
 
-async function radclient(body: string, kind: "auth" | "status" | "acct", extra: string[] = []): Promise<{ code: number; out: string }> {
+async function radclient(body: string, kind: "auth" | "status" | "acct", extra: string[] = [], port?: number): Promise<{ code: number; out: string }> {
   const file = path.join(dir, `req-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, body);
   try {
-    const { stdout } = await run("radclient", ["-x", "-r", "1", "-t", "2", ...extra, "-f", file, `127.0.0.1:${kind === "acct" ? server.acct!.port : server.port}`, kind, "testing123"]);
+    const { stdout } = await run("radclient", ["-x", "-r", "1", "-t", "2", ...extra, "-f", file, `127.0.0.1:${port ?? (kind === "acct" ? server.acct!.port : server.port)}`, kind, "testing123"]);
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -93,6 +93,12 @@ describe("radclient (FreeRADIUS) as the NAS: accounting", () => {
     expect(stop.code).toBe(0);
     expect(await server.sessions.listSessions({ user: "alice" })).toEqual([]);
     expect(await server.sessions.getSession("test", "rc-0001", "alice")).toMatchObject({ status: "closed", terminateCause: 1 });
+  });
+
+  it("gets Accounting-Response to Status-Server on the accounting port (RFC 5997 §3)", async () => {
+    const r = await radclient("Message-Authenticator = 0x00\n", "status", [], server.acct!.port);
+    expect(r.out).toMatch(/Received Accounting-Response/);
+    expect(r.code).toBe(0);
   });
 
   it("gets no answer with the wrong secret", async () => {
