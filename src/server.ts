@@ -69,18 +69,26 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     sessions,
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
+  metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
   const summary = startShedSummary(metrics, scheduler, log);
   let auth: UdpListener | undefined;
   let http: HttpSide | undefined;
   let acct: UdpListener | undefined;
+  let sweeping = false;
   const sweeper = setInterval(() => {
-    if (!sessions.isAvailable()) return;
-    sessions.sweepStale().then(
-      (n) => {
-        if (n > 0) log.info({ closed: n }, "stale sessions closed");
-      },
-      (err: unknown) => log.warn({ err: (err as Error)?.message }, "closing stale sessions failed; retrying at the next sweep"),
-    );
+    if (sweeping || !sessions.isAvailable()) return;
+    sweeping = true;
+    sessions
+      .sweepStale()
+      .then(
+        (n) => {
+          if (n > 0) log.info({ closed: n }, "stale sessions closed");
+        },
+        (err: unknown) => log.warn({ err: (err as Error)?.message }, "closing stale sessions failed; retrying at the next sweep"),
+      )
+      .finally(() => {
+        sweeping = false;
+      });
   }, config.sessions.sweepIntervalSeconds * 1000);
   sweeper.unref();
   const stopAll = async (): Promise<void> => {

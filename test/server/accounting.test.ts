@@ -221,9 +221,11 @@ describe("accounting on Redis", () => {
 
   it("sends no Accounting-Response while Redis is down", async () => {
     if (process.env["REDIS_URL"]) return;
+    expect(server.metrics.toPrometheus()).toMatch(/^aaa_sessions_store_up 1$/m);
     await redis.kill();
     try {
       expect(await peer.request(accountingRequest({ status: ACCT.start, sessionId: "down", user: "rita" }), server.acct!.port, 500)).toBeNull();
+      expect(server.metrics.toPrometheus()).toMatch(/^aaa_sessions_store_up 0$/m);
       expect(server.metrics.sum("aaa_datagrams_total", { listener: "acct", outcome: "dropped", reason: "store:STORE_UNAVAILABLE" })).toBeGreaterThan(0);
     } finally {
       await redis.restart();
