@@ -111,6 +111,31 @@ describe("radclient (FreeRADIUS) as the NAS: accounting", () => {
 });
 
 describe("the npm `radius` package as the NAS", () => {
+  it("sends an Accounting-Request the server records, and checks the Accounting-Response", async () => {
+    const peer = new UdpPeer();
+    await peer.bind();
+    try {
+      const packet = radius.encode({
+        code: "Accounting-Request",
+        secret: "testing123",
+        identifier: 9,
+        attributes: [
+          ["User-Name", "bob"],
+          ["Acct-Status-Type", "Start"],
+          ["Acct-Session-Id", "npm-radius-1"],
+          ["NAS-Port", 4],
+        ],
+      });
+      const reply = await peer.request(packet, server.acct!.port);
+      expect(reply).not.toBeNull();
+      expect(radius.decode({ packet: reply!, secret: "testing123" }).code).toBe("Accounting-Response");
+      expect(radius.verify_response({ request: packet, response: reply!, secret: "testing123" })).toBe(true);
+      expect(await server.sessions.listSessions({ user: "bob" })).toEqual([expect.objectContaining({ sessionId: "npm-radius-1", nasPort: 4 })]);
+    } finally {
+      peer.close();
+    }
+  });
+
   it("sends a PAP request the server accepts, and checks the server's response authenticator", async () => {
     const peer = new UdpPeer();
     await peer.bind();

@@ -122,6 +122,18 @@ function contract(b: Backend): void {
       expect((await store.listSessions())[0]).toMatchObject({ startedAt: T0, updatedAt: T0 + 120_000, sessionTime: 120 });
     });
 
+    it("a Stop for an unknown session is recorded and opens nothing; records arriving after a Stop do not reopen it", async () => {
+      const { store } = await b.open();
+      expect((await store.record(rec("stop", { sessionId: "lost-start", sessionTime: 50 }), 1000)).result).toBe("stored");
+      expect(await store.listSessions()).toEqual([]);
+      expect(await store.getSession("nas1", "lost-start", "alice")).toMatchObject({ status: "closed", closeReason: "stop", startedAt: T0 - 50_000 });
+      expect((await store.record(rec("stop", { sessionId: "lost-start", sessionTime: 50, delayTime: 5 }), 1000)).result).toBe("duplicate");
+      // A late Interim-Update (reordered behind the Stop) goes into the history only.
+      expect((await store.record(rec("interim", { sessionId: "lost-start", sessionTime: 30, eventTime: T0 - 20_000 }), 1000)).result).toBe("stored");
+      expect(await store.listSessions()).toEqual([]);
+      expect((await store.history()).map((e) => e.kind)).toEqual(["stop", "interim"]);
+    });
+
     it("Accounting-On closes that NAS's sessions from before it, not other NASes' nor later ones; a retransmission changes nothing", async () => {
       const { store } = await b.open();
       for (let i = 0; i < 5; i++) await store.record(rec("start", { sessionId: `a${i}`, user: `u${i}` }), 1000);
