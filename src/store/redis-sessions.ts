@@ -7,7 +7,7 @@
 //   P{sess:B}:s:<nas>\n<sid>\n<user>   HASH   the session (fields of the records, flags st/sp/fps)
 //   P{sess:B}:u:<user>                 SET    live sessions of the user (members nas\nsid\nuser)
 //   P{sess:B}:n:<nas>                  SET    live sessions of the NAS in this bucket
-//   P{sess:B}:live                     ZSET   live sessions, score = stale deadline (ms)
+//   P{sess:B}:live                     ZSET   live sessions, score = stale deadline when indexed (ms)
 //   P{sess:B}:c:<user>                 ZSET   Simultaneous-Use claims, score = expiry (ms)
 //   P{sess:B}:acct                     STREAM accounting history of this bucket (MAXLEN ~)
 //   P{sess:B}:o:<nas>\n<sid>\n<kind>   STRING Accounting-On/Off seen (retransmission guard, TTL)
@@ -103,6 +103,8 @@ if kind == 'stop' or t >= tonumber(upd) then
   put('rec', json)
   put('updatedAt', tostring(math.max(t, tonumber(upd))))
 end
+-- The stale deadline moves with every record; the live index is re-scored lazily by the sweep.
+if kind ~= 'stop' then put('deadline', ARGV[5]) end
 if kind == 'stop' then
   put('sp', '1'); put('status', 'closed'); put('closedAt', ARGV[4]); put('closeReason', 'stop')
   redis.call('HSET', KEYS[1], unpack(set))
@@ -115,9 +117,9 @@ if kind == 'stop' then
   return 1
 end
 if c > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-redis.call('ZADD', KEYS[4], ARGV[5], member)
 if not exists then
   -- A new live session: index it, and let it take the place its Access-Accept held.
+  redis.call('ZADD', KEYS[4], ARGV[5], member)
   redis.call('SADD', KEYS[3], member)
   redis.call('SADD', KEYS[2], member)
   redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', ARGV[8])
@@ -151,13 +153,28 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'rec',
 return 1
 `;
 
-/** Stale sessions, one bucket. KEYS: live zset, stream. ARGV: bucket prefix, now, limit, retain, maxlen. */
+/**
+ * Stale sessions, one bucket. KEYS: live zset, stream. ARGV: bucket prefix, now, limit, retain,
+ * maxlen. The live index holds each session's deadline as of when it was indexed; the session's
+ * own `deadline` field is the current one (records move it without touching the index, which
+ * saves a ZADD per Interim-Update): a session found due is closed if it really is, else re-scored.
+ * Returns { examined, closed }.
+ */
 const SWEEP_LUA = `${CLOSE_FN}
+local now = tonumber(ARGV[2])
 local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+local closed = 0
 for _, m in ipairs(ms) do
-  close_session(ARGV[1], ARGV[1] .. 's:' .. m, m, 'stale', ARGV[2], ARGV[4], KEYS[2], ARGV[5])
+  local sk = ARGV[1] .. 's:' .. m
+  local dl = tonumber(redis.call('HGET', sk, 'deadline') or '0')
+  if dl > now then
+    redis.call('ZADD', KEYS[1], dl, m)
+  else
+    close_session(ARGV[1], sk, m, 'stale', ARGV[2], ARGV[4], KEYS[2], ARGV[5])
+    closed = closed + 1
+  end
 end
-return #ms
+return { #ms, closed }
 `;
 
 /** Simultaneous-Use. KEYS: user set, claims. ARGV: max, now, expiry, id, ttlMs. */
@@ -174,7 +191,7 @@ interface ScriptedRedis extends Redis {
   acctRecord(...args: (string | number)[]): Promise<number>;
   acctNasReset(...args: (string | number)[]): Promise<number>;
   acctOnOffLog(...args: (string | number)[]): Promise<number>;
-  acctSweep(...args: (string | number)[]): Promise<number>;
+  acctSweep(...args: (string | number)[]): Promise<[number, number]>;
   acctClaim(...args: (string | number)[]): Promise<[number, number]>;
 }
 
@@ -428,13 +445,13 @@ export class RedisSessionStore implements SessionStore {
     for (let b = 0; b < this.buckets; b++) {
       const bp = this.bucketPrefix(b);
       for (;;) {
-        const n = await withDeadline(
+        const [examined, closed] = await withDeadline(
           this.redis.acctSweep(`${bp}live`, `${bp}acct`, bp, now, SWEEP_BATCH, this.d.config.retainClosedSeconds, this.perBucketMaxLen),
           this.adminTimeoutMs,
           "closing stale sessions",
         );
-        total += n;
-        if (n < SWEEP_BATCH) break;
+        total += closed;
+        if (examined < SWEEP_BATCH) break;
       }
     }
     return total;
