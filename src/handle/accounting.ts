@@ -116,8 +116,8 @@ export function parseAccounting(
     multiSessionId: text(index.get(Attr.AcctMultiSessionId)),
     class: index.get(Attr.Class)?.value.toString("hex"),
   };
-  // Omit absent fields rather than carry `undefined` around.
-  for (const k of Object.keys(record) as (keyof AccountingRecord)[]) if (record[k] === undefined) delete record[k];
+  // Absent attributes stay as undefined properties (one object shape for every record, no
+  // `delete`): JSON.stringify leaves them out, and the stores skip them when reading.
   return { ok: true, record };
 }
 
