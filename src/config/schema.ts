@@ -97,6 +97,14 @@ export const sessionsSchema = z
       .describe(
         "How long a closed session's record is kept, so that late retransmissions of its records are recognised and do not reopen it. Default 3600.",
       ),
+    maxWritesInFlight: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(512)
+      .describe(
+        "Redis store: accounting writes waiting for Redis beyond this are refused at once (outcome store:STORE_OVERLOADED, no answer, the NAS retransmits) instead of queueing behind Redis until every one of them misses its deadline. Default 512.",
+      ),
     claimTtlSeconds: z
       .int()
       .min(1)

@@ -57,10 +57,10 @@ export function sessionIdText(v: Buffer): string {
 }
 
 /** A 64-bit counter from its low 32 bits and its Gigawords attribute (RFC 2869 §5.1, §5.2). */
-function counter(low: number, giga: number, index: Map<number, RawAttribute>): number | undefined {
-  const lo = u32(index.get(low));
+function counter(low: number, giga: number): number | undefined {
+  const lo = u32(FIRST[low]);
   if (lo === undefined) return undefined;
-  const hi = u32(index.get(giga)) ?? 0;
+  const hi = u32(FIRST[giga]) ?? 0;
   return hi * 2 ** 32 + lo;
 }
 
@@ -71,25 +71,39 @@ export function parseAccounting(
   from: string,
   wallNow: number,
 ): { ok: true; record: AccountingRecord } | { ok: false; reason: string; user?: string } {
-  // First instance of each attribute, in one pass.
-  const index = new Map<number, RawAttribute>();
-  for (const a of packet.attributes) if (!index.has(a.type)) index.set(a.type, a);
+  // First instance of each attribute, in one pass, into a table reused by every call (parsing is
+  // synchronous) and cleared again before returning.
+  const attrs = packet.attributes;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i] as RawAttribute;
+    if (FIRST[a.type] === undefined) FIRST[a.type] = a;
+  }
+  try {
+    return parseIndexed(client, from, wallNow);
+  } finally {
+    for (let i = 0; i < attrs.length; i++) FIRST[(attrs[i] as RawAttribute).type] = undefined;
+  }
+}
 
-  const userAttr = index.get(Attr.UserName);
+/** First attribute of each type of the packet being parsed (indexed by type). */
+const FIRST: (RawAttribute | undefined)[] = new Array<RawAttribute | undefined>(256).fill(undefined);
+
+function parseIndexed(client: Client, from: string, wallNow: number): { ok: true; record: AccountingRecord } | { ok: false; reason: string; user?: string } {
+  const userAttr = FIRST[Attr.UserName];
   const user = userAttr ? userAttr.value.toString("utf8") : "";
   if (!NO_CONTROL.test(user)) return { ok: false, reason: "bad_user_name" };
 
-  const statusAttr = index.get(Attr.AcctStatusType);
+  const statusAttr = FIRST[Attr.AcctStatusType];
   if (statusAttr === undefined) return { ok: false, reason: "missing_acct_status_type", user };
   const status = u32(statusAttr);
   if (status === undefined) return { ok: false, reason: "malformed_acct_status_type", user };
   const kind = acctKind(status);
   if (kind === undefined) return { ok: false, reason: "unsupported_acct_status_type", user };
 
-  const sidAttr = index.get(Attr.AcctSessionId);
+  const sidAttr = FIRST[Attr.AcctSessionId];
   if (sidAttr === undefined || sidAttr.value.length === 0) return { ok: false, reason: "missing_acct_session_id", user };
 
-  const delay = u32(index.get(Attr.AcctDelayTime));
+  const delay = u32(FIRST[Attr.AcctDelayTime]);
   const record: AccountingRecord = {
     kind,
     nas: client.name,
@@ -99,22 +113,22 @@ export function parseAccounting(
     eventTime: wallNow - (delay ?? 0) * 1000,
     receivedAt: wallNow,
     delayTime: delay,
-    nasIp: ipv4(index.get(Attr.NasIpAddress)),
-    nasIdentifier: text(index.get(Attr.NasIdentifier)),
-    nasPort: u32(index.get(Attr.NasPort)),
-    nasPortId: text(index.get(Attr.NasPortId)),
-    framedIp: ipv4(index.get(Attr.FramedIpAddress)),
-    callingStationId: text(index.get(Attr.CallingStationId)),
-    calledStationId: text(index.get(Attr.CalledStationId)),
-    sessionTime: u32(index.get(Attr.AcctSessionTime)),
-    inputOctets: counter(Attr.AcctInputOctets, Attr.AcctInputGigawords, index),
-    outputOctets: counter(Attr.AcctOutputOctets, Attr.AcctOutputGigawords, index),
-    inputPackets: u32(index.get(Attr.AcctInputPackets)),
-    outputPackets: u32(index.get(Attr.AcctOutputPackets)),
-    terminateCause: u32(index.get(Attr.AcctTerminateCause)),
-    interimInterval: u32(index.get(Attr.AcctInterimInterval)),
-    multiSessionId: text(index.get(Attr.AcctMultiSessionId)),
-    class: index.get(Attr.Class)?.value.toString("hex"),
+    nasIp: ipv4(FIRST[Attr.NasIpAddress]),
+    nasIdentifier: text(FIRST[Attr.NasIdentifier]),
+    nasPort: u32(FIRST[Attr.NasPort]),
+    nasPortId: text(FIRST[Attr.NasPortId]),
+    framedIp: ipv4(FIRST[Attr.FramedIpAddress]),
+    callingStationId: text(FIRST[Attr.CallingStationId]),
+    calledStationId: text(FIRST[Attr.CalledStationId]),
+    sessionTime: u32(FIRST[Attr.AcctSessionTime]),
+    inputOctets: counter(Attr.AcctInputOctets, Attr.AcctInputGigawords),
+    outputOctets: counter(Attr.AcctOutputOctets, Attr.AcctOutputGigawords),
+    inputPackets: u32(FIRST[Attr.AcctInputPackets]),
+    outputPackets: u32(FIRST[Attr.AcctOutputPackets]),
+    terminateCause: u32(FIRST[Attr.AcctTerminateCause]),
+    interimInterval: u32(FIRST[Attr.AcctInterimInterval]),
+    multiSessionId: text(FIRST[Attr.AcctMultiSessionId]),
+    class: FIRST[Attr.Class]?.value.toString("hex"),
   };
   // Absent attributes stay as undefined properties (one object shape for every record, no
   // `delete`): JSON.stringify leaves them out, and the stores skip them when reading.

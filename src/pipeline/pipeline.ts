@@ -175,7 +175,8 @@ export class RadiusCore {
         // Not recorded (or not known to be): no Accounting-Response (RFC 2866 §4.1). The NAS
         // retransmits; if the write did land, the retransmission is recognised as a duplicate.
         this.duplicates.forget(entry);
-        this.finish(ctx, { kind: "dropped", reason: failureReason(err) }, isExpected(err) ? undefined : err);
+        const kind = err instanceof StoreError && err.code === "STORE_OVERLOADED" ? "shed" : "dropped";
+        this.finish(ctx, { kind, reason: failureReason(err) }, isExpected(err) ? undefined : err);
         return err instanceof StoreError && err.code === "STORE_TIMEOUT" ? SAMPLE : NO_SAMPLE;
       },
     );

@@ -221,6 +221,8 @@ export class RedisSessionStore implements SessionStore {
   private readonly perBucketMaxLen: number;
   private readonly adminTimeoutMs: number;
   private state: "new" | "started" | "closed" = "new";
+  /** Accounting writes sent whose reply has not arrived (timed-out ones included). */
+  private inFlight = 0;
   private down = true;
   private lastConnError: string | undefined;
 
@@ -324,11 +326,16 @@ export class RedisSessionStore implements SessionStore {
     const budget = Math.min(timeoutMs, this.rc.commandTimeoutMs);
     try {
       if (rec.kind === "on" || rec.kind === "off") return await withDeadline(this.onOff(rec), budget, "Accounting-On/Off");
+      // Admission: once Redis is behind, every write queued behind it would miss its deadline
+      // and still cost Redis its work; refusing the excess keeps the rest within the deadline.
+      if (this.inFlight >= this.d.config.maxWritesInFlight) {
+        throw new StoreError("STORE_OVERLOADED", `${this.inFlight} accounting writes already waiting for Redis`);
+      }
       const bp = this.userBucket(rec.user);
       const m = sessionMember(rec.nas, rec.sessionId, rec.user);
       const now = this.d.wallClock();
       const r = await withDeadline(
-        this.redis.acctRecord(
+        this.counted(this.redis.acctRecord(
           `${bp}s:${m}`,
           `${bp}u:${rec.user}`,
           `${bp}n:${rec.nas}`,
@@ -346,7 +353,7 @@ export class RedisSessionStore implements SessionStore {
           startGuess(rec),
           FINGERPRINTS_KEPT,
           JSON.stringify(rec),
-        ),
+        )),
         budget,
         "accounting write",
       );
@@ -354,6 +361,16 @@ export class RedisSessionStore implements SessionStore {
     } catch (err) {
       throw this.fail("accounting write", err);
     }
+  }
+
+  /** Count a command in flight until its reply (or failure) arrives, whoever waits for it. */
+  private counted<T>(p: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = (): void => {
+      this.inFlight--;
+    };
+    p.then(done, done);
+    return p;
   }
 
   private async onOff(rec: AccountingRecord): Promise<RecordResult> {

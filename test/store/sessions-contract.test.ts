@@ -237,6 +237,24 @@ describe("Redis session store specifics", () => {
     }
   });
 
+  it("refuses writes beyond maxWritesInFlight at once, without sending them, while Redis is behind", async () => {
+    if (process.env["REDIS_URL"]) return; // cannot pause a shared Redis
+    const { store } = await redisBackend.open({ maxWritesInFlight: 3 });
+    const admin = new Redis(redis.url);
+    try {
+      await admin.call("CLIENT", "PAUSE", "400", "ALL");
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.record(rec("start", { sessionId: `busy-${i}` }), 3000)));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(refused.map((r) => (r.reason as { code: string }).code)).toEqual(["STORE_OVERLOADED", "STORE_OVERLOADED", "STORE_OVERLOADED"]);
+      // Only the three that were sent are stored; capacity is back once their replies are in.
+      expect((await store.history()).map((h) => (h as { sessionId: string }).sessionId).sort()).toEqual(["busy-0", "busy-1", "busy-2"]);
+      expect((await store.record(rec("start", { sessionId: "busy-9" }), 1000)).result).toBe("stored");
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("rejects a write Redis refuses (out of memory) with STORE_WRITE_FAILED, and stores nothing", async () => {
     if (process.env["REDIS_URL"]) return; // cannot reconfigure a shared Redis
     const { store, prefix = "" } = await redisBackend.open();
