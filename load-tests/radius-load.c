@@ -319,6 +319,37 @@ static int verify_reply(const uint8_t *r, size_t rlen, const uint8_t *reqauth) {
     return flags;
 }
 
+/* Acct-Session-Id of a request: prefix + slot in base 36 + "-" + generation (as lib/radius.ts). */
+static size_t session_id(char *out, size_t cap, const char *prefix, uint32_t slot, uint32_t gen) {
+    char b36[16];
+    int i = 15;
+    b36[i] = 0;
+    do {
+        b36[--i] = "0123456789abcdefghijklmnopqrstuvwxyz"[slot % 36];
+        slot /= 36;
+    } while (slot && i > 0);
+    int l = snprintf(out, cap, "%s%s-%u", prefix, b36 + i, gen);
+    if (l < 0 || (size_t)l >= cap) die("session id too long%s", "");
+    return (size_t)l;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint8_t type, uint32_t v) {
+    p[0] = type;
+    p[1] = 6;
+    p[2] = (uint8_t)(v >> 24);
+    p[3] = (uint8_t)(v >> 16);
+    p[4] = (uint8_t)(v >> 8);
+    p[5] = (uint8_t)v;
+    return p + 6;
+}
+
+static uint8_t *put_octets(uint8_t *p, uint8_t type, const uint8_t *v, size_t len) {
+    p[0] = type;
+    p[1] = (uint8_t)(2 + len);
+    memcpy(p + 2, v, len);
+    return p + 2 + len;
+}
+
 static int selftest(void) {
     /* RFC 1321 and RFC 2202 vectors. */
     static const char *m[] = {"", "a", "abc", "message digest", "12345678901234567890123456789012345678901234567890123456789012345678901234567890"};
@@ -352,7 +383,8 @@ static int selftest(void) {
 
 static const char *USAGE =
     "Usage: radius-load [options]   (same options as load-tests/radius-load.ts)\n"
-    "  --server HOST:PORT  --secret S  --mode pap|status  --rate R  --duration S  --count N\n"
+    "  --server HOST:PORT  --secret S  --mode pap|status|acct  --rate R  --duration S  --count N\n"
+    "  acct: --sessions N  --stop-ratio X  --session-prefix S  --prestarted  --acked FILE\n"
     "  --arrivals poisson|uniform  --timeout MS  --budget MS  --ports P  --users FILE\n"
     "  --user-prefix S  --users-count N  --seed N  --rcvbuf B  --sndbuf B  --max-packets N\n"
     "  --tick-us U (max wake-up granularity of the send schedule, default 100)\n"
@@ -368,16 +400,26 @@ int main(int argc, char **argv) {
     long long count_cap = -1, max_packets = 5000000;
     long users_count = 100000, ports = -1, seed = 1, tick_us = 100;
     int rcvbuf = 1 << 20, sndbuf = 1 << 18, json = 0, quiet = 0;
+    long sessions = 20000;
+    double stop_ratio = 0.02;
+    const char *session_prefix = NULL, *acked_file = NULL;
+    int prestarted = 0, server_given = 0;
     static struct option lo[] = {
         {"server", 1, 0, 's'}, {"secret", 1, 0, 'S'}, {"mode", 1, 0, 'm'}, {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'd'},
         {"count", 1, 0, 'c'}, {"arrivals", 1, 0, 'a'}, {"timeout", 1, 0, 't'}, {"budget", 1, 0, 'b'}, {"ports", 1, 0, 'p'},
         {"users", 1, 0, 'u'}, {"user-prefix", 1, 0, 'U'}, {"users-count", 1, 0, 'n'}, {"seed", 1, 0, 'e'}, {"rcvbuf", 1, 0, 'R'},
         {"sndbuf", 1, 0, 'W'}, {"max-packets", 1, 0, 'M'}, {"tick-us", 1, 0, 'T'}, {"json", 0, 0, 'j'}, {"quiet", 0, 0, 'q'},
-        {"selftest", 0, 0, 'x'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"selftest", 0, 0, 'x'}, {"help", 0, 0, 'h'}, {"sessions", 1, 0, 1001}, {"stop-ratio", 1, 0, 1002},
+        {"session-prefix", 1, 0, 1003}, {"prestarted", 0, 0, 1004}, {"acked", 1, 0, 1005}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (o) {
-        case 's': server = optarg; break;
+        case 's': server = optarg; server_given = 1; break;
+        case 1001: sessions = atol(optarg); break;
+        case 1002: stop_ratio = atof(optarg); break;
+        case 1003: session_prefix = optarg; break;
+        case 1004: prestarted = 1; break;
+        case 1005: acked_file = optarg; break;
         case 'S': secret_s = optarg; break;
         case 'm': mode = optarg; break;
         case 'r': rate = atof(optarg); break;
@@ -403,7 +445,15 @@ int main(int argc, char **argv) {
         }
     }
     int pap = strcmp(mode, "pap") == 0;
-    if (!pap && strcmp(mode, "status") != 0) die("--mode must be pap or status (mix is not implemented yet), got %s", mode);
+    int acct = strcmp(mode, "acct") == 0;
+    if (!pap && !acct && strcmp(mode, "status") != 0) die("--mode must be pap, status or acct (mix is not implemented yet), got %s", mode);
+    if (acct && !server_given) server = "127.0.0.1:1813";
+    if (acct && (sessions < 1 || stop_ratio < 0 || stop_ratio > 1)) die("bad --sessions / --stop-ratio%s", "");
+    char prefix_buf[64];
+    if (!session_prefix) {
+        snprintf(prefix_buf, sizeof prefix_buf, "s%ld-", seed);
+        session_prefix = prefix_buf;
+    }
     if (rate <= 0 || duration <= 0 || timeout <= 0 || budget < 0 || users_count < 1 || tick_us < 1) die("bad numeric option%s", "");
     int poisson = strcmp(arrivals, "poisson") == 0;
     if (!poisson && strcmp(arrivals, "uniform") != 0) die("--arrivals must be poisson or uniform%s", "");
@@ -484,14 +534,58 @@ int main(int argc, char **argv) {
     uint32_t *pick = malloc(sizeof(uint32_t) * (n ? n : 1));
     for (size_t k = 0; k < n; k++) pick[k] = (uint32_t)floor(mb_next() * (double)nusers);
 
+    /* Accounting: the same session draws as buildAccounting() in lib/radius.ts. */
+    uint8_t *akind = NULL;
+    uint32_t *aslot = NULL, *agen = NULL, *astime = NULL;
+    long long mix[4] = {0, 0, 0, 0};
+    if (acct) {
+        akind = malloc(n ? n : 1);
+        aslot = malloc(sizeof(uint32_t) * (n ? n : 1));
+        agen = malloc(sizeof(uint32_t) * (n ? n : 1));
+        astime = malloc(sizeof(uint32_t) * (n ? n : 1));
+        uint32_t *sstate = calloc((size_t)sessions, sizeof(uint32_t)), *sgen = calloc((size_t)sessions, sizeof(uint32_t));
+        if (!akind || !aslot || !agen || !astime || !sstate || !sgen) die("out of memory%s", "");
+        mb_state = (uint32_t)seed ^ 0xacc7u;
+        if (prestarted)
+            for (long s = 0; s < sessions; s++) sstate[s] = 1 + (uint32_t)floor(mb_next() * 60);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t s = (uint32_t)floor(mb_next() * (double)sessions);
+            aslot[k] = s;
+            uint32_t st = sstate[s];
+            astime[k] = 0;
+            if (st == 0) {
+                akind[k] = 1;
+                sstate[s] = 1;
+            } else if (mb_next() < stop_ratio) {
+                akind[k] = 2;
+                astime[k] = st * 60;
+                sstate[s] = 0;
+            } else {
+                akind[k] = 3;
+                astime[k] = st * 60;
+                sstate[s] = st + 1;
+            }
+            agen[k] = sgen[s];
+            if (akind[k] == 2) sgen[s]++;
+            mix[akind[k]]++;
+        }
+        free(sstate);
+        free(sgen);
+    }
+
     /* Build every packet. */
     double b0 = mono_ms();
     uint32_t *off = malloc(sizeof(uint32_t) * (n ? n : 1));
     uint16_t *plen = malloc(sizeof(uint16_t) * (n ? n : 1));
     size_t fixed = 20 + 18 + (family == AF_INET ? 6 : 0), total = 0;
+    char sid[128];
     for (size_t k = 0; k < n; k++) {
         size_t l = fixed;
         if (pap) l += 2 + users[pick[k]].namelen + 2 + users[pick[k]].hidlen;
+        if (acct) {
+            size_t sl = session_id(sid, sizeof sid, session_prefix, aslot[k], agen[k]);
+            l = 20 + 6 + 2 + sl + 2 + users[aslot[k] % nusers].namelen + (family == AF_INET ? 6 : 0) + (akind[k] == 1 ? 6 : 18);
+        }
         off[k] = (uint32_t)total;
         plen[k] = (uint16_t)l;
         total += l;
@@ -509,7 +603,39 @@ int main(int argc, char **argv) {
         }
         done += (size_t)got;
     }
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; acct && k < n; k++) {
+        /* RFC 2866 §3: Request Authenticator = MD5(Code+Id+Length+16 zeros+Attributes+Secret). */
+        uint8_t *p0 = buf + off[k], *p = p0 + 20;
+        p0[0] = 4;
+        p0[1] = (uint8_t)((k / (size_t)ports) & 0xff);
+        p0[2] = (uint8_t)(plen[k] >> 8);
+        p0[3] = (uint8_t)plen[k];
+        memset(p0 + 4, 0, 16);
+        p = put_u32(p, 40, akind[k]);
+        size_t sl = session_id(sid, sizeof sid, session_prefix, aslot[k], agen[k]);
+        p = put_octets(p, 44, (const uint8_t *)sid, sl);
+        const user_t *u = &users[aslot[k] % nusers];
+        p = put_octets(p, 1, (const uint8_t *)u->name, u->namelen);
+        if (family == AF_INET) {
+            const uint8_t lo4[4] = {127, 0, 0, 1};
+            p = put_octets(p, 4, lo4, 4);
+        }
+        if (akind[k] == 1) {
+            uint32_t s = aslot[k];
+            const uint8_t ip[4] = {10, (uint8_t)(s >> 16), (uint8_t)(s >> 8), (uint8_t)s};
+            p = put_octets(p, 8, ip, 4);
+        } else {
+            p = put_u32(p, 46, astime[k]);
+            p = put_u32(p, 42, astime[k] * 1000u);
+            p = put_u32(p, 43, astime[k] * 4000u);
+        }
+        if ((size_t)(p - p0) != plen[k]) die("accounting packet layout mismatch%s", "");
+        static uint8_t hin[MAX_PKT + 256];
+        memcpy(hin, p0, plen[k]);
+        memcpy(hin + plen[k], secret, secretlen);
+        md5(hin, plen[k] + secretlen, p0 + 4);
+    }
+    for (size_t k = 0; !acct && k < n; k++) {
         uint8_t *p0 = buf + off[k], *p = p0 + 20;
         p0[0] = pap ? 1 : 12;
         p0[1] = (uint8_t)((k / (size_t)ports) & 0xff);
@@ -594,6 +720,7 @@ int main(int argc, char **argv) {
     float *lag = malloc(sizeof(float) * (n ? n : 1));
     if (!state || !lat || !rtt || !lag) die("out of memory%s", "");
     size_t next = 0, expire_idx = 0, nans = 0, inflight = 0;
+    long long acct_resp = 0;
     long long accept = 0, reject = 0, challenge = 0, other = 0, timeouts = 0, bad_auth = 0, bad_ma = 0, malformed = 0, late = 0;
     long long after_to = 0, dups = 0, strays = 0, reuse = 0, send_errors = 0, no_ma = 0, ma_not_first = 0;
     const size_t cycle = (size_t)ports * 256;
@@ -741,6 +868,7 @@ int main(int argc, char **argv) {
                         if (r[0] == 2) accept++;
                         else if (r[0] == 3) reject++;
                         else if (r[0] == 11) challenge++;
+                        else if (r[0] == 5) acct_resp++;
                         else other++;
                     } else if (state[k] == ST_TIMEDOUT) {
                         after_to++;
@@ -753,6 +881,17 @@ int main(int argc, char **argv) {
         }
     }
 
+    if (acct && acked_file) {
+        FILE *af = fopen(acked_file, "w");
+        if (!af) die("cannot write %s", acked_file);
+        static const char *kn[4] = {"?", "start", "stop", "interim"};
+        for (size_t k = 0; k < n; k++) {
+            if (state[k] != ST_ANSWERED) continue;
+            session_id(sid, sizeof sid, session_prefix, aslot[k], agen[k]);
+            fprintf(af, "%s\t%s\t%u\t%.*s\n", sid, kn[akind[k]], astime[k], (int)users[aslot[k] % nusers].namelen, users[aslot[k] % nusers].name);
+        }
+        fclose(af);
+    }
     long long gen_drops = socket_drops(lports, (int)ports, 0);
     long long srv_drops = socket_drops(NULL, 0, port) - srv_drops0;
     read_counters(&after);
@@ -780,6 +919,8 @@ int main(int argc, char **argv) {
         jnum(out, "max", next ? lag[next - 1] : NAN, 1);
         fprintf(out, "},\"answered\":%zu,\"answeredPerSec\":%.0f,\"accept\":%lld,\"reject\":%lld,\"challenge\":%lld,\"otherCode\":%lld,\"timeouts\":%lld,", nans,
                 nans / window_s, accept, reject, challenge, other, timeouts);
+        fprintf(out, "\"acctResponse\":%lld,", acct_resp);
+        if (acct) fprintf(out, "\"acctMix\":{\"start\":%lld,\"interim\":%lld,\"stop\":%lld},", mix[1], mix[3], mix[2]);
         fprintf(out, "\"badAuthenticator\":%lld,\"badMessageAuthenticator\":%lld,\"malformed\":%lld,\"late\":%lld,\"withinBudget\":%lld,\"goodput\":%.0f,", bad_auth,
                 bad_ma, malformed, late, (long long)nans - late, (nans - late) / window_s);
         fprintf(out, "\"answeredAfterTimeout\":%lld,\"duplicates\":%lld,\"strays\":%lld,\"identifierReuseInFlight\":%lld,\"sendErrors\":%lld,", after_to, dups,
@@ -817,6 +958,7 @@ int main(int argc, char **argv) {
                 pct_f(lag, next, 0.5), pct_f(lag, next, 0.99), next ? lag[next - 1] : NAN);
         fprintf(out, "answered          %zu (%.0f/s)\n  accept          %lld\n  reject          %lld\n  challenge/other %lld/%lld\n", nans, nans / window_s, accept, reject,
                 challenge, other);
+        if (acct) fprintf(out, "  acct-response   %lld (offered: %lld Start, %lld Interim-Update, %lld Stop)\n", acct_resp, mix[1], mix[3], mix[2]);
         fprintf(out, "timeouts          %lld (no valid answer within %g ms)\n", timeouts, timeout);
         fprintf(out, "bad authenticator %lld   bad message-authenticator %lld   malformed %lld\n", bad_auth, bad_ma, malformed);
         fprintf(out, "late              %lld (answered after %g ms)\n", late, budget);

@@ -13,6 +13,7 @@
 //    reused only after P*256 requests; with P*256 > rate * timeout it is never reused while the
 //    previous request on it is still awaited.
 import dgram from "node:dgram";
+import { writeFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -22,7 +23,11 @@ import {
   CODE_ACCESS_ACCEPT,
   CODE_ACCESS_CHALLENGE,
   CODE_ACCESS_REJECT,
+  CODE_ACCOUNTING_RESPONSE,
+  ACCT_KIND_NAMES,
   ReplyVerifier,
+  buildAccounting,
+  type AcctMeta,
   VERIFY_BAD_AUTHENTICATOR,
   VERIFY_BAD_MESSAGE_AUTHENTICATOR,
   VERIFY_MALFORMED,
@@ -44,8 +49,17 @@ Open-loop RADIUS load (Poisson arrivals) with latency from the intended send tim
 
   --server HOST:PORT     target (default 127.0.0.1:1812; IPv6 as [::1]:1812)
   --secret S             shared secret (default testing123)
-  --mode pap|status      pap: Access-Request with User-Name, User-Password, NAS-IP-Address and
-                         Message-Authenticator (default); status: Status-Server (RFC 5997)
+  --mode pap|status|acct pap: Access-Request with User-Name, User-Password, NAS-IP-Address and
+                         Message-Authenticator (default); status: Status-Server (RFC 5997);
+                         acct: Accounting-Request (RFC 2866) over a population of sessions, each
+                         a Start, Interim-Updates and a Stop (default port 1813)
+  --sessions N           acct: concurrent session slots (default 20000)
+  --stop-ratio X         acct: chance that a request for a live session is its Stop (default 0.02)
+  --prestarted           acct: the sessions are already up when the run starts (mostly
+                         Interim-Updates from the first second; default: each begins with Start)
+  --session-prefix S     acct: prefix of every Acct-Session-Id (default "s<seed>-")
+  --acked FILE           acct: write one line per answered request (Acct-Session-Id, kind,
+                         Acct-Session-Time, tab-separated), to check the server's store afterwards
   --rate R               offered requests/s (default 1000)
   --duration S           seconds of offered load (default 10)
   --count N              cap on requests (default: no cap beyond rate x duration)
@@ -93,6 +107,10 @@ export interface LoadReport {
   reject: number;
   challenge: number;
   otherCode: number;
+  /** Accounting-Response replies (acct mode). */
+  acctResponse: number;
+  /** acct mode: requests of each kind in the run. */
+  acctMix?: { start: number; interim: number; stop: number };
   timeouts: number;
   badAuthenticator: number;
   badMessageAuthenticator: number;
@@ -167,16 +185,22 @@ async function main(): Promise<void> {
       rcvbuf: { type: "string" },
       sndbuf: { type: "string" },
       "max-packets": { type: "string" },
+      sessions: { type: "string" },
+      "stop-ratio": { type: "string" },
+      "session-prefix": { type: "string" },
+      prestarted: { type: "boolean" },
+      acked: { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
     },
     USAGE,
   );
-  const { host, port } = parseHostPort(str(args, "server", "127.0.0.1:1812"), 1812);
-  const secret = Buffer.from(str(args, "secret", "testing123"), "utf8");
   const modeArg = str(args, "mode", "pap");
   if (modeArg === "mix") throw new Error("--mode mix is not implemented yet (planned: a class mix for the overload benchmark)");
-  if (modeArg !== "pap" && modeArg !== "status") throw new Error(`--mode must be pap or status, got ${modeArg}`);
+  if (modeArg !== "pap" && modeArg !== "status" && modeArg !== "acct") throw new Error(`--mode must be pap, status or acct, got ${modeArg}`);
+  const defaultPort = modeArg === "acct" ? 1813 : 1812;
+  const { host, port } = parseHostPort(str(args, "server", `127.0.0.1:${defaultPort}`), defaultPort);
+  const secret = Buffer.from(str(args, "secret", "testing123"), "utf8");
   const mode: RequestMode = modeArg;
   const rate = num(args, "rate", 1000, { min: 0.001 });
   const durationS = num(args, "duration", 10, { min: 0.001 });
@@ -193,6 +217,10 @@ async function main(): Promise<void> {
   const maxPackets = num(args, "max-packets", 5_000_000, { min: 1, int: true });
   const json = flag(args, "json");
   const quiet = flag(args, "quiet");
+  const sessionsCount = num(args, "sessions", 20000, { min: 1, int: true });
+  const stopRatio = num(args, "stop-ratio", 0.02, { min: 0, max: 1 });
+  const sessionPrefix = str(args, "session-prefix", `s${seed}-`);
+  const ackedFile = optStr(args, "acked");
   const log = (s: string): void => {
     if (!quiet) process.stderr.write(s + "\n");
   };
@@ -228,15 +256,16 @@ async function main(): Promise<void> {
 
   const family = isIPv6(host) ? "udp6" : "udp4";
   const buildStart = performance.now();
-  const store = buildRequests({
-    count: n,
-    ports,
-    mode,
-    secret,
-    users,
-    userOf: (k) => pick[k]!,
-    nasIp: family === "udp4" ? Buffer.from([127, 0, 0, 1]) : null,
-  });
+  const nasIp = family === "udp4" ? Buffer.from([127, 0, 0, 1]) : null;
+  let acctMeta: AcctMeta | null = null;
+  let store;
+  if (mode === "acct") {
+    const built = buildAccounting({ count: n, ports, secret, users, sessions: sessionsCount, stopRatio, seed, sessionPrefix, nasIp, prestarted: flag(args, "prestarted") });
+    store = built.store;
+    acctMeta = built.meta;
+  } else {
+    store = buildRequests({ count: n, ports, mode, secret, users, userOf: (k) => pick[k]!, nasIp });
+  }
   const buildMs = performance.now() - buildStart;
   log(`built ${n} ${mode} requests in ${buildMs.toFixed(0)} ms (${(store.buf.length / 1048576).toFixed(1)} MiB); opening ${ports} sockets`);
 
@@ -271,6 +300,7 @@ async function main(): Promise<void> {
   let reject = 0;
   let challenge = 0;
   let otherCode = 0;
+  let acctResponse = 0;
   let timeouts = 0;
   let badAuth = 0;
   let badMA = 0;
@@ -327,6 +357,7 @@ async function main(): Promise<void> {
       if (code === CODE_ACCESS_ACCEPT) accept++;
       else if (code === CODE_ACCESS_REJECT) reject++;
       else if (code === CODE_ACCESS_CHALLENGE) challenge++;
+      else if (code === CODE_ACCOUNTING_RESPONSE) acctResponse++;
       else otherCode++;
     } else if (st === TIMEDOUT) {
       afterTimeout++;
@@ -427,6 +458,16 @@ async function main(): Promise<void> {
   const serverSocketDrops = listenerDrops(port, rows) - serverDropsBefore;
   const udp = counterDelta(udpBefore, udpCounters());
   await Promise.all(sockets.map((sk) => new Promise<void>((r) => sk.close(() => r()))));
+  if (ackedFile && acctMeta) {
+    const lines: string[] = [];
+    for (let k = 0; k < n; k++) {
+      if (state[k] !== ANSWERED) continue;
+      lines.push(`${acctMeta.sessionId(k)}\t${ACCT_KIND_NAMES[acctMeta.kind[k]!]}\t${acctMeta.sessionTime[k]}\t${acctMeta.user(k)}`);
+    }
+    writeFileSync(ackedFile, lines.join("\n") + (lines.length ? "\n" : ""));
+  }
+  const kinds = { start: 0, interim: 0, stop: 0 };
+  if (acctMeta) for (let k = 0; k < n; k++) kinds[ACCT_KIND_NAMES[acctMeta.kind[k]!] as keyof typeof kinds]++;
 
   const cpu = process.cpuUsage();
   const sorted = latAns.slice(0, nAns).sort();
@@ -457,6 +498,8 @@ async function main(): Promise<void> {
     reject,
     challenge,
     otherCode,
+    acctResponse,
+    ...(acctMeta ? { acctMix: kinds } : {}),
     timeouts,
     badAuthenticator: badAuth,
     badMessageAuthenticator: badMA,
@@ -504,6 +547,7 @@ function formatReport(r: LoadReport): string {
     `  accept          ${r.accept}`,
     `  reject          ${r.reject}`,
     `  challenge/other ${r.challenge}/${r.otherCode}`,
+    ...(r.acctMix ? [`  acct-response   ${r.acctResponse} (offered: ${r.acctMix.start} Start, ${r.acctMix.interim} Interim-Update, ${r.acctMix.stop} Stop)`] : []),
     `timeouts          ${r.timeouts} (no valid answer within ${r.timeoutMs} ms)`,
     `bad authenticator ${r.badAuthenticator}   bad message-authenticator ${r.badMessageAuthenticator}   malformed ${r.malformed}`,
     `late              ${r.late} (answered after ${r.budgetMs} ms)`,

@@ -3,7 +3,8 @@
 import { performance } from "node:perf_hooks";
 import type { Config } from "./config/schema.js";
 import { Dictionary, defaultDictionary } from "./radius/dictionary.js";
-import { createStore } from "./store/store.js";
+import { createSessionStore, createStore } from "./store/store.js";
+import type { SessionStore } from "./store/sessions.js";
 import type { SubscriberStore } from "./store/store.js";
 import { ClientTable } from "./verify/clients.js";
 import { Scheduler, REQUEST_CLASSES, classBudgetMs } from "./admit/scheduler.js";
@@ -20,6 +21,9 @@ import type { Logger } from "./log.js";
 export interface RunningServer {
   readonly auth: { address: string; port: number };
   readonly http: { address: string; port: number } | null;
+  /** The accounting listener, when `radius.acct` is configured. */
+  readonly acct: { address: string; port: number } | null;
+  readonly sessions: SessionStore;
   readonly core: RadiusCore;
   readonly metrics: Metrics;
   readonly store: SubscriberStore;
@@ -52,6 +56,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const dictionary = await loadDictionary(config.dictionary.files);
   const store = createStore(config.store, log.child({ component: "store" }));
   await store.start();
+  const sessions = createSessionStore(config.store, config.sessions, log.child({ component: "sessions" }));
+  await sessions.start();
   const pool = new WorkerPool({ size: config.workerPool.size, maxQueue: config.workerPool.maxQueue, now });
   const scheduler = new Scheduler(config.scheduler, {
     clock: now,
@@ -74,14 +80,35 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     now,
     duplicates: config.duplicates,
     rejectReplyMessage: config.auth.rejectReplyMessage,
+    sessions,
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
+  metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
   const summary = startShedSummary(metrics, scheduler, log);
   const processMetrics = registerProcessMetrics(metrics);
   let auth: UdpListener | undefined;
   let authBound = false;
   let http: HttpSide | undefined;
+  let acct: UdpListener | undefined;
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping || !sessions.isAvailable()) return;
+    sweeping = true;
+    sessions
+      .sweepStale()
+      .then(
+        (n) => {
+          if (n > 0) log.info({ closed: n }, "stale sessions closed");
+        },
+        (err: unknown) => log.warn({ err: (err as Error)?.message }, "closing stale sessions failed; retrying at the next sweep"),
+      )
+      .finally(() => {
+        sweeping = false;
+      });
+  }, config.sessions.sweepIntervalSeconds * 1000);
+  sweeper.unref();
   const release = async (): Promise<void> => {
+    clearInterval(sweeper);
     summary.stop();
     signals.stop();
     processMetrics.stop();
@@ -89,6 +116,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await http?.close(0);
     await pool.close();
     await store.close();
+    await sessions.close();
   };
   let closing: Promise<{ abandoned: number }> | undefined;
   const maxBudget = Math.max(...REQUEST_CLASSES.map((c) => classBudgetMs(config.scheduler, c)));
@@ -99,6 +127,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       authBound = false;
       const discarded = metrics.counter("aaa_datagrams_total", { listener: "auth", outcome: "dropped", reason: "shutting_down", class: "none", client: "unknown" });
       auth?.stopReceiving(() => discarded.value++);
+      const discardedAcct = metrics.counter("aaa_datagrams_total", { listener: "acct", outcome: "dropped", reason: "shutting_down", class: "none", client: "unknown" });
+      acct?.stopReceiving(() => discardedAcct.value++);
       http?.drain();
       // 2. Drain: what was admitted finishes (answered, or shed at its deadline).
       const t0 = now();
@@ -108,6 +138,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       log.info({ drainedMs: Math.round(now() - t0), abandoned }, abandoned === 0 ? "drained: no request in flight" : "grace period over: requests still in flight are abandoned");
       // 3. Release everything.
       await auth?.close();
+      await acct?.close();
       await release();
       return { abandoned };
     })();
@@ -127,6 +158,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       onEvent: (ev, send) => core.handle(ev, send),
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
     });
+    if (config.radius.acct) {
+      acct = await listenUdp({
+        name: "acct",
+        host: config.radius.acct.host,
+        port: config.radius.acct.port,
+        recvBufferSize: config.radius.acct.recvBufferSize,
+        io: config.radius.acct.io,
+        flows: config.radius.acct.io === "dgram" ? 0 : (config.radius.acct.flows ?? 0),
+        onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable for accounting, using node:dgram"),
+        now,
+        onEvent: (ev, send) => core.handle(ev, send),
+        onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
+      });
+    }
     authBound = true;
     if (config.http) {
       const bound = auth;
@@ -156,20 +201,30 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
   } catch (err) {
     await auth?.close();
+    await acct?.close();
     await release();
     throw err;
   }
-  scheduler.setKernelStampedArrivals(auth.io === "native");
+  scheduler.setKernelStampedArrivals(auth.io === "native" && (acct === undefined || acct.io === "native"));
   const heldBack = auth;
-  scheduler.onBacklogChange = (backlogged) => heldBack.holdBack(backlogged);
+  const acctListener = acct;
+  scheduler.onBacklogChange = (backlogged) => {
+    heldBack.holdBack(backlogged);
+    acctListener?.holdBack(backlogged);
+  };
   const authListener = auth;
   metrics.gauge("aaa_udp_kernel_drops", "Datagrams the kernel dropped since start because a receive queue of the listener was full (native io; monotonic).", () => {
-    const v = authListener.kernelDrops();
-    return v === undefined ? [] : [{ labels: { listener: "auth" }, value: v }];
+    const out: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const [listener, l] of [["auth", authListener], ["acct", acctListener]] as const) {
+      const v = l?.kernelDrops();
+      if (v !== undefined) out.push({ labels: { listener }, value: v });
+    }
+    return out;
   });
   log.info(
     {
       auth: auth.address,
+      acct: acct?.address,
       io: auth.io,
       queues: auth.queues,
       http: http?.address,
@@ -185,6 +240,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     auth: auth.address,
     http: http?.address ?? null,
     adminApi: http?.adminEnabled ?? false,
+    acct: acct?.address ?? null,
+    sessions,
     core,
     metrics,
     store,

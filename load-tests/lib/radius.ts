@@ -11,6 +11,8 @@ export const CODE_ACCESS_ACCEPT = 2;
 export const CODE_ACCESS_REJECT = 3;
 export const CODE_ACCESS_CHALLENGE = 11;
 export const CODE_STATUS_SERVER = 12;
+export const CODE_ACCOUNTING_REQUEST = 4;
+export const CODE_ACCOUNTING_RESPONSE = 5;
 
 export const ATTR_USER_NAME = 1;
 export const ATTR_USER_PASSWORD = 2;
@@ -18,6 +20,12 @@ export const ATTR_NAS_IP_ADDRESS = 4;
 export const ATTR_SESSION_TIMEOUT = 27;
 export const ATTR_NAS_IDENTIFIER = 32;
 export const ATTR_MESSAGE_AUTHENTICATOR = 80;
+export const ATTR_FRAMED_IP_ADDRESS = 8;
+export const ATTR_ACCT_STATUS_TYPE = 40;
+export const ATTR_ACCT_INPUT_OCTETS = 42;
+export const ATTR_ACCT_OUTPUT_OCTETS = 43;
+export const ATTR_ACCT_SESSION_ID = 44;
+export const ATTR_ACCT_SESSION_TIME = 46;
 
 const MAX_PACKET = 4096;
 
@@ -78,7 +86,7 @@ export function loadUsersFile(file: string): UserRecord[] {
 // ---------------------------------------------------------------------------------------------
 // Request building.
 
-export type RequestMode = "pap" | "status";
+export type RequestMode = "pap" | "status" | "acct";
 
 /** Packets laid back to back in one buffer: cheap to hold hundreds of thousands of them. */
 export interface PacketStore {
@@ -207,6 +215,138 @@ export function buildRequests(o: BuildOptions): PacketStore {
     hmacMd5Into(key, buf, start, len, buf, maPos + 2);
   }
   return { buf, offset, length, count: o.count };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounting (RFC 2866): a population of sessions, each a Start, Interim-Updates, then a Stop.
+
+export const ACCT_START = 1;
+export const ACCT_STOP = 2;
+export const ACCT_INTERIM = 3;
+export const ACCT_KIND_NAMES: Record<number, string> = { 1: "start", 2: "stop", 3: "interim" };
+
+export interface AcctBuildOptions {
+  readonly count: number;
+  readonly ports: number;
+  readonly secret: Buffer;
+  readonly users: readonly UserRecord[];
+  /** Concurrent session slots; each request picks one uniformly at random. */
+  readonly sessions: number;
+  /** Chance that a request for a live session is its Stop (the slot then starts a new one). */
+  readonly stopRatio: number;
+  readonly seed: number;
+  /** Prefix of every Acct-Session-Id (distinct per run so runs do not see each other's sessions). */
+  readonly sessionPrefix: string;
+  readonly nasIp: Buffer | null;
+  /**
+   * Slots begin with a live session (as if the NAS had been up for a while), so the run is mostly
+   * Interim-Updates from the first second; the server opens a session it learns of by an
+   * Interim-Update. Otherwise every slot's first request is a Start.
+   */
+  readonly prestarted?: boolean;
+}
+
+/** What each accounting request carries, so answered ones can be checked in Redis afterwards. */
+export interface AcctMeta {
+  readonly kind: Uint8Array;
+  readonly slot: Uint32Array;
+  readonly generation: Uint32Array;
+  readonly sessionTime: Uint32Array;
+  sessionId(k: number): string;
+  user(k: number): string;
+}
+
+/**
+ * Build every Accounting-Request of a run: for request k a session slot is drawn; a slot with no
+ * session sends Start, a live one an Interim-Update (Acct-Session-Time += 60 s, octet counters
+ * growing with it) or, with probability stopRatio, a Stop. The Request Authenticator is
+ * MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 §3).
+ */
+export function buildAccounting(o: AcctBuildOptions): { store: PacketStore; meta: AcctMeta } {
+  const rnd = mulberry32(o.seed ^ 0xacc7);
+  const kind = new Uint8Array(o.count);
+  const slot = new Uint32Array(o.count);
+  const generation = new Uint32Array(o.count);
+  const sessionTime = new Uint32Array(o.count);
+  const slotState = new Uint32Array(o.sessions);
+  const slotGen = new Uint32Array(o.sessions);
+  if (o.prestarted) for (let s = 0; s < o.sessions; s++) slotState[s] = 1 + Math.floor(rnd() * 60);
+  for (let k = 0; k < o.count; k++) {
+    const s = Math.floor(rnd() * o.sessions);
+    slot[k] = s;
+    const st = slotState[s]!;
+    if (st === 0) {
+      kind[k] = ACCT_START;
+      slotState[s] = 1;
+    } else if (rnd() < o.stopRatio) {
+      kind[k] = ACCT_STOP;
+      sessionTime[k] = st * 60;
+      slotState[s] = 0;
+    } else {
+      kind[k] = ACCT_INTERIM;
+      sessionTime[k] = st * 60;
+      slotState[s] = st + 1;
+    }
+    generation[k] = slotGen[s]!;
+    if (kind[k] === ACCT_STOP) slotGen[s] = slotGen[s]! + 1;
+  }
+  const sessionId = (k: number): string => `${o.sessionPrefix}${slot[k]!.toString(36)}-${generation[k]}`;
+  const user = (k: number): string => o.users[slot[k]! % o.users.length]!.username;
+  const names = o.users.map((u) => Buffer.from(u.username, "utf8"));
+
+  const offset = new Uint32Array(o.count);
+  const length = new Uint16Array(o.count);
+  const sids: Buffer[] = new Array<Buffer>(o.count);
+  let total = 0;
+  for (let k = 0; k < o.count; k++) {
+    sids[k] = Buffer.from(sessionId(k), "latin1");
+    let len = 20 + 6 + 2 + sids[k]!.length + 2 + names[slot[k]! % names.length]!.length + (o.nasIp ? 6 : 0);
+    if (kind[k] === ACCT_START) len += 6; // Framed-IP-Address
+    else len += 6 + 6 + 6; // Acct-Session-Time, Acct-Input-Octets, Acct-Output-Octets
+    offset[k] = total;
+    length[k] = len;
+    total += len;
+  }
+  const buf = Buffer.alloc(total);
+  const scratch = Buffer.alloc(MAX_PACKET + o.secret.length);
+  for (let k = 0; k < o.count; k++) {
+    const start = offset[k]!;
+    const len = length[k]!;
+    buf[start] = CODE_ACCOUNTING_REQUEST;
+    buf[start + 1] = identifierOf(k, o.ports);
+    buf.writeUInt16BE(len, start + 2);
+    // Authenticator field stays zero until the digest below.
+    let p = start + 20;
+    const u32 = (type: number, v: number): void => {
+      buf[p] = type;
+      buf[p + 1] = 6;
+      buf.writeUInt32BE(v >>> 0, p + 2);
+      p += 6;
+    };
+    const octets = (type: number, v: Buffer): void => {
+      buf[p] = type;
+      buf[p + 1] = 2 + v.length;
+      v.copy(buf, p + 2);
+      p += 2 + v.length;
+    };
+    u32(ATTR_ACCT_STATUS_TYPE, kind[k]!);
+    octets(ATTR_ACCT_SESSION_ID, sids[k]!);
+    octets(ATTR_USER_NAME, names[slot[k]! % names.length]!);
+    if (o.nasIp) octets(ATTR_NAS_IP_ADDRESS, o.nasIp);
+    if (kind[k] === ACCT_START) {
+      const s = slot[k]!;
+      octets(ATTR_FRAMED_IP_ADDRESS, Buffer.from([10, (s >> 16) & 0xff, (s >> 8) & 0xff, s & 0xff]));
+    } else {
+      u32(ATTR_ACCT_SESSION_TIME, sessionTime[k]!);
+      u32(ATTR_ACCT_INPUT_OCTETS, sessionTime[k]! * 1000);
+      u32(ATTR_ACCT_OUTPUT_OCTETS, sessionTime[k]! * 4000);
+    }
+    if (p !== start + len) throw new Error(`accounting packet ${k}: laid out ${p - start} of ${len} bytes`);
+    buf.copy(scratch, 0, start, start + len);
+    o.secret.copy(scratch, len);
+    md5Into(scratch, 0, len + o.secret.length, buf, start + 4);
+  }
+  return { store: { buf, offset, length, count: o.count }, meta: { kind, slot, generation, sessionTime, sessionId, user } };
 }
 
 // ---------------------------------------------------------------------------------------------

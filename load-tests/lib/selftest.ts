@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import radius from "radius";
 import { buildC } from "./cbuild.js";
 import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
-import { buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
+import { buildAccounting, buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
 
 let failures = 0;
 function check(ok: boolean, what: string): void {
@@ -78,6 +78,28 @@ for (let i = 0; i < reply.length; i++) {
   check((f & (VERIFY_BAD_AUTHENTICATOR | VERIFY_BAD_MESSAGE_AUTHENTICATOR | VERIFY_MALFORMED)) !== 0, `reply with byte ${i} changed rejected`);
 }
 check((new ReplyVerifier(Buffer.from("other")).verify(reply, store.buf, reqAuthOff) & 7) !== 0, "reply under another secret rejected");
+
+// 3b. Accounting-Requests: Request Authenticator (RFC 2866 §3) recomputed with node:crypto, and
+// decoded by the `radius` package with the right attributes.
+{
+  const acct = buildAccounting({ count: 200, ports: P, secret: Buffer.from(secret), users, sessions: 20, stopRatio: 0.2, seed: 3, sessionPrefix: "st-", nasIp: Buffer.from([127, 0, 0, 1]), prestarted: false });
+  let kinds = 0;
+  for (let k = 0; k < acct.store.count; k++) {
+    const pkt = acct.store.buf.subarray(acct.store.offset[k]!, acct.store.offset[k]! + acct.store.length[k]!);
+    const zeroed = Buffer.from(pkt);
+    zeroed.fill(0, 4, 20);
+    const want = createHash("md5").update(zeroed).update(secret).digest();
+    check(want.equals(pkt.subarray(4, 20)), `accounting request ${k}: Request Authenticator`);
+    const d = radius.decode({ packet: pkt, secret });
+    check(d.code === "Accounting-Request", `accounting request ${k}: code`);
+    check(d.attributes["Acct-Session-Id"] === acct.meta.sessionId(k), `accounting request ${k}: Acct-Session-Id`);
+    const kind = acct.meta.kind[k]!;
+    kinds |= 1 << kind;
+    check(d.attributes["Acct-Status-Type"] === (kind === 1 ? "Start" : kind === 2 ? "Stop" : "Interim-Update"), `accounting request ${k}: Acct-Status-Type`);
+    if (kind !== 1) check(d.attributes["Acct-Session-Time"] === acct.meta.sessionTime[k], `accounting request ${k}: Acct-Session-Time`);
+  }
+  check(kinds === ((1 << 1) | (1 << 2) | (1 << 3)), "accounting mix has Start, Stop and Interim-Update");
+}
 
 // 4. C tools.
 for (const tool of ["radius-load"] as const) {

@@ -9,6 +9,8 @@ import { importFile } from "../store/jsonl.js";
 import { validateAttributeObject } from "../radius/values.js";
 import { hashPassword } from "../handle/password-hash.js";
 import { radtest } from "./radtest.js";
+import { listSessionsCommand, parseSetAttributes, SessionCommandError, sessionActionCommand } from "./sessions.js";
+import { RFC5080_TIMERS } from "../coa/client.js";
 
 const USAGE = `usage: carrier-aaa <command> [options]
 
@@ -20,6 +22,13 @@ commands:
   radtest --server HOST:PORT --secret S (--user U --password P [--chap] | --status)
                                             exit 0 Accept, 1 Reject, 2 no answer
   hash-password                             read a password on stdin, print its scrypt PHC string
+  sessions list --config FILE [--user U] [--nas N] [--json] [--limit N]
+                                            live sessions (Redis store)
+  session disconnect --config FILE (--user U | --nas N) [--session-id S] [--all]
+  session coa --config FILE (--user U | --nas N) [--session-id S] [--all] --set Name=Value ...
+                                            RFC 5176 Disconnect-/CoA-Request to the session's NAS
+                                            (--irt MS --mrc N --mrt MS --mrd MS: RFC 5080 timers);
+                                            exit 0 ACK, 1 NAK, 2 no answer, 3 no such session
 `;
 
 class UsageError extends Error {}
@@ -45,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(cmd, rest);
     case "radtest":
       return radtestCommand(rest);
+    case "sessions":
+      return sessionsCommand(rest);
+    case "session":
+      return sessionCommand(rest);
     case "hash-password": {
       const input = readFileSync(0, "utf8").replace(/\r?\n$/, "");
       if (!input) throw new UsageError("no password on stdin");
@@ -124,6 +137,69 @@ async function importCommand(kind: "subscribers" | "groups", args: string[]): Pr
   }
 }
 
+async function sessionsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: "string" }, user: { type: "string" }, nas: { type: "string" }, json: { type: "boolean", default: false }, limit: { type: "string", default: "10000" } },
+  });
+  if (positionals[0] !== "list" || positionals.length !== 1) throw new UsageError("usage: carrier-aaa sessions list --config FILE [--user U] [--nas N] [--json]");
+  const config = loadConfig(need(values.config, "--config"));
+  const log = createLogger(config.log.level === "info" ? "warn" : config.log.level);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer");
+  const lines = await listSessionsCommand(config, log, { user: values.user, nas: values.nas, json: values.json ?? false, limit });
+  for (const l of lines) console.log(l);
+  return 0;
+}
+
+async function sessionCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      user: { type: "string" },
+      nas: { type: "string" },
+      "session-id": { type: "string" },
+      all: { type: "boolean", default: false },
+      set: { type: "string", multiple: true },
+      irt: { type: "string" },
+      mrc: { type: "string" },
+      mrt: { type: "string" },
+      mrd: { type: "string" },
+    },
+  });
+  const kind = positionals[0];
+  if ((kind !== "disconnect" && kind !== "coa") || positionals.length !== 1) throw new UsageError("usage: carrier-aaa session disconnect|coa --config FILE (--user U | --nas N) ...");
+  const num = (v: string | undefined, flag: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer`);
+    return n;
+  };
+  const timers = {
+    irtMs: num(values.irt, "--irt", RFC5080_TIMERS.irtMs),
+    mrc: num(values.mrc, "--mrc", RFC5080_TIMERS.mrc),
+    mrtMs: num(values.mrt, "--mrt", RFC5080_TIMERS.mrtMs),
+    mrdMs: num(values.mrd, "--mrd", RFC5080_TIMERS.mrdMs),
+  };
+  const config = loadConfig(need(values.config, "--config"));
+  const log = createLogger(config.log.level === "info" ? "warn" : config.log.level);
+  const dictionary = await loadDictionary(config.dictionary.files);
+  const r = await sessionActionCommand(config, log, {
+    kind,
+    user: values.user,
+    nas: values.nas,
+    sessionId: values["session-id"],
+    all: values.all ?? false,
+    attributes: parseSetAttributes(dictionary, values.set ?? []),
+    timers,
+  });
+  for (const l of r.lines) (r.code <= 2 ? console.log : console.error)(l);
+  return r.code;
+}
+
 async function radtestCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -162,6 +238,9 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError || (err as { code?: string })?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       console.error(`carrier-aaa: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 64;
+    } else if (err instanceof SessionCommandError) {
+      console.error(`carrier-aaa: ${err.message}`);
+      process.exitCode = err.exitCode;
     } else if (err instanceof ConfigError) {
       console.error(`carrier-aaa: ${err.message}`);
       process.exitCode = 78;

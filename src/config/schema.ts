@@ -60,6 +60,18 @@ export const clientSchema = z.strictObject({
     .default(true)
     .describe("Drop Access-Requests without a valid Message-Authenticator (BlastRADIUS, CVE-2024-3596)."),
   weight: clientWeightSchema.optional().describe("Share of this NAS in fair queuing within a class (default 1)."),
+  coa: z
+    .strictObject({
+      port: port.default(3799).describe("UDP port of the NAS's Dynamic Authorization server (RFC 5176). Default 3799."),
+      secret: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe("Secret for CoA/Disconnect-Requests to this NAS; default: the client's `secret`."),
+    })
+    .optional()
+    .describe("Where CoA-Request and Disconnect-Request go for this NAS's sessions (sent to the address its accounting came from). Absent: port 3799, the client's secret."),
 });
 
 const tokenSchema = z
@@ -91,11 +103,67 @@ export const httpSchema = z
     if (h.token !== undefined && h.tokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["tokenEnv"], message: "give token or tokenEnv, not both" });
     if (h.authToken !== undefined && h.authTokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["authTokenEnv"], message: "give authToken or authTokenEnv, not both" });
   });
+export const sessionsSchema = z
+  .strictObject({
+    buckets: z
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe(
+        "Number of Redis hash-tag buckets the session keys are spread over (subscriber -> bucket by CRC32). Fixed for the life of the data: changing it orphans the existing sessions. Default 16.",
+      ),
+    streamMaxLen: z
+      .int()
+      .min(1000)
+      .max(1_000_000_000)
+      .default(1_000_000)
+      .describe("Approximate bound on the accounting history kept in Redis Streams, all buckets together (XADD MAXLEN ~). Default 1000000."),
+    interimIntervalSeconds: z
+      .int()
+      .min(10)
+      .max(86_400)
+      .default(300)
+      .describe("Interim interval assumed for a session whose records carry no Acct-Interim-Interval. Default 300."),
+    staleMultiple: z
+      .number()
+      .min(1.5)
+      .max(100)
+      .default(3)
+      .describe("A session with no record for this many interim intervals is closed as stale. Default 3."),
+    sweepIntervalSeconds: z.int().min(1).max(3600).default(30).describe("How often stale sessions are looked for. Default 30."),
+    retainClosedSeconds: z
+      .int()
+      .min(60)
+      .max(30 * 86_400)
+      .default(3600)
+      .describe(
+        "How long a closed session's record is kept, so that late retransmissions of its records are recognised and do not reopen it. Default 3600.",
+      ),
+    maxWritesInFlight: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(512)
+      .describe(
+        "Redis store: accounting writes waiting for Redis beyond this are refused at once (outcome store:STORE_OVERLOADED, no answer, the NAS retransmits) instead of queueing behind Redis until every one of them misses its deadline. Default 512.",
+      ),
+    claimTtlSeconds: z
+      .int()
+      .min(1)
+      .max(600)
+      .default(30)
+      .describe(
+        "Simultaneous-Use: an Access-Accept holds one of the subscriber's maxSessions slots for this long, until its Accounting-Start arrives. Default 30.",
+      ),
+  })
+  .describe("Live sessions, accounting history and Simultaneous-Use.");
 
 export const configSchema = z.strictObject({
   radius: z
     .strictObject({
       auth: listenerSchema(1812).prefault({}),
+      acct: listenerSchema(1813).optional().describe("Accounting listener (RFC 2866); absent: no accounting."),
     })
     .prefault({}),
   clients: z.array(clientSchema).min(1, "at least one client (NAS) is needed"),
@@ -128,6 +196,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   scheduler: schedulerConfigSchema.prefault({}),
+  sessions: sessionsSchema.prefault({}),
   http: httpSchema.optional().describe("HTTP side: /metrics, /healthz, /readyz, and the admin API under /v1 when a token is set; absent: no HTTP listener."),
   dictionary: z
     .strictObject({
@@ -139,3 +208,4 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;
 export type HttpConfig = z.infer<typeof httpSchema>;
+export type SessionsConfig = z.infer<typeof sessionsSchema>;

@@ -15,6 +15,7 @@ import type { Client } from "../verify/clients.js";
 import type { Handler } from "../pipeline/handlers.js";
 import type { Decision, RejectReason } from "./decision.js";
 import type { VerifyHashInput } from "./password-hash.js";
+import type { SessionStore } from "../store/sessions.js";
 
 export interface AccessRequestDeps {
   store: SubscriberStore;
@@ -24,6 +25,8 @@ export interface AccessRequestDeps {
   wallClock: () => number;
   /** Monotonic clock, the one deadlines are expressed in. */
   now: () => number;
+  /** Simultaneous-Use (subscriber maxSessions); null: not enforced. */
+  sessions?: SessionStore | null;
 }
 
 export interface AccessRequestInput {
@@ -122,6 +125,14 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
 
     const v = await check(username, cred, deadline);
     if (v.result !== "accept") return v;
+    // Simultaneous-Use: hold one of the subscriber's slots for this Accept, atomically against
+    // concurrent requests (the store counts live sessions plus slots held by recent Accepts).
+    if (v.sub.maxSessions !== undefined && deps.sessions) {
+      const left = deadline - deps.now();
+      if (left <= 0) return { result: "drop", reason: "deadline_passed", user: username };
+      const claim = await deps.sessions.claim(username, v.sub.maxSessions, left);
+      if (!claim.ok) return { result: "reject", reason: "max_sessions", user: username };
+    }
     return { result: "accept", attributes: replyAttributes(deps, v.sub), user: username };
   };
 }

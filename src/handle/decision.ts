@@ -15,4 +15,5 @@ export type RejectReason =
   | "no_credentials"
   | "unsupported_method"
   | "bad_user_name"
-  | "bad_stored_hash";
+  | "bad_stored_hash"
+  | "max_sessions";

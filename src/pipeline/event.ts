@@ -6,7 +6,7 @@ export interface Remote {
   port: number;
 }
 
-export type ListenerName = "auth";
+export type ListenerName = "auth" | "acct";
 
 /** Where a counted request came from: a UDP listener, or "http" for POST /v1/auth (no datagram). */
 export type EntryPoint = ListenerName | "http";

@@ -13,9 +13,11 @@ import { verifyDatagram } from "../verify/verify.js";
 import { classify, type CompletionReport, type RequestClass, type Scheduler } from "../admit/scheduler.js";
 import { createAccessRequestHandler, createJsonAuthHandler, type JsonAuthInput, type JsonDecision } from "../handle/access-request.js";
 import { handleStatusServer } from "../handle/status-server.js";
+import { createAccountingHandler, type AccountingDecision, type AccountingInput } from "../handle/accounting.js";
+import type { SessionStore } from "../store/sessions.js";
 import type { Decision } from "../handle/decision.js";
 import type { VerifyHashInput } from "../handle/password-hash.js";
-import { encodeReply } from "../reply/reply.js";
+import { encodeAccountingResponse, encodeReply } from "../reply/reply.js";
 import { HandlerRegistry, type Handler } from "./handlers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import { WorkerPoolError } from "./worker-pool.js";
@@ -37,6 +39,8 @@ export interface CoreOptions {
   wallClock?: () => number;
   duplicates: { windowMs: number; maxEntries: number };
   rejectReplyMessage?: string | undefined;
+  /** Sessions: accounting and Simultaneous-Use. Without it Accounting-Requests are dropped. */
+  sessions?: SessionStore | null;
 }
 
 type Ctx = { ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint }; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
@@ -69,7 +73,9 @@ export class RadiusCore {
   readonly duplicates: DuplicateCache;
   private readonly accessRequest: Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
   private readonly jsonAuth: Handler<JsonAuthInput, JsonDecision>;
+  private readonly accounting: Handler<AccountingInput, AccountingDecision> | null;
   private readonly unknownClientLog = new RateLimitedLog(10_000);
+  private readonly maxSessionsLog = new RateLimitedLog(10_000);
   private readonly debug: boolean;
   private readonly outcomeCounters = new Map<string, CounterSeries>();
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
@@ -90,10 +96,17 @@ export class RadiusCore {
       module: new URL(import.meta.url.endsWith(".ts") ? "../handle/password-hash.ts" : "../handle/password-hash.js", import.meta.url),
       exportName: "verifyPasswordHash",
     });
-    const deps = { store: o.store, dictionary: o.dictionary, verifyHash, now: o.now, wallClock: o.wallClock ?? Date.now };
+    const deps = { store: o.store, dictionary: o.dictionary, verifyHash, now: o.now, wallClock: o.wallClock ?? Date.now, sessions: o.sessions ?? null };
     this.accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run: createAccessRequestHandler(deps) });
     // POST /v1/auth: the same subscriber check as an Access-Request, registered on its own.
     this.jsonAuth = this.handlers.register({ name: "json-auth", placement: "inline", run: createJsonAuthHandler(deps) });
+    this.accounting = o.sessions
+      ? this.handlers.register({
+          name: "accounting",
+          placement: "inline",
+          run: createAccountingHandler({ sessions: o.sessions, now: o.now, wallClock: o.wallClock ?? Date.now }),
+        })
+      : null;
   }
 
   /**
@@ -155,6 +168,7 @@ export class RadiusCore {
   private httpLatency(): Histogram {
     if (!this.httpAuthLatency) this.httpAuthLatency = this.o.metrics.histogram("aaa_http_auth_seconds", { class: "access" });
     return this.httpAuthLatency;
+
   }
 
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
@@ -194,7 +208,7 @@ export class RadiusCore {
     const entry = dup.entry;
 
     // Stage 3, admit: the scheduler starts it now, queues it, or sheds it (silently, RFC 5080 §2.6.1).
-    ctx.cls = classify(packet.code, findAttribute(packet, Attr.State) !== undefined);
+    ctx.cls = classify(packet.code, findAttribute(packet, Attr.State) !== undefined, packet.code === Code.AccountingRequest ? acctStatusType(packet) : undefined);
     this.o.scheduler.submit({
       class: ctx.cls,
       client: client.name,
@@ -210,9 +224,15 @@ export class RadiusCore {
   /** Stages 4 and 5, handle and reply, for an admitted request. Never rejects. */
   private run(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply): CompletionReport | Promise<CompletionReport> {
     if (packet.code === Code.StatusServer) {
+      if (ctx.ev.listener === "acct") {
+        // RFC 5997 §3: on the accounting port, Status-Server is answered with Accounting-Response.
+        this.completeAccounting(ctx, packet, client, entry, deadline, send, { result: "status" });
+        return NO_SAMPLE;
+      }
       this.complete(ctx, packet, client, entry, deadline, send, handleStatusServer());
       return NO_SAMPLE;
     }
+    if (packet.code === Code.AccountingRequest) return this.runAccounting(ctx, packet, client, entry, deadline, send);
     return this.accessRequest.invoke({ packet, client, deadline }, deadline).then(
       (d) => {
         this.complete(ctx, packet, client, entry, deadline, send, d);
@@ -225,6 +245,63 @@ export class RadiusCore {
         return err instanceof StoreError && err.code === "STORE_TIMEOUT" ? SAMPLE : NO_SAMPLE;
       },
     );
+  }
+
+  private runAccounting(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply): CompletionReport | Promise<CompletionReport> {
+    if (!this.accounting) {
+      this.duplicates.forget(entry);
+      this.finish(ctx, { kind: "dropped", reason: "accounting_disabled" });
+      return NO_SAMPLE;
+    }
+    return this.accounting.invoke({ packet, client, from: ctx.ev.remote.address, deadline }, deadline).then(
+      (d) => {
+        this.completeAccounting(ctx, packet, client, entry, deadline, send, d);
+        return SAMPLE;
+      },
+      (err: unknown) => {
+        // Not recorded (or not known to be): no Accounting-Response (RFC 2866 §4.1). The NAS
+        // retransmits; if the write did land, the retransmission is recognised as a duplicate.
+        this.duplicates.forget(entry);
+        const kind = err instanceof StoreError && err.code === "STORE_OVERLOADED" ? "shed" : "dropped";
+        this.finish(ctx, { kind, reason: failureReason(err) }, isExpected(err) ? undefined : err);
+        return err instanceof StoreError && err.code === "STORE_TIMEOUT" ? SAMPLE : NO_SAMPLE;
+      },
+    );
+  }
+
+  private completeAccounting(
+    ctx: Ctx,
+    packet: RadiusPacket,
+    client: Client,
+    entry: PendingEntry,
+    deadline: number,
+    send: SendReply,
+    d: AccountingDecision | { result: "status" },
+  ): void {
+    if (d.result !== "status") ctx.user = d.user;
+    if (d.result === "drop") {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "dropped", reason: d.reason });
+    }
+    // Recorded, but too late to be useful: the NAS has retransmitted or will, and the
+    // retransmission is answered as a duplicate.
+    if (this.o.now() > deadline) {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "shed", reason: "late_reply" });
+    }
+    let reply: Buffer;
+    try {
+      reply =
+        d.result === "status"
+          ? encodeAccountingResponse(packet, client.secret, true, "request")
+          : encodeAccountingResponse(packet, client.secret, findAttribute(packet, Attr.MessageAuthenticator) !== undefined);
+    } catch (err) {
+      this.duplicates.forget(entry);
+      return this.finish(ctx, { kind: "dropped", reason: err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error" }, err);
+    }
+    this.duplicates.answered(entry, reply, this.o.now());
+    send(reply, ctx.ev.remote);
+    this.finish(ctx, { kind: "answered", reason: d.result === "status" ? "status" : d.duplicate ? "acct_duplicate" : `acct_${d.kind}` });
   }
 
   private complete(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply, d: Decision): void {
@@ -248,7 +325,12 @@ export class RadiusCore {
     }
     this.duplicates.answered(entry, reply, this.o.now());
     send(reply, ctx.ev.remote);
-    if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
+    if (d.result === "reject") {
+      this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
+      if (d.reason === "max_sessions" && this.maxSessionsLog.allow(d.user ?? "", this.o.now()) >= 0) {
+        this.o.log.info({ user: d.user, client: client.name, reason: d.reason }, "Access-Reject: Simultaneous-Use limit reached");
+      }
+    }
     const result = packet.code === Code.StatusServer ? "status" : d.result;
     this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
   }
@@ -311,6 +393,12 @@ export class RadiusCore {
       this.o.log.warn({ from: ev.remote.address, suppressedSinceLast: suppressed }, "datagram from unknown client dropped");
     }
   }
+}
+
+/** Acct-Status-Type, when present and well formed (for the scheduler's class). */
+function acctStatusType(packet: RadiusPacket): number | undefined {
+  const a = findAttribute(packet, Attr.AcctStatusType);
+  return a !== undefined && a.value.length === 4 ? a.value.readUInt32BE(0) : undefined;
 }
 
 function failureReason(err: unknown): string {

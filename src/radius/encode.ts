@@ -26,6 +26,12 @@ export interface EncodeResponseOptions {
   attributes: readonly AttributeInput[];
   /** Put a Message-Authenticator first (BlastRADIUS / CVE-2024-3596 mitigation). */
   messageAuthenticator: boolean;
+  /**
+   * What the authenticator field holds while the Message-Authenticator is computed: the request's
+   * authenticator (default; RFC 3579 §3.2, RFC 5176 §3.4) or 16 zero octets, which is what
+   * FreeRADIUS computes and checks for Accounting-Response (measured with radclient).
+   */
+  maAuthenticator?: "request" | "zero";
 }
 
 export interface EncodeRequestOptions {
@@ -160,8 +166,14 @@ export function encodeResponse(o: EncodeResponseOptions): Buffer {
   const withMa = o.messageAuthenticator === true;
   const length = measure(o.attributes, withMa);
   const buf = layout(o.code, o.identifier, length, o.attributes, withMa);
-  o.requestAuthenticator.copy(buf, 4);
-  if (withMa) signMessageAuthenticator(buf, MA_VALUE_OFFSET, o.secret);
+  if (withMa && o.maAuthenticator === "zero") {
+    buf.fill(0, 4, HEADER_LENGTH);
+    signMessageAuthenticator(buf, MA_VALUE_OFFSET, o.secret);
+    o.requestAuthenticator.copy(buf, 4);
+  } else {
+    o.requestAuthenticator.copy(buf, 4);
+    if (withMa) signMessageAuthenticator(buf, MA_VALUE_OFFSET, o.secret);
+  }
   signPacketAuthenticator(buf, o.secret);
   return buf;
 }

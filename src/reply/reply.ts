@@ -24,3 +24,23 @@ export function encodeReply(
     messageAuthenticator: true,
   });
 }
+
+/**
+ * Accounting-Response (RFC 2866 §4.2): no attributes of its own, Proxy-State copied; signed with a
+ * Message-Authenticator when the request carried one. No RFC says how that one is computed for
+ * accounting; FreeRADIUS (radclient) computes and checks it over 16 zero octets in place of the
+ * authenticator, as for the request, and that is what NASes are tested against. The answer to a
+ * Status-Server (RFC 5997 §3) is signed over the request's authenticator ("request"), as a reply.
+ */
+export function encodeAccountingResponse(request: RadiusPacket, secret: Buffer, messageAuthenticator: boolean, maAuthenticator: "zero" | "request" = "zero"): Buffer {
+  const proxyState = findAttributes(request, Attr.ProxyState).map((a) => ({ type: Attr.ProxyState, value: a.value }));
+  return encodeResponse({
+    code: Code.AccountingResponse,
+    identifier: request.identifier,
+    requestAuthenticator: request.authenticator,
+    secret,
+    attributes: proxyState,
+    messageAuthenticator,
+    maAuthenticator,
+  });
+}

@@ -10,6 +10,8 @@
  *   unless a WriteReport says otherwise.
  * - STORE_INVALID_RECORD: a record handed to put* failed the schema; nothing was written.
  * - STORE_LOAD_FAILED: start() could not load the memory store's files (names file:line).
+ * - STORE_OVERLOADED: refused without being sent, because too many commands of its kind are
+ *   already waiting for the backend (the session store's accounting writes).
  */
 export type StoreErrorCode =
   | "STORE_UNAVAILABLE"
@@ -17,7 +19,8 @@ export type StoreErrorCode =
   | "STORE_CORRUPT_RECORD"
   | "STORE_WRITE_FAILED"
   | "STORE_INVALID_RECORD"
-  | "STORE_LOAD_FAILED";
+  | "STORE_LOAD_FAILED"
+  | "STORE_OVERLOADED";
 
 export interface StoreErrorDetail {
   /** 1-based line number for file problems; 0 when the problem concerns the whole file. */

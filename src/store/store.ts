@@ -6,6 +6,10 @@ import { MemoryStore } from "./memory-store.js";
 import { RedisStore } from "./redis-store.js";
 import type { Group, Reply, Subscriber } from "./subscriber.js";
 import { noopLogger, type StoreLogger } from "./util.js";
+import { MemorySessionStore } from "./memory-sessions.js";
+import { RedisSessionStore } from "./redis-sessions.js";
+import type { SessionStore } from "./sessions.js";
+import type { SessionsConfig } from "../config/schema.js";
 
 export { StoreError, isStoreError, type StoreErrorCode, type StoreErrorDetail } from "./errors.js";
 export type { StoreLogger } from "./util.js";
@@ -143,4 +147,16 @@ function assignReply(out: Reply, from: Reply): void {
 export function createStore(config: StoreConfig, log: StoreLogger = noopLogger): SubscriberStore {
   if ("redis" in config) return new RedisStore(config.redis, log);
   return new MemoryStore(config.memory, log);
+}
+
+/** The session store (accounting, Simultaneous-Use) on the same backend as the subscribers. */
+export function createSessionStore(
+  config: StoreConfig,
+  sessions: SessionsConfig,
+  log: StoreLogger = noopLogger,
+  wallClock: () => number = Date.now,
+): SessionStore {
+  const deps = { config: sessions, log, wallClock };
+  if ("redis" in config) return new RedisSessionStore(config.redis, deps);
+  return new MemorySessionStore(deps);
 }

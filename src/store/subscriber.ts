@@ -93,7 +93,7 @@ export const subscriberSchema = z
       .int()
       .positive({ error: "maxSessions must be a positive integer" })
       .optional()
-      .meta({ description: "Maximum concurrent sessions (enforced by the accounting side)." }),
+      .meta({ description: "Maximum concurrent sessions (Simultaneous-Use): checked at Access-Request against live sessions and recent Accepts; absent: no limit." }),
   })
   .refine((s) => (s.password === undefined) !== (s.passwordHash === undefined), {
     error: (iss) => {

@@ -4,7 +4,7 @@
 import { Attr, Code } from "../radius/codes.js";
 import { RadiusError } from "../radius/errors.js";
 import { decodePacket, findAttribute, type RadiusPacket } from "../radius/packet.js";
-import { verifyMessageAuthenticator } from "../radius/authenticator.js";
+import { verifyMessageAuthenticator, verifyRequestAuthenticator } from "../radius/authenticator.js";
 import type { Client, ClientTable } from "./clients.js";
 import type { DatagramEvent } from "../pipeline/event.js";
 
@@ -13,6 +13,7 @@ export type Verified = { ok: true; client: Client; packet: RadiusPacket } | { ok
 /** Packet codes each listener takes; anything else is dropped (RFC 2865 §3: unknown codes are silently discarded). */
 const ACCEPTED_CODES: Record<DatagramEvent["listener"], ReadonlySet<number>> = {
   auth: new Set([Code.AccessRequest, Code.StatusServer]),
+  acct: new Set([Code.AccountingRequest, Code.StatusServer]),
 };
 
 export function verifyDatagram(ev: DatagramEvent, clients: ClientTable): Verified {
@@ -29,6 +30,11 @@ export function verifyDatagram(ev: DatagramEvent, clients: ClientTable): Verifie
 
   if (!ACCEPTED_CODES[ev.listener].has(packet.code)) return { ok: false, reason: "unexpected_code", client };
 
+  // RFC 2866 §3: an Accounting-Request's authenticator is MD5 over the packet and the secret.
+  if (packet.code === Code.AccountingRequest && !verifyRequestAuthenticator(packet, client.secret)) {
+    return { ok: false, reason: "bad_request_authenticator", client };
+  }
+
   const ma = verifyMessageAuthenticator(packet, client.secret);
   if (ma === "invalid") return { ok: false, reason: "bad_message_authenticator", client };
   if (ma === "malformed") return { ok: false, reason: "malformed_message_authenticator", client };
@@ -36,7 +42,7 @@ export function verifyDatagram(ev: DatagramEvent, clients: ClientTable): Verifie
     // RFC 5997 §3: Status-Server without a Message-Authenticator is silently discarded.
     if (packet.code === Code.StatusServer) return { ok: false, reason: "status_without_message_authenticator", client };
     // BlastRADIUS (CVE-2024-3596): per client, an Access-Request must carry a valid one.
-    if (client.requireMessageAuthenticator) return { ok: false, reason: "missing_message_authenticator", client };
+    if (client.requireMessageAuthenticator && packet.code === Code.AccessRequest) return { ok: false, reason: "missing_message_authenticator", client };
     // RFC 3579 §3.2: EAP-Message always needs a Message-Authenticator.
     if (findAttribute(packet, Attr.EapMessage)) return { ok: false, reason: "missing_message_authenticator", client };
   }

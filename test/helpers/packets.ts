@@ -65,3 +65,47 @@ export function statusServer(opts: { secret?: string; messageAuthenticator?: boo
   });
   return { packet, authenticator };
 }
+
+export interface AccountingSpec {
+  status?: number;
+  sessionId?: string;
+  user?: string;
+  secret?: string;
+  identifier?: number;
+  messageAuthenticator?: boolean;
+  delay?: number;
+  sessionTime?: number;
+  inputOctets?: number;
+  inputGigawords?: number;
+  extra?: AttributeInput[];
+}
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+};
+
+/** An Accounting-Request with a correct Request Authenticator (RFC 2866 §3). */
+export function accountingRequest(spec: AccountingSpec): Buffer {
+  const attributes: AttributeInput[] = [];
+  if (spec.status !== undefined) attributes.push({ type: Attr.AcctStatusType, value: u32(spec.status) });
+  if (spec.sessionId !== undefined) attributes.push({ type: Attr.AcctSessionId, value: Buffer.from(spec.sessionId) });
+  if (spec.user !== undefined) attributes.push({ type: Attr.UserName, value: Buffer.from(spec.user) });
+  attributes.push({ type: Attr.NasIpAddress, value: Buffer.from([127, 0, 0, 1]) });
+  if (spec.delay !== undefined) attributes.push({ type: Attr.AcctDelayTime, value: u32(spec.delay) });
+  if (spec.sessionTime !== undefined) attributes.push({ type: Attr.AcctSessionTime, value: u32(spec.sessionTime) });
+  if (spec.inputOctets !== undefined) attributes.push({ type: Attr.AcctInputOctets, value: u32(spec.inputOctets) });
+  if (spec.inputGigawords !== undefined) attributes.push({ type: Attr.AcctInputGigawords, value: u32(spec.inputGigawords) });
+  attributes.push(...(spec.extra ?? []));
+  return encodeRequest({
+    code: Code.AccountingRequest,
+    identifier: spec.identifier ?? randomBytes(1)[0]!,
+    secret: Buffer.from(spec.secret ?? "testing123"),
+    attributes,
+    messageAuthenticator: spec.messageAuthenticator ?? false,
+  });
+}
+
+export const ACCT = { start: 1, stop: 2, interim: 3, on: 7, off: 8 } as const;
+export { u32 };

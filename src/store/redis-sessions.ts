@@ -1,0 +1,534 @@
+// Sessions and accounting history in Redis. Key design, with hash tags for Redis Cluster, and the
+// retransmission rules: docs/accounting.md. In short, every key of a subscriber's sessions lives in
+// the bucket crc32(user) mod `buckets`, whose keys all carry the hash tag {sess:B}, so that one Lua
+// script can update the session, the user and NAS indexes, the stale index, the Simultaneous-Use
+// claims and the bucket's Stream atomically, in one round trip, on one cluster slot.
+//
+//   P{sess:B}:s:<nas>\n<sid>\n<user>   HASH   the session (fields of the records, flags st/sp/fps)
+//   P{sess:B}:u:<user>                 SET    live sessions of the user (members nas\nsid\nuser)
+//   P{sess:B}:n:<nas>                  SET    live sessions of the NAS in this bucket
+//   P{sess:B}:live                     ZSET   live sessions, score = stale deadline when indexed (ms)
+//   P{sess:B}:c:<user>                 ZSET   Simultaneous-Use claims, score = expiry (ms)
+//   P{sess:B}:acct                     STREAM accounting history of this bucket (MAXLEN ~)
+//   P{sess:B}:o:<nas>\n<sid>\n<kind>   STRING Accounting-On/Off seen (retransmission guard, TTL)
+//
+// Failure model as the subscriber store's (redis-store.ts): no offline queue, no replay after a
+// reconnect, a deadline per call. A write acknowledged by Redis is only as durable as Redis's own
+// persistence (AOF): see docs/accounting.md.
+import { Redis } from "ioredis";
+import type { RedisStoreConfig } from "./config.js";
+import { StoreError } from "./errors.js";
+import { claimId, startGuess } from "./memory-sessions.js";
+import {
+  FINGERPRINTS_KEPT,
+  interimFingerprint,
+  parseSessionMember,
+  sessionBucket,
+  sessionMember,
+  staleDeadline,
+  type AccountingRecord,
+  type ClaimResult,
+  type HistoryEntry,
+  type RecordResult,
+  type Session,
+  type SessionFilter,
+  type SessionStore,
+  type SessionStoreDeps,
+} from "./sessions.js";
+import { redactUrl, safeErrorMessage } from "./util.js";
+
+// Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
+// lets a script that has written finish (no partial write); the record script does all its reads
+// and checks before its first write. A record travels as one JSON argument: converting arguments
+// into Lua strings is what a script costs most (measured: ~0.25 µs per argument, against one
+// JSON.stringify on the server), so the stream entry and the session hash hold the record as JSON.
+//
+// Shared by the scripts below: close one live session (member m, session key sk).
+const CLOSE_FN = `
+local function close_session(bp, sk, m, reason, at, retain, stream, maxlen)
+  local nas, sid, user = string.match(m, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
+  redis.call('HSET', sk, 'status', 'closed', 'sp', '1', 'closedAt', at, 'closeReason', reason)
+  redis.call('EXPIRE', sk, retain)
+  redis.call('SREM', bp .. 'u:' .. user, m)
+  redis.call('SREM', bp .. 'n:' .. nas, m)
+  redis.call('ZREM', bp .. 'live', m)
+  local rec = cjson.encode({ kind = 'close', nas = nas, sessionId = sid, user = user, reason = reason, eventTime = tonumber(at) })
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'kind', 'close', 'rec', rec)
+end
+`;
+
+/**
+ * Start / Interim-Update / Stop. KEYS: session, user set, NAS set, live zset, stream, claims.
+ * ARGV: kind, member, fingerprint, eventTime, staleDeadline, retainSeconds, maxlen, now,
+ * startGuess, fingerprintsKept, record JSON. Returns 1 stored, 0 duplicate.
+ */
+const RECORD_LUA = `
+local kind, member, fp, json = ARGV[1], ARGV[2], ARGV[3], ARGV[11]
+local t = tonumber(ARGV[4])
+local h = redis.call('HMGET', KEYS[1], 'st', 'sp', 'fps', 'updatedAt')
+local st, sp, fps, upd = h[1], h[2], h[3], h[4]
+if kind == 'start' and st then return 0 end
+if kind == 'stop' and sp then return 0 end
+if kind == 'interim' and fps then
+  for x in string.gmatch(fps, '%S+') do if x == fp then return 0 end end
+end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'kind', kind, 'rec', json)
+local exists = upd ~= false
+-- Everything this record changes in the session hash goes into one HSET.
+local set, c = {}, 0
+local function put(k, v) set[c + 1] = k; set[c + 2] = v; c = c + 2 end
+if kind == 'interim' then
+  local list, m = {}, 0
+  if fps then for x in string.gmatch(fps, '%S+') do m = m + 1; list[m] = x end end
+  m = m + 1
+  list[m] = fp
+  local from = m - tonumber(ARGV[10]) + 1
+  if from < 1 then from = 1 end
+  put('fps', table.concat(list, ' ', from, m))
+end
+-- 'first': the record that describes the session's start (its Start, else the one that opened it).
+if kind == 'start' then put('st', '1'); put('startedAt', ARGV[4]); put('first', json) end
+if not exists then
+  if kind ~= 'start' then put('startedAt', ARGV[9]); put('first', json) end
+  put('status', 'live')
+  upd = ARGV[4]
+end
+if sp then
+  -- A late record of a closed session: history and retransmission state only.
+  if c > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+  return 1
+end
+-- 'rec': the latest record (a reordered older one does not move the counters back).
+if kind == 'stop' or t >= tonumber(upd) then
+  put('rec', json)
+  put('updatedAt', tostring(math.max(t, tonumber(upd))))
+end
+-- The stale deadline moves with every record; the live index is re-scored lazily by the sweep.
+if kind ~= 'stop' then put('deadline', ARGV[5]) end
+if kind == 'stop' then
+  put('sp', '1'); put('status', 'closed'); put('closedAt', ARGV[4]); put('closeReason', 'stop')
+  redis.call('HSET', KEYS[1], unpack(set))
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  if exists then
+    redis.call('SREM', KEYS[2], member)
+    redis.call('SREM', KEYS[3], member)
+    redis.call('ZREM', KEYS[4], member)
+  end
+  return 1
+end
+if c > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+if not exists then
+  -- A new live session: index it, and let it take the place its Access-Accept held.
+  redis.call('ZADD', KEYS[4], ARGV[5], member)
+  redis.call('SADD', KEYS[3], member)
+  redis.call('SADD', KEYS[2], member)
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', ARGV[8])
+  redis.call('ZPOPMIN', KEYS[6])
+end
+return 1
+`;
+
+/**
+ * Accounting-On/Off, one bucket: close the NAS's live sessions last updated at or before the
+ * event. KEYS: NAS set, stream. ARGV: bucket prefix, eventTime, reason, retain, maxlen.
+ */
+const NAS_RESET_LUA = `${CLOSE_FN}
+local n = 0
+local t = tonumber(ARGV[2])
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local sk = ARGV[1] .. 's:' .. m
+  local upd = tonumber(redis.call('HGET', sk, 'updatedAt') or '0')
+  if upd <= t then
+    close_session(ARGV[1], sk, m, ARGV[3], ARGV[2], ARGV[4], KEYS[2], ARGV[5])
+    n = n + 1
+  end
+end
+return n
+`;
+
+/** Accounting-On/Off history entry, once. KEYS: guard, stream. ARGV: ttl, maxlen, kind, record JSON. */
+const ONOFF_LOG_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'rec', ARGV[4])
+return 1
+`;
+
+/**
+ * Stale sessions, one bucket. KEYS: live zset, stream. ARGV: bucket prefix, now, limit, retain,
+ * maxlen. The live index holds each session's deadline as of when it was indexed; the session's
+ * own `deadline` field is the current one (records move it without touching the index, which
+ * saves a ZADD per Interim-Update): a session found due is closed if it really is, else re-scored.
+ * Returns { examined, closed }.
+ */
+const SWEEP_LUA = `${CLOSE_FN}
+local now = tonumber(ARGV[2])
+local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+local closed = 0
+for _, m in ipairs(ms) do
+  local sk = ARGV[1] .. 's:' .. m
+  local dl = tonumber(redis.call('HGET', sk, 'deadline') or '0')
+  if dl > now then
+    redis.call('ZADD', KEYS[1], dl, m)
+  else
+    close_session(ARGV[1], sk, m, 'stale', ARGV[2], ARGV[4], KEYS[2], ARGV[5])
+    closed = closed + 1
+  end
+end
+return { #ms, closed }
+`;
+
+/** Simultaneous-Use. KEYS: user set, claims. ARGV: max, now, expiry, id, ttlMs. */
+const CLAIM_LUA = `
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+local inUse = redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+if inUse >= tonumber(ARGV[1]) then return {0, inUse} end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return {1, inUse}
+`;
+
+interface ScriptedRedis extends Redis {
+  acctRecord(...args: (string | number)[]): Promise<number>;
+  acctNasReset(...args: (string | number)[]): Promise<number>;
+  acctOnOffLog(...args: (string | number)[]): Promise<number>;
+  acctSweep(...args: (string | number)[]): Promise<[number, number]>;
+  acctClaim(...args: (string | number)[]): Promise<[number, number]>;
+}
+
+const SWEEP_BATCH = 500;
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreError("STORE_TIMEOUT", `${what} timed out after ${Math.round(ms)} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+export class RedisSessionStore implements SessionStore {
+  readonly kind = "redis" as const;
+  private readonly redis: ScriptedRedis;
+  private readonly prefix: string;
+  private readonly buckets: number;
+  private readonly perBucketMaxLen: number;
+  private readonly adminTimeoutMs: number;
+  private state: "new" | "started" | "closed" = "new";
+  /** Accounting writes sent whose reply has not arrived (timed-out ones included). */
+  private inFlight = 0;
+  private down = true;
+  private lastConnError: string | undefined;
+
+  constructor(
+    private readonly rc: RedisStoreConfig,
+    private readonly d: SessionStoreDeps,
+  ) {
+    this.prefix = rc.keyPrefix;
+    this.buckets = d.config.buckets;
+    this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
+    this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
+    const redis = new Redis(rc.url, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // A write is never re-sent after a reconnect: its answer was already decided (no reply).
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: rc.connectTimeoutMs,
+      disconnectTimeout: 200,
+      socketTimeout: Math.max(2000, 20 * rc.commandTimeoutMs),
+      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 10), 1000) + Math.floor(Math.random() * 50),
+      connectionName: "carrier-aaa-sessions",
+    });
+    redis.defineCommand("acctRecord", { numberOfKeys: 6, lua: RECORD_LUA });
+    redis.defineCommand("acctNasReset", { numberOfKeys: 2, lua: NAS_RESET_LUA });
+    redis.defineCommand("acctOnOffLog", { numberOfKeys: 2, lua: ONOFF_LOG_LUA });
+    redis.defineCommand("acctSweep", { numberOfKeys: 2, lua: SWEEP_LUA });
+    redis.defineCommand("acctClaim", { numberOfKeys: 2, lua: CLAIM_LUA });
+    this.redis = redis as ScriptedRedis;
+    this.redis.on("error", (err: unknown) => {
+      this.lastConnError = safeErrorMessage(err);
+    });
+    this.redis.on("ready", () => {
+      if (this.down && this.state === "started") this.d.log.info({ store: "redis-sessions" }, "Redis connection for sessions ready");
+      this.down = false;
+    });
+    this.redis.on("close", () => {
+      if (!this.down && this.state === "started") {
+        this.d.log.warn({ store: "redis-sessions", err: this.lastConnError }, "Redis connection for sessions lost; accounting is not answered until it returns");
+      }
+      this.down = true;
+    });
+    this.redis.on("end", () => {
+      // ioredis gave up reconnecting on its own: keep trying while started.
+      if (this.state !== "started") return;
+      setTimeout(() => {
+        if (this.state === "started" && this.redis.status === "end") this.redis.connect().catch(() => {});
+      }, 1000).unref();
+    });
+  }
+
+  // ---- keys ----
+  private bucketPrefix(b: number): string {
+    return `${this.prefix}{sess:${b}}:`;
+  }
+  private userBucket(user: string): string {
+    return this.bucketPrefix(sessionBucket(user, this.buckets));
+  }
+
+  async start(): Promise<void> {
+    if (this.state === "started") return;
+    if (this.state === "closed") throw new StoreError("STORE_UNAVAILABLE", "session store is closed");
+    this.state = "started";
+    try {
+      await withDeadline(this.redis.connect(), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
+    } catch (err) {
+      this.d.log.warn(
+        { store: "redis-sessions", url: redactUrl(this.rc.url), err: this.lastConnError ?? safeErrorMessage(err) },
+        "Redis unreachable at start; accounting is not answered until it is reachable, retrying in the background",
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    if (this.redis.status === "ready") await withDeadline(this.redis.quit(), 500, "QUIT").catch(() => {});
+    if (this.redis.status !== "end") this.redis.disconnect();
+  }
+
+  isAvailable(): boolean {
+    return this.state === "started" && this.redis.status === "ready";
+  }
+
+  private ensure(timeoutMs?: number): void {
+    if (this.state !== "started") throw new StoreError("STORE_UNAVAILABLE", `session store ${this.state === "new" ? "not started" : "closed"}`);
+    if (this.redis.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new StoreError("STORE_TIMEOUT", "deadline already expired");
+  }
+
+  private fail(what: string, err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    const msg = safeErrorMessage(err);
+    if (/enableOfflineQueue|Stream isn't writeable|Connection is closed/i.test(msg)) return new StoreError("STORE_UNAVAILABLE", `${what}: Redis not connected`);
+    return new StoreError("STORE_WRITE_FAILED", `${what} failed: ${msg}`);
+  }
+
+  async record(rec: AccountingRecord, timeoutMs: number): Promise<RecordResult> {
+    this.ensure(timeoutMs);
+    const budget = Math.min(timeoutMs, this.rc.commandTimeoutMs);
+    try {
+      if (rec.kind === "on" || rec.kind === "off") return await withDeadline(this.onOff(rec), budget, "Accounting-On/Off");
+      // Admission: once Redis is behind, every write queued behind it would miss its deadline
+      // and still cost Redis its work; refusing the excess keeps the rest within the deadline.
+      if (this.inFlight >= this.d.config.maxWritesInFlight) {
+        throw new StoreError("STORE_OVERLOADED", `${this.inFlight} accounting writes already waiting for Redis`);
+      }
+      const bp = this.userBucket(rec.user);
+      const m = sessionMember(rec.nas, rec.sessionId, rec.user);
+      const now = this.d.wallClock();
+      const r = await withDeadline(
+        this.counted(this.redis.acctRecord(
+          `${bp}s:${m}`,
+          `${bp}u:${rec.user}`,
+          `${bp}n:${rec.nas}`,
+          `${bp}live`,
+          `${bp}acct`,
+          `${bp}c:${rec.user}`,
+          rec.kind,
+          m,
+          interimFingerprint(rec),
+          rec.eventTime,
+          staleDeadline(rec, this.d.config),
+          this.d.config.retainClosedSeconds,
+          this.perBucketMaxLen,
+          now,
+          startGuess(rec),
+          FINGERPRINTS_KEPT,
+          JSON.stringify(rec),
+        )),
+        budget,
+        "accounting write",
+      );
+      return { result: r === 1 ? "stored" : "duplicate" };
+    } catch (err) {
+      throw this.fail("accounting write", err);
+    }
+  }
+
+  /** Count a command in flight until its reply (or failure) arrives, whoever waits for it. */
+  private counted<T>(p: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = (): void => {
+      this.inFlight--;
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private async onOff(rec: AccountingRecord): Promise<RecordResult> {
+    const reason = rec.kind === "on" ? "nas-on" : "nas-off";
+    const resets: Promise<number>[] = [];
+    for (let b = 0; b < this.buckets; b++) {
+      const bp = this.bucketPrefix(b);
+      resets.push(this.redis.acctNasReset(`${bp}n:${rec.nas}`, `${bp}acct`, bp, rec.eventTime, reason, this.d.config.retainClosedSeconds, this.perBucketMaxLen));
+    }
+    const closed = (await Promise.all(resets)).reduce((a, n) => a + n, 0);
+    const bp = this.bucketPrefix(sessionBucket(rec.nas, this.buckets));
+    const logged = await this.redis.acctOnOffLog(
+      `${bp}o:${sessionMember(rec.nas, rec.sessionId, rec.kind)}`,
+      `${bp}acct`,
+      this.d.config.retainClosedSeconds,
+      this.perBucketMaxLen,
+      rec.kind,
+      JSON.stringify(rec),
+    );
+    return { result: logged === 1 ? "stored" : "duplicate", closed };
+  }
+
+  async claim(user: string, maxSessions: number, timeoutMs: number): Promise<ClaimResult> {
+    this.ensure(timeoutMs);
+    const bp = this.userBucket(user);
+    const now = this.d.wallClock();
+    const ttl = this.d.config.claimTtlSeconds * 1000;
+    try {
+      const [ok, inUse] = await withDeadline(
+        this.redis.acctClaim(`${bp}u:${user}`, `${bp}c:${user}`, maxSessions, now, now + ttl, claimId(), ttl),
+        Math.min(timeoutMs, this.rc.commandTimeoutMs),
+        "Simultaneous-Use check",
+      );
+      return { ok: ok === 1, inUse };
+    } catch (err) {
+      throw this.fail("Simultaneous-Use check", err);
+    }
+  }
+
+  private async readSessions(keys: string[]): Promise<Session[]> {
+    if (keys.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const k of keys) pipe.hgetall(k);
+    const res = (await withDeadline(pipe.exec(), this.adminTimeoutMs, "reading sessions")) ?? [];
+    const out: Session[] = [];
+    for (const [err, value] of res) {
+      if (err || !value || typeof value !== "object" || Object.keys(value).length === 0) continue;
+      out.push(toSession(value as Record<string, string>));
+    }
+    return out;
+  }
+
+  async listSessions(filter: SessionFilter = {}): Promise<Session[]> {
+    this.ensure();
+    const limit = filter.limit ?? 10_000;
+    const keys: string[] = [];
+    try {
+      if (filter.user !== undefined) {
+        const bp = this.userBucket(filter.user);
+        for (const m of await this.redis.smembers(`${bp}u:${filter.user}`)) {
+          const p = parseSessionMember(m);
+          if (p && (filter.nas === undefined || p.nas === filter.nas)) keys.push(`${bp}s:${m}`);
+        }
+      } else {
+        for (let b = 0; b < this.buckets && keys.length < limit; b++) {
+          const bp = this.bucketPrefix(b);
+          const members = filter.nas !== undefined ? await this.redis.smembers(`${bp}n:${filter.nas}`) : await this.redis.zrange(`${bp}live`, "0", String(limit - keys.length - 1));
+          for (const m of members) keys.push(`${bp}s:${m}`);
+        }
+      }
+      const sessions = (await this.readSessions(keys.slice(0, limit))).filter((s) => s.status === "live");
+      return sessions.sort((a, b) => a.startedAt - b.startedAt);
+    } catch (err) {
+      throw this.fail("listing sessions", err);
+    }
+  }
+
+  async getSession(nas: string, sessionId: string, user: string): Promise<Session | null> {
+    this.ensure();
+    const bp = this.userBucket(user);
+    const [s] = await this.readSessions([`${bp}s:${sessionMember(nas, sessionId, user)}`]);
+    return s ?? null;
+  }
+
+  async sweepStale(): Promise<number> {
+    this.ensure();
+    const now = this.d.wallClock();
+    let total = 0;
+    for (let b = 0; b < this.buckets; b++) {
+      const bp = this.bucketPrefix(b);
+      for (;;) {
+        const [examined, closed] = await withDeadline(
+          this.redis.acctSweep(`${bp}live`, `${bp}acct`, bp, now, SWEEP_BATCH, this.d.config.retainClosedSeconds, this.perBucketMaxLen),
+          this.adminTimeoutMs,
+          "closing stale sessions",
+        );
+        total += closed;
+        if (examined < SWEEP_BATCH) break;
+      }
+    }
+    return total;
+  }
+
+  async history(count = 100_000): Promise<HistoryEntry[]> {
+    this.ensure();
+    const all: HistoryEntry[] = [];
+    for (let b = 0; b < this.buckets; b++) {
+      const entries = await withDeadline(this.redis.xrange(`${this.bucketPrefix(b)}acct`, "-", "+", "COUNT", String(count)), this.adminTimeoutMs, "reading history");
+      for (const [id, flat] of entries) {
+        const rec = entryRecord(flat);
+        if (rec) all.push({ ...rec, id } as HistoryEntry);
+      }
+    }
+    return all.sort((a, b) => compareStreamIds(a.id, b.id));
+  }
+}
+
+function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
+}
+
+/** The record of a stream entry (its `rec` field, JSON), or null for an entry not ours. */
+function entryRecord(flat: string[]): Record<string, unknown> | null {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (flat[i] !== "rec") continue;
+    try {
+      const v: unknown = JSON.parse(flat[i + 1]!);
+      return v !== null && typeof v === "object" ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Record fields that describe the request, not the session. */
+const NOT_SESSION_FIELDS = new Set(["kind", "eventTime", "receivedAt", "delayTime"]);
+
+function parseJson(s: string | undefined): Record<string, unknown> {
+  if (s === undefined) return {};
+  try {
+    const v: unknown = JSON.parse(s);
+    return v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A session from its hash: the first record's attributes, the latest's over them, then the state. */
+function toSession(h: Record<string, string>): Session {
+  const out: Record<string, unknown> = {};
+  for (const rec of [parseJson(h["first"]), parseJson(h["rec"])]) {
+    for (const k of Object.keys(rec)) if (!NOT_SESSION_FIELDS.has(k) && rec[k] !== undefined && rec[k] !== null) out[k] = rec[k];
+  }
+  out["status"] = h["status"] === "closed" ? "closed" : "live";
+  for (const k of ["startedAt", "updatedAt", "closedAt"] as const) if (h[k] !== undefined) out[k] = Number(h[k]);
+  if (h["closeReason"] !== undefined) out["closeReason"] = h["closeReason"];
+  return out as unknown as Session;
+}
