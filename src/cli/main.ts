@@ -13,7 +13,8 @@ import { radtest } from "./radtest.js";
 const USAGE = `usage: carrier-aaa <command> [options]
 
 commands:
-  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try)
+  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try);
+                                            SIGHUP re-reads the configuration (live reload)
   check-config --config FILE                validate a configuration file and exit
   subscribers import FILE.jsonl --config FILE
   groups import FILE.jsonl --config FILE    bulk-load into the configured store
@@ -64,9 +65,17 @@ async function main(argv: string[]): Promise<number> {
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string" }, hint: { type: "boolean", default: false } } });
-  const config = loadConfig(need(values.config, "--config"));
+  const configFile = need(values.config, "--config");
+  const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { configFile });
+  // Live reload: the server logs the outcome (what changed, what needs a restart, or why the
+  // new file was refused); reloads run one at a time.
+  const onHup = (): void => {
+    log.info({ signal: "SIGHUP", file: configFile }, "re-reading the configuration");
+    void server.reloadFromFile();
+  };
+  process.on("SIGHUP", onHup);
   if (values.hint) {
     // For `npm start`: one line a new user can paste into another terminal.
     const secret = config.clients[0]?.secret ?? "SECRET";
@@ -83,6 +92,7 @@ async function serve(args: string[]): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  process.off("SIGHUP", onHup);
   await server.close();
   log.flush();
   return 0;

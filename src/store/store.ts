@@ -88,6 +88,12 @@ export interface SubscriberStore {
    * listing is returned at least once; records changed meanwhile may be missed or repeated.
    */
   listSubscribers?(opts?: ListOptions): Promise<ListPage>;
+  /**
+   * Re-read what the store caches or loaded at start (live reload): memory re-reads its files,
+   * all or nothing (rejects STORE_LOAD_FAILED on an invalid line, keeping the current data);
+   * Redis re-reads the group profiles (rejects when Redis cannot be read, keeping the cache).
+   */
+  reload(): Promise<void>;
   /** Current health, for readiness and for dropping requests fast while down. */
   isAvailable(): boolean;
   stats(): StoreStats;
