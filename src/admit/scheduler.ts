@@ -385,8 +385,8 @@ export class Scheduler {
    * atomically (one synchronous call). Requests already submitted keep the deadline they were
    * given; running ones finish and feed the limiter as usual. The limiter keeps what it learnt
    * (baseline, current limit clamped into the new [min, max]); `limiter.initial` only applies at
-   * start-up. Turning `enabled` off starts new requests at once; what is still queued drains as
-   * slots free up (or is shed when its deadline cannot be met). Counters are not reset.
+   * start-up. Turning `enabled` off starts everything still queued at once (by class, as the
+   * queue would have), as it does every new request from then on. Counters are not reset.
    */
   reconfigure(config: SchedulerConfig): void {
     this.limiter.reconfigure(config.limiter);
@@ -396,8 +396,28 @@ export class Scheduler {
       this.budgets[i] = classBudgetMs(config, c);
       this.shares[i] = classMinShare(config, c);
     });
+    if (!this.on && !this.closed) this.startAllQueued();
     this.pump(true);
     this.checkBacklog();
+  }
+
+  private startAllQueued(): void {
+    const wasPumping = this.pumping;
+    this.pumping = true;
+    try {
+      const now = this.clock();
+      while (this.queuedTotal > 0) {
+        const rank = this.pickClass();
+        if (rank < 0) break;
+        const got = (this.queues[rank] as ClassQueue<Entry>).pop((cq) => this.lifo(cq));
+        if (!got) break;
+        this.queuedTotal--;
+        this.accrue(rank);
+        this.start(got.entry, now);
+      }
+    } finally {
+      this.pumping = wasPumping;
+    }
   }
 
   /** The latest deadline any request arriving at `arrivedAt` can have (the largest class budget). */
