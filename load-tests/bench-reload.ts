@@ -16,7 +16,7 @@ import path from "node:path";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
 import { waitUntilAnswering } from "./lib/probe.js";
-import { coreBusyMs, cpuMs, freeUdpPort, installCleanup, loadAvg, runPinned, sleep, startPinned, startRedis, tempDir, which, waitQuiet } from "./lib/procs.js";
+import { coreBusyMs, cpuMs, freeTcpPort, freeUdpPort, installCleanup, keepTempDir, loadAvg, runPinned, sleep, startPinned, startRedis, tempDir, which, waitQuiet } from "./lib/procs.js";
 import { passwordFor, usernameFor } from "./lib/radius.js";
 import type { LoadReport } from "./radius-load.js";
 import { seed } from "./seed-redis.js";
@@ -36,11 +36,14 @@ const USAGE = `Usage: npx tsx load-tests/bench-reload.ts [options]
   --wait-quiet S        wait up to S s for other jobs to leave the benchmark cores (default 60; 0: don't)
   --server-cpu N / --aux-cpu N   cores (default 0 / 1)
   --out FILE            markdown report (default load-tests/results/reload-<date>.md)
+  --keep                keep the work directory (server log, config) after the run
   --quiet               no per-second generator progress
 `;
 
 interface Phase {
   name: string;
+  /** The server's own account of the phase: aaa_datagrams_total deltas by outcome/reason, and kernel drops. */
+  server: Record<string, number>;
   reloadsSent: number;
   reloadsLogged: number;
   reloadsFailed: number;
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
       "aux-cpu": { type: "string" },
       out: { type: "string" },
       quiet: { type: "boolean" },
+      keep: { type: "boolean" },
     },
     USAGE,
   );
@@ -107,11 +111,16 @@ async function main(): Promise<void> {
   const loadBefore = loadAvg();
 
   const work = tempDir("aaa-lt-reload-");
+  if (flag(a, "keep")) {
+    keepTempDir(work);
+    process.stderr.write(`work directory (kept): ${work}\n`);
+  }
   const redis = await startRedis({ cpu: auxCpu, dir: work });
   const jsonl = path.join(work, "subscribers.jsonl");
   await seed({ url: redis.url, users, userPrefix: "user", keyPrefix: "aaa:", frPrefix: "fr:user:", layouts: new Set(["aaa"]), jsonl: store === "memory" ? jsonl : undefined, sessionTimeout: 3600 });
 
   const port = await freeUdpPort();
+  const httpPort = await freeTcpPort();
   const cfgFile = path.join(work, "carrier-aaa.yaml");
   const storeYaml = store === "memory" ? `  memory: { file: "${jsonl}" }` : `  redis: { url: "${redis.url}", keyPrefix: "aaa:" }`;
   /** Version k of the configuration: what changes from one reload to the next is real work. */
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
         "store:",
         storeYaml,
         "log: { level: info }",
+        `http: { host: "127.0.0.1", port: ${httpPort} }`,
         `auth: { rejectReplyMessage: "configuration ${k}" }`,
         "",
       ].join("\n"),
@@ -141,6 +151,23 @@ async function main(): Promise<void> {
   await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
   process.stderr.write(`carrier-aaa pid ${proc.pid} on 127.0.0.1:${port} (${store} store); redis ${redis.url}\n`);
 
+  /** Outcome counters from /metrics: "outcome/reason" -> count, plus "kernel drops". */
+  const serverCounts = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const line of text.split("\n")) {
+      const m = /^aaa_datagrams_total\{(.*)\} (\d+)$/.exec(line);
+      if (m) {
+        const outcome = /outcome="([^"]*)"/.exec(m[1]!)?.[1];
+        const reason = /reason="([^"]*)"/.exec(m[1]!)?.[1];
+        const key = `${outcome}/${reason}`;
+        out[key] = (out[key] ?? 0) + Number(m[2]);
+      }
+      const d = /^aaa_udp_kernel_drops\{.*\} (\d+)$/.exec(line);
+      if (d) out["kernel drops"] = (out["kernel drops"] ?? 0) + Number(d[1]);
+    }
+    return out;
+  };
   const logCount = (msg: string): number => readFileSync(logFile, "utf8").split(`"msg":"${msg}"`).length - 1;
   let version = 0;
 
@@ -148,6 +175,7 @@ async function main(): Promise<void> {
     if (waitQuietS > 0) {
       await waitQuiet({ cores: serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i), ourPids: [proc.pid, redis.pid], maxS: waitQuietS, log: (m) => process.stderr.write(m + "\n") });
     }
+    const counts0 = await serverCounts();
     const logged0 = logCount("configuration reloaded");
     const failed0 = logCount("configuration reload failed");
     const busy0 = coreBusyMs();
@@ -172,6 +200,9 @@ async function main(): Promise<void> {
     if (r.code !== 0) throw new Error(`generator exited with ${r.code}`);
     const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as LoadReport;
     await sleep(500);
+    const counts1 = await serverCounts();
+    const server: Record<string, number> = {};
+    for (const [k, v] of Object.entries(counts1)) if (v - (counts0[k] ?? 0) > 0) server[k] = v - (counts0[k] ?? 0);
     const busy1 = coreBusyMs();
     const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : busy0.map((_, i) => i);
     const busyMs = cores.reduce((s, c) => s + ((busy1[c] ?? 0) - (busy0[c] ?? 0)), 0);
@@ -179,6 +210,7 @@ async function main(): Promise<void> {
     const redMs = (cpuMs(redis.pid) ?? red0) - red0;
     return {
       name,
+      server,
       reloadsSent: sent,
       reloadsLogged: logCount("configuration reloaded") - logged0,
       reloadsFailed: logCount("configuration reload failed") - failed0,
@@ -223,6 +255,9 @@ async function main(): Promise<void> {
         `${r.latencyMs.p50?.toFixed(2)} | ${r.latencyMs.p99?.toFixed(2)} | ${r.latencyMs.max?.toFixed(2)} | ${p.serverCpuPct.toFixed(0)} % | ${r.serverSocketDrops} | ${p.foreignCores.toFixed(2)}${p.foreignCores > 0.1 ? " (disturbed)" : ""} |`,
     );
   }
+  lines.push("");
+  lines.push("The server's own account (aaa_datagrams_total by outcome/reason, and kernel drops at its socket), per phase:", "");
+  for (const p of phases) lines.push(`- ${p.name}: ${Object.entries(p.server).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push("");
   const rel = phases.find((p) => p.name === "reloads");
   const ctl = phases.find((p) => p.name === "control");

@@ -157,7 +157,14 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   let running = config;
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
+  let pendingRestart: string[] = [];
+  metrics.describe("aaa_config_reloads_total", "Configuration reloads by result (ok: applied; failed: refused, the running configuration stayed).");
+  const reloadsOk = metrics.counter("aaa_config_reloads_total", { result: "ok" });
+  const reloadsFailed = metrics.counter("aaa_config_reloads_total", { result: "failed" });
+  metrics.gauge("aaa_config_version", "Configuration version in force: 1 at start, +1 per applied reload.", () => [{ labels: {}, value: core.version }]);
+  metrics.gauge("aaa_config_restart_pending", "Changed settings that wait for a restart (see the last reload's needsRestart).", () => [{ labels: {}, value: pendingRestart.length }]);
   const failed = (error: string): ReloadResult => {
+    reloadsFailed.value++;
     log.error({ error, version: core.version }, "configuration reload failed; the running configuration stays in force");
     return { ok: false, version: core.version, error };
   };
@@ -167,16 +174,20 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     const eff = plan.effective;
     // 1. Prepare everything that can fail; nothing is swapped yet.
     let clients: ClientTable;
-    let dict: Dictionary;
+    let dict: Dictionary | null = null;
     try {
       clients = new ClientTable(eff.clients);
     } catch (err) {
       return failed(`clients: ${(err as Error).message}`);
     }
-    try {
-      dict = await loadDictionary(eff.dictionary.files);
-    } catch (err) {
-      return failed(`dictionary.files: ${(err as Error).message}`);
+    // Dictionary files are re-read (their contents may have changed); with none, the built-in
+    // dictionary and the handler built on it stay (a new handler costs a re-optimisation).
+    if (eff.dictionary.files.length > 0 || running.dictionary.files.length > 0) {
+      try {
+        dict = await loadDictionary(eff.dictionary.files);
+      } catch (err) {
+        return failed(`dictionary.files: ${(err as Error).message}`);
+      }
     }
     const warnings: string[] = [];
     try {
@@ -194,6 +205,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     scheduler.reconfigure(eff.scheduler);
     const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage });
     running = eff;
+    pendingRestart = plan.needsRestart;
+    reloadsOk.value++;
     log.info({ version, applied: plan.applied, needsRestart: plan.needsRestart, warnings, clients: clients.size }, "configuration reloaded");
     if (plan.needsRestart.length > 0) {
       log.warn({ needsRestart: plan.needsRestart }, "configuration reload: these settings need a restart; their running values stay in force until then");

@@ -43,7 +43,8 @@ export interface CoreOptions {
 /** What a live reload may replace (RadiusCore.reconfigure). */
 export interface CoreSettings {
   clients: ClientTable;
-  dictionary: Dictionary;
+  /** A new dictionary replaces the access-request handler; null keeps the current one. */
+  dictionary: Dictionary | null;
   rejectReplyMessage?: string | undefined;
 }
 
@@ -105,7 +106,9 @@ export class RadiusCore {
    * debug logging is on (after a log level change).
    */
   reconfigure(settings: CoreSettings): number {
-    const accessRequest = this.handlers.replace({ name: "access-request", placement: "inline", run: this.accessRequestRun(settings.dictionary) });
+    const accessRequest = settings.dictionary
+      ? this.handlers.replace({ name: "access-request", placement: "inline", run: this.accessRequestRun(settings.dictionary) })
+      : this.current.accessRequest;
     this.current = { id: this.current.id + 1, clients: settings.clients, accessRequest, rejectAttrs: rejectAttributes(settings.rejectReplyMessage) };
     this.debug = this.o.log.isLevelEnabled("debug");
     return this.current.id;

@@ -124,6 +124,12 @@ describe("live reload", () => {
     expect(server.logs.some((l) => l.includes("leaky-secret"))).toBe(false);
 
     expect((await server.reloadFromFile(path.join(dir, "missing.yaml"))).ok).toBe(false);
+    writeConfig((c) => {
+      c.clients[0].secret = "never-applied";
+      c.dictionary = { files: [path.join(dir, "no-such-dictionary")] };
+    });
+    const d = await server.reloadFromFile(configFile());
+    expect(!d.ok && d.error).toMatch(/^dictionary\.files: /);
     expect(server.core.version).toBe(version);
     const still = await login("rotated-secret");
     expect(signedWith(still.raw, still.authenticator, "rotated-secret").code).toBe(Code.AccessAccept);
@@ -162,6 +168,10 @@ describe("live reload", () => {
     expect(server.runningConfig().radius.auth.port).toBe(0);
     expect(server.runningConfig().workerPool.size).toBe(1);
     expect(server.logs.some((l) => l.includes("need a restart") && l.includes("radius.auth.port"))).toBe(true);
+    const exposition = server.metrics.toPrometheus();
+    expect(exposition).toMatch(/^aaa_config_restart_pending 2$/m);
+    expect(exposition).toMatch(new RegExp(`^aaa_config_version ${r.version}$`, "m"));
+    expect(server.metrics.sum("aaa_config_reloads_total", { result: "failed" })).toBe(5);
 
     const debugLines = () => server.logs.filter((l) => l.includes('"msg":"request"')).length;
     const linesBefore = debugLines();
@@ -255,11 +265,30 @@ describe("live reload", () => {
     }
   }, 30_000);
 
+  it("re-reads dictionary files: an attribute they define can be sent after the reload", async () => {
+    const dictFile = path.join(dir, "dictionary.local");
+    writeFileSync(dictFile, "ATTRIBUTE\tReload-Test-Attr\t241\tinteger\n");
+    writeFileSync(path.join(dir, "subs.jsonl"), JSON.stringify({ username: "dict", password: "pw", reply: { "Reload-Test-Attr": 7 } }) + "\n");
+    writeConfig((c) => (c.clients[0].secret = "fourth-secret"));
+    expect((await server.reloadFromFile(configFile())).ok).toBe(true);
+    const before = await login("fourth-secret", "dict", "pw", 300);
+    expect(before.raw).toBeNull(); // the attribute is unknown: the reply cannot be encoded
+    writeConfig((c) => {
+      c.clients[0].secret = "fourth-secret";
+      c.dictionary = { files: [dictFile] };
+    });
+    expect(await server.reloadFromFile(configFile())).toMatchObject({ ok: true, applied: ["dictionary.files"] });
+    const after = await login("fourth-secret", "dict", "pw");
+    const p = signedWith(after.raw, after.authenticator, "fourth-secret");
+    expect(p.code).toBe(Code.AccessAccept);
+    expect(p.attributes.find((a) => a.type === 241)?.value.readUInt32BE(0)).toBe(7);
+  });
+
   it("runs concurrent reloads one at a time, each on the outcome of the previous", async () => {
     const v = server.core.version;
-    writeConfig((c) => (c.clients[0].secret = "fourth-secret"));
+    writeConfig((c) => (c.clients[0].secret = "fifth-secret"));
     const [a, b] = await Promise.all([server.reloadFromFile(configFile()), server.reloadFromFile(configFile())]);
-    expect(a).toMatchObject({ ok: true, version: v + 1, applied: ["clients.test.secret", "auth.rejectReplyMessage"] });
+    expect(a).toMatchObject({ ok: true, version: v + 1, applied: ["clients.test.secret", "dictionary.files"] });
     expect(b).toMatchObject({ ok: true, version: v + 2, applied: [] });
   });
 });
