@@ -98,6 +98,8 @@ describe("live reload", () => {
     expect(server.metrics.sum("aaa_datagrams_total", { reason: "bad_message_authenticator" })).toBe(dropsBefore + 1);
     const now = await login("rotated-secret");
     expect(signedWith(now.raw, now.authenticator, "rotated-secret").code).toBe(Code.AccessAccept);
+    // The store's files did not change: they were not parsed again.
+    expect(server.logs.filter((l) => l.includes("subscriber store reloaded"))).toHaveLength(0);
     // Reload logs name the key, never the secret.
     expect(server.logs.some((l) => l.includes("configuration reloaded") && l.includes("clients.test.secret"))).toBe(true);
     expect(server.logs.some((l) => l.includes("rotated-secret"))).toBe(false);
@@ -168,6 +170,7 @@ describe("live reload", () => {
     expect(server.runningConfig().radius.auth.port).toBe(0);
     expect(server.runningConfig().workerPool.size).toBe(1);
     expect(server.logs.some((l) => l.includes("need a restart") && l.includes("radius.auth.port"))).toBe(true);
+    expect(server.logs.filter((l) => l.includes("subscriber store reloaded"))).toHaveLength(1);
     const exposition = server.metrics.toPrometheus();
     expect(exposition).toMatch(/^aaa_config_restart_pending 2$/m);
     expect(exposition).toMatch(new RegExp(`^aaa_config_version ${r.version}$`, "m"));
