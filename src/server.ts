@@ -2,8 +2,10 @@
 // worker pool, scheduler and the core, behind a UDP listener, plus the optional HTTP side.
 import { performance } from "node:perf_hooks";
 import type { Config } from "./config/schema.js";
+import { loadConfig } from "./config/load.js";
+import { effectiveFlows, planReload } from "./config/reload.js";
 import { Dictionary, defaultDictionary } from "./radius/dictionary.js";
-import { createSessionStore, createStore } from "./store/store.js";
+import { createSessionStore, createStore, StoreError } from "./store/store.js";
 import type { SessionStore } from "./store/sessions.js";
 import type { SubscriberStore } from "./store/store.js";
 import { ClientTable } from "./verify/clients.js";
@@ -30,6 +32,19 @@ export interface RunningServer {
   readonly scheduler: Scheduler;
   /** Datagrams the kernel dropped on the auth listener's queues (0 where unknown: node:dgram). */
   kernelDrops(): number;
+  /**
+   * Live reload: swap in `next` (clients and secrets, client weights, scheduler settings, log
+   * level, reject Reply-Message, dictionary; the store re-reads its data). Atomic: everything
+   * that can fail is prepared first, then swapped in one synchronous step; on failure nothing
+   * changes. Requests already received finish on the version they arrived with. Keys that need
+   * a restart keep their running value and are listed in the result. Never rejects; reloads run
+   * one at a time.
+   */
+  reload(next: Config): Promise<ReloadResult>;
+  /** As `reload`, reading the file (default: the one the server was started from). */
+  reloadFromFile(file?: string): Promise<ReloadResult>;
+  /** The configuration in force (restart-only keys at their start-up values). */
+  runningConfig(): Config;
   /** Whether the admin API (/v1) answers: the HTTP side is on and a token is configured. */
   readonly adminApi: boolean;
   /**
@@ -44,13 +59,39 @@ export interface RunningServer {
 /** Scheduler client (fair-queuing unit and `client` label) of POST /v1/auth. */
 export const HTTP_AUTH_CLIENT = "http";
 
+
+export type ReloadResult =
+  | {
+      ok: true;
+      /** Configuration version now in force (1 at start, +1 per successful reload). */
+      version: number;
+      /** Changed keys now in force (paths; clients by name; never values). */
+      applied: string[];
+      /** Changed keys that keep their running value until a restart. */
+      needsRestart: string[];
+      /** Applied, but something was not refreshed (e.g. Redis unreachable: cached groups kept). */
+      warnings: string[];
+    }
+  | {
+      ok: false;
+      /** The version still in force. */
+      version: number;
+      /** Why nothing was changed (names the key or the file). */
+      error: string;
+    };
+
+export interface StartOptions {
+  /** The configuration file, for `reloadFromFile()` (SIGHUP, admin API). */
+  configFile?: string;
+}
+
 export async function loadDictionary(files: readonly string[]): Promise<Dictionary> {
   let dict = defaultDictionary();
   for (const f of files) dict = dict.merge(await Dictionary.loadFile(f));
   return dict;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const now = (): number => performance.now();
   const metrics = new Metrics();
   const dictionary = await loadDictionary(config.dictionary.files);
@@ -152,7 +193,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       port: config.radius.auth.port,
       recvBufferSize: config.radius.auth.recvBufferSize,
       io: config.radius.auth.io,
-      flows: config.radius.auth.io === "dgram" ? 0 : (config.radius.auth.flows ?? (config.scheduler.enabled ? 8 : 0)),
+      flows: effectiveFlows(config),
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
       now,
       onEvent: (ev, send) => core.handle(ev, send),
@@ -236,6 +277,83 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
     "carrier-aaa listening",
   );
+
+  // --- live reload ---
+  let running = config;
+  let closed = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  let pendingRestart: string[] = [];
+  metrics.describe("aaa_config_reloads_total", "Configuration reloads by result (ok: applied; failed: refused, the running configuration stayed).");
+  const reloadsOk = metrics.counter("aaa_config_reloads_total", { result: "ok" });
+  const reloadsFailed = metrics.counter("aaa_config_reloads_total", { result: "failed" });
+  metrics.gauge("aaa_config_version", "Configuration version in force: 1 at start, +1 per applied reload.", () => [{ labels: {}, value: core.version }]);
+  metrics.gauge("aaa_config_restart_pending", "Changed settings that wait for a restart (see the last reload's needsRestart).", () => [{ labels: {}, value: pendingRestart.length }]);
+  const failed = (error: string): ReloadResult => {
+    reloadsFailed.value++;
+    log.error({ error, version: core.version }, "configuration reload failed; the running configuration stays in force");
+    return { ok: false, version: core.version, error };
+  };
+  const reloadNow = async (next: Config): Promise<ReloadResult> => {
+    if (closed) return failed("the server is shutting down");
+    const plan = planReload(running, next);
+    const eff = plan.effective;
+    // 1. Prepare everything that can fail; nothing is swapped yet.
+    let clients: ClientTable;
+    let dict: Dictionary | null = null;
+    try {
+      clients = new ClientTable(eff.clients);
+    } catch (err) {
+      return failed(`clients: ${(err as Error).message}`);
+    }
+    // Dictionary files are re-read (their contents may have changed); with none, the built-in
+    // dictionary and the handler built on it stay (a new handler costs a re-optimisation).
+    if (eff.dictionary.files.length > 0 || running.dictionary.files.length > 0) {
+      try {
+        dict = await loadDictionary(eff.dictionary.files);
+      } catch (err) {
+        return failed(`dictionary.files: ${(err as Error).message}`);
+      }
+    }
+    const warnings: string[] = [];
+    try {
+      await store.reload();
+    } catch (err) {
+      // Invalid data in the memory store's files: refuse the reload, as for a bad config file.
+      // Redis unreachable: the config still applies; the group cache is refreshed by its poll.
+      if (err instanceof StoreError && err.code === "STORE_LOAD_FAILED") return failed(`store: ${err.message}`);
+      warnings.push(`store: not re-read (${(err as Error).message}); cached data kept`);
+    }
+    if (closed) return failed("the server is shutting down");
+    // 2. Swap, in one synchronous step: no datagram is handled in between.
+    log.level = eff.log.level;
+    scheduler.setClientWeights(new Map([...eff.clients.map((c) => [c.name, c.weight ?? 1] as const), [HTTP_AUTH_CLIENT, eff.http?.authWeight ?? 1] as const]));
+    scheduler.reconfigure(eff.scheduler);
+    const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage });
+    running = eff;
+    pendingRestart = plan.needsRestart;
+    reloadsOk.value++;
+    log.info({ version, applied: plan.applied, needsRestart: plan.needsRestart, warnings, clients: clients.size }, "configuration reloaded");
+    if (plan.needsRestart.length > 0) {
+      log.warn({ needsRestart: plan.needsRestart }, "configuration reload: these settings need a restart; their running values stay in force until then");
+    }
+    return { ok: true, version, applied: plan.applied, needsRestart: plan.needsRestart, warnings };
+  };
+  const reload = (next: Config): Promise<ReloadResult> => {
+    const run = chain.then(() => reloadNow(next)).catch((err: unknown) => failed(`internal error: ${(err as Error)?.message ?? String(err)}`));
+    chain = run;
+    return run;
+  };
+  const reloadFromFile = async (file = opts.configFile): Promise<ReloadResult> => {
+    if (file === undefined) return failed("no configuration file to re-read (the server was started from an object)");
+    let next: Config;
+    try {
+      next = loadConfig(file);
+    } catch (err) {
+      return failed((err as Error).message);
+    }
+    return reload(next);
+  };
+
   return {
     auth: auth.address,
     http: http?.address ?? null,
@@ -247,6 +365,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     store,
     scheduler,
     kernelDrops: () => authListener.kernelDrops() ?? 0,
-    close,
+    reload,
+    reloadFromFile,
+    runningConfig: () => running,
+    close: (opts?: { graceMs?: number }) => {
+      closed = true;
+      return close(opts);
+    },
   };
 }

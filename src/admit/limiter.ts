@@ -78,7 +78,7 @@ export class GradientLimiter {
   windows = 0;
   probes = 0;
 
-  constructor(private readonly o: LimiterOptions) {
+  constructor(private o: LimiterOptions) {
     if (!(o.min >= 1 && o.min <= o.max)) throw new RangeError(`limiter: need 1 <= min (${o.min}) <= max (${o.max})`);
     this.value = Math.min(o.max, Math.max(o.min, o.initial));
     this.minSamples = o.minSamples ?? 8;
@@ -86,6 +86,18 @@ export class GradientLimiter {
     this.horizon = o.baselineHorizonMs ?? 30_000;
     this.probeEvery = o.probeEveryMs ?? 10_000;
     this.probeTimeout = o.probeTimeoutMs ?? 250;
+  }
+
+  /**
+   * New bounds and gains (live reload). What was learnt stays: the baseline measurements, the
+   * current window; the limit is clamped into the new [min, max]. `initial` applies at
+   * construction only and is ignored here. The tuning fields (minSamples, cleanSamples, horizon,
+   * probe timings) are not reloadable and keep their values.
+   */
+  reconfigure(o: Pick<LimiterOptions, "min" | "max" | "tolerance" | "rttSlackMs" | "windowMs">): void {
+    if (!(o.min >= 1 && o.min <= o.max)) throw new RangeError(`limiter: need 1 <= min (${o.min}) <= max (${o.max})`);
+    this.o = { ...this.o, min: o.min, max: o.max, tolerance: o.tolerance, rttSlackMs: o.rttSlackMs, windowMs: o.windowMs };
+    this.value = Math.min(o.max, Math.max(o.min, this.value));
   }
 
   /** The current limit (an integer in [min, max]; `min` while probing). */

@@ -296,7 +296,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 export class Scheduler {
-  readonly enabled: boolean;
+  private on: boolean;
   private readonly clock: () => number;
   private readonly tuning: SchedulerTuning;
   private readonly limiter: GradientLimiter;
@@ -344,10 +344,10 @@ export class Scheduler {
   private sojournCount = 0;
 
   constructor(
-    private readonly config: SchedulerConfig,
+    private config: SchedulerConfig,
     private readonly deps: SchedulerDeps,
   ) {
-    this.enabled = config.enabled;
+    this.on = config.enabled;
     this.clock = deps.clock;
     this.tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.limiter = new GradientLimiter({
@@ -373,6 +373,51 @@ export class Scheduler {
     this.sojournVal = new Float64Array(this.tuning.sojournMaxSamples);
     if (deps.clientWeights) this.setClientWeights(deps.clientWeights);
     if (deps.timers) this.timer = deps.timers.setInterval(() => this.tick(), deps.tickMs ?? 10);
+  }
+
+  /** Queueing, priorities and shedding are on (`scheduler.enabled`). */
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  /**
+   * Live reload: every setting of the `scheduler:` section takes effect for what happens next,
+   * atomically (one synchronous call). Requests already submitted keep the deadline they were
+   * given; running ones finish and feed the limiter as usual. The limiter keeps what it learnt
+   * (baseline, current limit clamped into the new [min, max]); `limiter.initial` only applies at
+   * start-up. Turning `enabled` off starts everything still queued at once (by class, as the
+   * queue would have), as it does every new request from then on. Counters are not reset.
+   */
+  reconfigure(config: SchedulerConfig): void {
+    this.limiter.reconfigure(config.limiter);
+    this.config = config;
+    this.on = config.enabled;
+    REQUEST_CLASSES.forEach((c, i) => {
+      this.budgets[i] = classBudgetMs(config, c);
+      this.shares[i] = classMinShare(config, c);
+    });
+    if (!this.on && !this.closed) this.startAllQueued();
+    this.pump(true);
+    this.checkBacklog();
+  }
+
+  private startAllQueued(): void {
+    const wasPumping = this.pumping;
+    this.pumping = true;
+    try {
+      const now = this.clock();
+      while (this.queuedTotal > 0) {
+        const rank = this.pickClass();
+        if (rank < 0) break;
+        const got = (this.queues[rank] as ClassQueue<Entry>).pop((cq) => this.lifo(cq));
+        if (!got) break;
+        this.queuedTotal--;
+        this.accrue(rank);
+        this.start(got.entry, now);
+      }
+    } finally {
+      this.pumping = wasPumping;
+    }
   }
 
   /** The latest deadline any request arriving at `arrivedAt` can have (the largest class budget). */
@@ -447,7 +492,7 @@ export class Scheduler {
       this.shed(e, "shutdown", now);
       return "shed";
     }
-    if (!this.enabled) {
+    if (!this.on) {
       this.start(e, now);
       return "started";
     }
@@ -537,7 +582,7 @@ export class Scheduler {
     const q = (p: number) => (vals.length === 0 ? 0 : (vals[Math.min(vals.length - 1, Math.max(0, Math.ceil(p * vals.length) - 1))] as number));
     const byRank = (a: number[]) => classCounts((_, i) => a[i] as number);
     return {
-      enabled: this.enabled,
+      enabled: this.on,
       limit: this.limiter.limit,
       inFlight: this.inFlight,
       running: this.running.size,
@@ -705,7 +750,7 @@ export class Scheduler {
   }
 
   private checkBacklog(): void {
-    const now = this.enabled && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
+    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
     if (now === this.backlogged) return;
     this.backlogged = now;
     try {

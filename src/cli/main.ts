@@ -15,7 +15,8 @@ import { RFC5080_TIMERS } from "../coa/client.js";
 const USAGE = `usage: carrier-aaa <command> [options]
 
 commands:
-  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try)
+  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try);
+                                            SIGHUP re-reads the configuration (live reload)
   check-config --config FILE                validate a configuration file and exit
   subscribers import FILE.jsonl --config FILE
   groups import FILE.jsonl --config FILE    bulk-load into the configured store
@@ -77,9 +78,17 @@ async function main(argv: string[]): Promise<number> {
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string" }, hint: { type: "boolean", default: false } } });
-  const config = loadConfig(need(values.config, "--config"));
+  const configFile = need(values.config, "--config");
+  const config = loadConfig(configFile);
   const log = createLogger(config.log.level);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { configFile });
+  // Live reload: the server logs the outcome (what changed, what needs a restart, or why the
+  // new file was refused); reloads run one at a time.
+  const onHup = (): void => {
+    log.info({ signal: "SIGHUP", file: configFile }, "re-reading the configuration");
+    void server.reloadFromFile();
+  };
+  process.on("SIGHUP", onHup);
   if (values.hint) {
     // For `npm start`: one line a new user can paste into another terminal.
     const secret = config.clients[0]?.secret ?? "SECRET";
@@ -106,6 +115,7 @@ async function serve(args: string[]): Promise<number> {
     process.on("SIGINT", first);
     process.on("SIGTERM", first);
   });
+  process.off("SIGHUP", onHup);
   log.info({ signal }, "shutting down: intake closed, draining requests in flight");
   const { abandoned } = await server.close();
   log.info({ abandoned }, "stopped");

@@ -19,7 +19,11 @@ export function parseConfig(text: string, fileName: string): Config {
   try {
     raw = fileName.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    throw new ConfigError(`${fileName}: not valid ${fileName.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`);
+    // First line only: the YAML parser's message goes on to quote the offending source line,
+    // which may hold a client secret, and this message is logged when a live reload fails.
+    // Likewise V8's JSON message quotes the text around the error: keep the token and position.
+    const first = ((err as Error).message.split("\n")[0] ?? "").replace(/:$/, "").replace(/, ".*" is not valid JSON$/, "");
+    throw new ConfigError(`${fileName}: not valid ${fileName.endsWith(".json") ? "JSON" : "YAML"}: ${first}`);
   }
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {

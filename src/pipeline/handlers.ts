@@ -47,6 +47,19 @@ export class HandlerRegistry {
     return handler;
   }
 
+  /**
+   * Live reload: a new implementation of an inline handler under its existing name. Invocations
+   * already made finish on the implementation they started with; callers holding the previous
+   * Handler object keep using it until they take the new one.
+   */
+  replace<I, O>(spec: Extract<HandlerSpec<I, O>, { placement: "inline" }>): Handler<I, O> {
+    const prev = this.handlers.get(spec.name);
+    if (!prev) throw new Error(`handler ${spec.name} is not registered`);
+    if (prev.placement !== "inline") throw new Error(`handler ${spec.name} is placed on ${prev.placement}; only inline handlers can be replaced`);
+    this.handlers.delete(spec.name);
+    return this.register(spec);
+  }
+
   /** Resolves when every worker-placed handler is loaded in every thread. */
   async ready(): Promise<void> {
     await Promise.all(this.loading);

@@ -18,6 +18,7 @@ import type { SessionStore } from "../store/sessions.js";
 import type { Decision } from "../handle/decision.js";
 import type { VerifyHashInput } from "../handle/password-hash.js";
 import { encodeAccountingResponse, encodeReply } from "../reply/reply.js";
+import type { AttributeInput } from "../radius/encode.js";
 import { HandlerRegistry, type Handler } from "./handlers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import { WorkerPoolError } from "./worker-pool.js";
@@ -43,7 +44,29 @@ export interface CoreOptions {
   sessions?: SessionStore | null;
 }
 
-type Ctx = { ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint }; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
+/** What a live reload may replace (RadiusCore.reconfigure). */
+export interface CoreSettings {
+  clients: ClientTable;
+  /** A new dictionary replaces the access-request handler; null keeps the current one. */
+  dictionary: Dictionary | null;
+  rejectReplyMessage?: string | undefined;
+}
+
+type AccessRequestHandler = Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
+
+/**
+ * One configuration version. A datagram takes the current version when it arrives and keeps it to
+ * the end: the client (and so the secret) it was verified with signs its reply, whatever a reload
+ * did meanwhile.
+ */
+interface Version {
+  readonly id: number;
+  readonly clients: ClientTable;
+  readonly accessRequest: AccessRequestHandler;
+  readonly rejectAttrs: AttributeInput[];
+}
+
+type Ctx = { ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint }; version: Version; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -71,12 +94,13 @@ const NO_SAMPLE: CompletionReport = { sample: false };
 export class RadiusCore {
   readonly handlers: HandlerRegistry;
   readonly duplicates: DuplicateCache;
-  private readonly accessRequest: Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
+  private current: Version;
+  private readonly verifyHash: Handler<VerifyHashInput, "match" | "mismatch" | "bad-hash">;
   private readonly jsonAuth: Handler<JsonAuthInput, JsonDecision>;
   private readonly accounting: Handler<AccountingInput, AccountingDecision> | null;
   private readonly unknownClientLog = new RateLimitedLog(10_000);
   private readonly maxSessionsLog = new RateLimitedLog(10_000);
-  private readonly debug: boolean;
+  private debug: boolean;
   private readonly outcomeCounters = new Map<string, CounterSeries>();
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
   private httpAuthLatency: Histogram | undefined;
@@ -90,14 +114,15 @@ export class RadiusCore {
     this.debug = o.log.isLevelEnabled("debug");
     this.duplicates = new DuplicateCache({ windowMs: o.duplicates.windowMs, maxEntries: o.duplicates.maxEntries });
     this.handlers = new HandlerRegistry(o.pool);
-    const verifyHash = this.handlers.register<VerifyHashInput, "match" | "mismatch" | "bad-hash">({
+    this.verifyHash = this.handlers.register<VerifyHashInput, "match" | "mismatch" | "bad-hash">({
       name: "verify-password-hash",
       placement: "worker",
       module: new URL(import.meta.url.endsWith(".ts") ? "../handle/password-hash.ts" : "../handle/password-hash.js", import.meta.url),
       exportName: "verifyPasswordHash",
     });
-    const deps = { store: o.store, dictionary: o.dictionary, verifyHash, now: o.now, wallClock: o.wallClock ?? Date.now, sessions: o.sessions ?? null };
-    this.accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run: createAccessRequestHandler(deps) });
+    const deps = { store: o.store, dictionary: o.dictionary, verifyHash: this.verifyHash, now: o.now, wallClock: o.wallClock ?? Date.now, sessions: o.sessions ?? null };
+    const accessRequest = this.handlers.register({ name: "access-request", placement: "inline", run: this.accessRequestRun(o.dictionary) });
+    this.current = { id: 1, clients: o.clients, accessRequest, rejectAttrs: rejectAttributes(o.rejectReplyMessage) };
     // POST /v1/auth: the same subscriber check as an Access-Request, registered on its own.
     this.jsonAuth = this.handlers.register({ name: "json-auth", placement: "inline", run: createJsonAuthHandler(deps) });
     this.accounting = o.sessions
@@ -109,6 +134,37 @@ export class RadiusCore {
       : null;
   }
 
+  /** The configuration version new datagrams get (1 at start, +1 per reconfigure). */
+  get version(): number {
+    return this.current.id;
+  }
+
+  /**
+   * Live reload: from the next datagram on, clients and secrets, the access-request handler (with
+   * its dictionary) and the reject Reply-Message are the new ones, swapped in one assignment.
+   * Datagrams already in the core finish on the version they arrived with. Also re-reads whether
+   * debug logging is on (after a log level change).
+   */
+  reconfigure(settings: CoreSettings): number {
+    const accessRequest = settings.dictionary
+      ? this.handlers.replace({ name: "access-request", placement: "inline", run: this.accessRequestRun(settings.dictionary) })
+      : this.current.accessRequest;
+    this.current = { id: this.current.id + 1, clients: settings.clients, accessRequest, rejectAttrs: rejectAttributes(settings.rejectReplyMessage) };
+    this.debug = this.o.log.isLevelEnabled("debug");
+    return this.current.id;
+  }
+
+  private accessRequestRun(dictionary: Dictionary): ReturnType<typeof createAccessRequestHandler> {
+    return createAccessRequestHandler({
+      store: this.o.store,
+      dictionary,
+      verifyHash: this.verifyHash,
+      now: this.o.now,
+      wallClock: this.o.wallClock ?? Date.now,
+      sessions: this.o.sessions ?? null,
+    });
+  }
+
   /**
    * Entry point for an authentication that arrives without a datagram (POST /v1/auth): a PAP
    * check classed as a new Access-Request from the pseudo-client `req.client`, through the same
@@ -117,7 +173,7 @@ export class RadiusCore {
    */
   authenticate(req: JsonAuthRequest): Promise<JsonAuthOutcome> {
     const ev: Ctx["ev"] = { listener: "http", remote: req.remote, arrivedAt: req.arrivedAt };
-    const ctx: Ctx = { ev, client: this.pseudoClient(req.client), code: Code.AccessRequest, cls: "access", user: req.username };
+    const ctx: Ctx = { ev, version: this.current, client: this.pseudoClient(req.client), code: Code.AccessRequest, cls: "access", user: req.username };
     return new Promise<JsonAuthOutcome>((resolve) => {
       this.o.scheduler.submit({
         class: "access",
@@ -168,12 +224,11 @@ export class RadiusCore {
   private httpLatency(): Histogram {
     if (!this.httpAuthLatency) this.httpAuthLatency = this.o.metrics.histogram("aaa_http_auth_seconds", { class: "access" });
     return this.httpAuthLatency;
-
   }
 
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
   handle(ev: DatagramEvent, send: SendReply): void {
-    const ctx: Ctx = { ev, client: null, code: 0, cls: "none" };
+    const ctx: Ctx = { ev, version: this.current, client: null, code: 0, cls: "none" };
     // A datagram that waited in the kernel queue past every deadline cannot be answered in time:
     // shed before spending a verification on it (arrival stamps come from the kernel, native io).
     if (this.o.scheduler.enabled && this.o.now() > this.o.scheduler.latestDeadline(ev.arrivedAt)) {
@@ -182,7 +237,7 @@ export class RadiusCore {
     }
     let v;
     try {
-      v = verifyDatagram(ev, this.o.clients);
+      v = verifyDatagram(ev, ctx.version.clients);
     } catch (err) {
       this.finish(ctx, { kind: "dropped", reason: "internal_error" }, err);
       return;
@@ -233,7 +288,7 @@ export class RadiusCore {
       return NO_SAMPLE;
     }
     if (packet.code === Code.AccountingRequest) return this.runAccounting(ctx, packet, client, entry, deadline, send);
-    return this.accessRequest.invoke({ packet, client, deadline }, deadline).then(
+    return ctx.version.accessRequest.invoke({ packet, client, deadline }, deadline).then(
       (d) => {
         this.complete(ctx, packet, client, entry, deadline, send, d);
         return SAMPLE;
@@ -317,7 +372,7 @@ export class RadiusCore {
     }
     let reply: Buffer;
     try {
-      reply = this.encode(packet, client, d);
+      reply = this.encode(packet, client, d, ctx.version);
     } catch (err) {
       this.duplicates.forget(entry);
       const reason = err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error";
@@ -335,10 +390,10 @@ export class RadiusCore {
     this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
   }
 
-  private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>): Buffer {
+  /** `client` is the one the request was verified with: its secret signs the reply. */
+  private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>, version: Version): Buffer {
     if (d.result === "accept") return encodeReply(packet, client.secret, Code.AccessAccept, d.attributes);
-    const attrs = this.o.rejectReplyMessage ? [{ type: Attr.ReplyMessage, value: Buffer.from(this.o.rejectReplyMessage, "utf8") }] : [];
-    return encodeReply(packet, client.secret, Code.AccessReject, attrs);
+    return encodeReply(packet, client.secret, Code.AccessReject, version.rejectAttrs);
   }
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
@@ -399,6 +454,10 @@ export class RadiusCore {
 function acctStatusType(packet: RadiusPacket): number | undefined {
   const a = findAttribute(packet, Attr.AcctStatusType);
   return a !== undefined && a.value.length === 4 ? a.value.readUInt32BE(0) : undefined;
+}
+
+function rejectAttributes(message: string | undefined): AttributeInput[] {
+  return message ? [{ type: Attr.ReplyMessage, value: Buffer.from(message, "utf8") }] : [];
 }
 
 function failureReason(err: unknown): string {

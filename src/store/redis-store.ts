@@ -215,6 +215,15 @@ export class RedisStore implements SubscriberStore {
     }
   }
 
+  /**
+   * Re-read the group profiles now (SIGHUP): normally the revision poll does this within
+   * groupRefreshMs. Rejects when Redis cannot be read; the cached groups then stay.
+   */
+  reload(): Promise<void> {
+    if (this.state !== "started") return Promise.reject(new StoreError("STORE_UNAVAILABLE", "redis store is not started"));
+    return this.refreshGroups(true);
+  }
+
   async close(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closed";

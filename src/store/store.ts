@@ -97,6 +97,12 @@ export interface SubscriberStore {
    * Redis: as fresh as getGroup, i.e. within groupRefreshMs of a write made elsewhere.
    */
   listGroups(): Group[];
+  /**
+   * Re-read what the store caches or loaded at start (live reload): memory re-reads its files,
+   * all or nothing (rejects STORE_LOAD_FAILED on an invalid line, keeping the current data);
+   * Redis re-reads the group profiles (rejects when Redis cannot be read, keeping the cache).
+   */
+  reload(): Promise<void>;
   /** Current health, for readiness and for dropping requests fast while down. */
   isAvailable(): boolean;
   stats(): StoreStats;

@@ -447,3 +447,52 @@ describe("Scheduler: modes, failures and housekeeping", () => {
     expect(h.s.stats().sojournMs.count).toBe(0);
   });
 });
+
+describe("Scheduler: live reconfiguration", () => {
+  it("gives new requests the new budget; queued and running ones keep the deadline they were given", () => {
+    const h = harness(fixed(1, { budgetMs: 100 }));
+    h.submit("a", "access");
+    h.submit("b", "access");
+    expect(h.jobs.get("a")?.run?.deadline).toBe(100);
+    h.s.reconfigure(schedulerConfig({ enabled: true, ...fixed(1, { budgetMs: 300 }) }));
+    h.submit("c", "access");
+    h.clock.advance(10);
+    h.finish("a");
+    h.finish("b");
+    h.finish("c");
+    expect(h.jobs.get("b")?.run?.deadline).toBe(100);
+    expect(h.jobs.get("c")?.run?.deadline).toBe(300);
+    expect(h.s.deadlineFor("access", 0)).toBe(300);
+  });
+
+  it("clamps the current limit into new limiter bounds and keeps its counters", () => {
+    const h = harness({ budgetMs: 1000, limiter: { initial: 20, min: 10, max: 40 } });
+    h.submit("a", "access");
+    h.finish("a");
+    h.s.reconfigure(schedulerConfig({ enabled: true, budgetMs: 1000, limiter: { initial: 4, min: 2, max: 5 } }));
+    expect(h.s.limit).toBe(5);
+    expect(h.s.stats().completed.access).toBe(1);
+    h.s.reconfigure(schedulerConfig({ enabled: true, budgetMs: 1000, limiter: { initial: 60, min: 50, max: 80 } }));
+    expect(h.s.limit).toBe(50);
+  });
+
+  it("turned off, starts what was queued (by class) and every new request at once; turned on, queues again", () => {
+    const h = harness(fixed(1));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.submit("a", "access");
+    h.submit("b", "acct");
+    h.submit("c", "access-state");
+    expect(changes).toEqual([true]);
+    h.s.reconfigure(schedulerConfig({ ...fixed(1), enabled: false }));
+    expect(h.s.enabled).toBe(false);
+    expect(changes).toEqual([true, false]);
+    expect(h.started()).toEqual(["a", "c", "b"]);
+    expect(h.submit("d", "access")).toBe("started");
+    for (const id of ["a", "b", "c", "d"]) h.finish(id);
+    h.s.reconfigure(schedulerConfig({ ...fixed(1), enabled: true }));
+    expect(h.submit("e", "access")).toBe("started");
+    expect(h.submit("f", "access")).toBe("queued");
+    expect(h.s.stats().shed.access).toMatchObject({ deadline: 0, queue_full: 0 });
+  });
+});

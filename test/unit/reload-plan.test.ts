@@ -1,0 +1,79 @@
+// Which changed keys a running server takes over on reload, and which wait for a restart.
+import { describe, it, expect } from "@jest/globals";
+import { configSchema, type Config } from "../../src/config/schema.js";
+import { planReload, effectiveFlows } from "../../src/config/reload.js";
+
+const base = {
+  radius: { auth: { host: "127.0.0.1", port: 1812 } },
+  clients: [
+    { name: "a", address: "10.0.0.1", secret: "one" },
+    { name: "b", address: "10.0.0.0/24", secret: "two", weight: 2 },
+  ],
+  store: { memory: { file: "/tmp/s.jsonl" } },
+};
+
+function cfg(patch: (c: typeof base & Record<string, unknown>) => void = () => {}): Config {
+  const raw = structuredClone(base) as typeof base & Record<string, unknown>;
+  patch(raw);
+  return configSchema.parse(raw);
+}
+
+describe("planReload", () => {
+  it("reports nothing for the same configuration", () => {
+    const p = planReload(cfg(), cfg());
+    expect(p.applied).toEqual([]);
+    expect(p.needsRestart).toEqual([]);
+  });
+
+  it("names changed clients and keys, never their values", () => {
+    const p = planReload(
+      cfg(),
+      cfg((c) => {
+        c.clients[0]!.secret = "rotated";
+        c.clients[1]!.weight = 3;
+        c.clients.push({ name: "c", address: "10.0.1.1", secret: "three" });
+      }),
+    );
+    expect(p.applied).toEqual(["clients.a.secret", "clients.b.weight", "clients.c (added)"]);
+    expect(p.applied.join(" ")).not.toContain("rotated");
+    const removed = planReload(cfg(), cfg((c) => c.clients.pop()));
+    expect(removed.applied).toEqual(["clients.b (removed)"]);
+  });
+
+  it("applies scheduler, log and auth keys; keeps listener, store, pool, duplicates and http at their running values", () => {
+    const next = cfg((c) => {
+      c.radius.auth.port = 1645;
+      c.store = { memory: { file: "/tmp/other.jsonl" } };
+      c["workerPool"] = { size: 4 };
+      c["duplicates"] = { windowMs: 1000 };
+      c["scheduler"] = { budgetMs: 80 };
+      c["log"] = { level: "warn" };
+      c["auth"] = { rejectReplyMessage: "no" };
+    });
+    const running = cfg();
+    const p = planReload(running, next);
+    expect(p.applied).toEqual(["log.level", "auth.rejectReplyMessage", "scheduler.budgetMs"]);
+    expect(p.needsRestart).toEqual(["radius.auth.port", "store.memory.file", "workerPool.size", "duplicates.windowMs"]);
+    expect(p.effective.radius.auth.port).toBe(1812);
+    expect(p.effective.store).toEqual(running.store);
+    expect(p.effective.workerPool.size).toBe(running.workerPool.size);
+    expect(p.effective.duplicates).toEqual(running.duplicates);
+    expect(p.effective.scheduler.budgetMs).toBe(80);
+    expect(p.effective.log.level).toBe("warn");
+  });
+
+  it("sees that turning the scheduler on would change the kernel queues of the bound listener", () => {
+    const running = cfg();
+    const next = cfg((c) => (c["scheduler"] = { enabled: true }));
+    expect(effectiveFlows(running)).toBe(0);
+    expect(effectiveFlows(next)).toBe(8);
+    const p = planReload(running, next);
+    expect(p.applied).toEqual(["scheduler.enabled"]);
+    expect(p.needsRestart).toEqual(["radius.auth.flows (its default follows scheduler.enabled)"]);
+    expect(p.effective.scheduler.enabled).toBe(true);
+    expect(effectiveFlows(p.effective)).toBe(0);
+    // Reported again on the next reload, until a restart.
+    expect(planReload(p.effective, next).needsRestart).toEqual(["radius.auth.flows (its default follows scheduler.enabled)"]);
+    expect(planReload(p.effective, cfg((c) => ((c["scheduler"] = { enabled: true }), (c.radius.auth as Record<string, unknown>)["flows"] = 0))).needsRestart).toEqual([]);
+  });
+});
