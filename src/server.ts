@@ -129,6 +129,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   const processMetrics = registerProcessMetrics(metrics);
   let auth: UdpListener | undefined;
   let authBound = false;
+  // POST /v1/admin/reload: bound once the reload machinery below exists.
+  let reloadFromFileLate: (() => Promise<ReloadResult>) | undefined;
   let http: HttpSide | undefined;
   let acct: UdpListener | undefined;
   let sweeping = false;
@@ -230,6 +232,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
           authenticate: (req) => core.authenticate(req),
           now,
           authClient: HTTP_AUTH_CLIENT,
+          reload: () => (reloadFromFileLate ? reloadFromFileLate() : Promise.resolve({ ok: false, error: "the server is still starting" })),
           audit: (change) => log.info({ admin: change }, `admin API: ${change.kind} ${change.action}`),
         },
         ready: () => ({
@@ -353,6 +356,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     }
     return reload(next);
   };
+  reloadFromFileLate = () => reloadFromFile();
 
   return {
     auth: auth.address,

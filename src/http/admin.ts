@@ -21,6 +21,11 @@ export interface AdminDeps {
   now: () => number;
   /** Scheduler client of POST /v1/auth. */
   authClient: string;
+  /**
+   * Live reload of the configuration file (POST /v1/admin/reload): the same operation as SIGHUP.
+   * Resolves with the server's ReloadResult; absent: the endpoint answers 404.
+   */
+  reload?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   /** One line per successful change (what and which name, never a body). */
   audit?: (change: { action: "put" | "patch" | "delete"; kind: "subscriber" | "group"; name: string; created?: boolean }) => void;
 }
@@ -162,6 +167,15 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
     } else {
       throw new HttpError(503, "unavailable", `no decision (${out.reason}); retry later`, undefined, { "retry-after": "1" });
     }
+  });
+
+  // ---- configuration
+  router.on("POST", "/v1/admin/reload", async (ctx) => {
+    noQuery(ctx);
+    if (!d.reload) throw new HttpError(404, "not_found", "reload is not available on this server");
+    const result = await d.reload();
+    // 200: applied (see needsRestart); 422: the new configuration was refused, the old one runs.
+    sendJson(ctx.res, result.ok ? 200 : 422, result);
   });
 
   // ---- subscribers
