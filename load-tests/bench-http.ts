@@ -37,6 +37,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-http.ts [options]
                         the measured run: the combined run (default 0 = HTTP only)
   --scheduler off|on    scheduler.enabled in the server's config (default off, the default)
   --budget MS           scheduler.budgetMs (default 50)
+  --auth-weight W       http.authWeight: POST /v1/auth's fair-queuing weight against the NAS
+                        (default 1)
   --server-cpu N        core of the server (default 0)
   --aux-cpu N           core of redis-server, autocannon and the RADIUS generator (default 1)
   --wait-quiet S        before the measured run, wait up to S s until processes outside the
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       "radius-rate": { type: "string" },
       scheduler: { type: "string" },
       budget: { type: "string" },
+      "auth-weight": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
       out: { type: "string" },
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
   if (scheduler !== "on" && scheduler !== "off") throw new Error("--scheduler must be on or off");
   const budget = num(a, "budget", 50, { min: 1 });
   const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
+  const authWeight = num(a, "auth-weight", 1, { min: 0.01, max: 100 });
   const notes: string[] = [];
 
   const ncpu = os.cpus().length;
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
       `radius: { auth: { host: "127.0.0.1", port: ${udpPort} } }`,
       'clients: [{ name: bench, address: "127.0.0.1/32", secret: testing123 }]',
       `store: { redis: { url: "${redis.url}", keyPrefix: "aaa:" } }`,
-      `http: { host: "127.0.0.1", port: ${httpPort}, token: "${TOKEN}" }`,
+      `http: { host: "127.0.0.1", port: ${httpPort}, token: "${TOKEN}", authWeight: ${authWeight} }`,
       `scheduler: { enabled: ${scheduler === "on"}, budgetMs: ${budget} }`,
       "log: { level: warn }",
       "",
@@ -219,7 +223,7 @@ async function main(): Promise<void> {
   lines.push(`Command: \`npx tsx load-tests/bench-http.ts ${process.argv.slice(2).join(" ")}\``, "");
   lines.push(
     `POST /v1/auth (PAP), ${users} subscribers in Redis drawn uniformly, autocannon ${connections} connections × pipelining ${pipelining}, ${duration} s measured after ${warmup} s warm-up; ` +
-      `scheduler ${scheduler} (budget ${budget} ms); ${serverCpu !== undefined ? `server on core ${serverCpu}, redis-server + autocannon${radiusRate ? " + RADIUS generator" : ""} on core ${auxCpu}` : "not pinned"}.`,
+      `scheduler ${scheduler} (budget ${budget} ms, POST /v1/auth weight ${authWeight}); ${serverCpu !== undefined ? `server on core ${serverCpu}, redis-server + autocannon${radiusRate ? " + RADIUS generator" : ""} on core ${auxCpu}` : "not pinned"}.`,
   );
   lines.push(`Machine: ${ncpu} × ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}. Load average before ${loadBefore}, after ${loadAvg()} (shared machine: other jobs may have run).`, "");
   for (const n of notes) lines.push(`- note: ${n}`);

@@ -2,6 +2,7 @@
 // on both stores, and bad input that must get a 4xx naming the field (never a 500).
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
@@ -165,6 +166,25 @@ describe.each(backends)("admin API on the %s store", (_name, storeConfig) => {
       if (c.field !== undefined) expect([c.name, r.json.error.field]).toEqual([c.name, c.field]);
       if (c.status === 405) expect(r.headers["allow"]).toMatch(/GET/);
     }
+    // A chunked body (no content-length) is cut off at the limit too.
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/v1/subscribers/x", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.write('{"password":"p","reply":{"Reply-Message":"');
+      for (let i = 0; i < 10; i++) req.write("m".repeat(500));
+      req.end('"}}');
+    });
+    expect(chunked).toBe(413);
+    // A client that goes away in the middle of its body: the server carries on (checked below).
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/v1/subscribers/x", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", "content-length": "100" } });
+      req.on("error", () => resolve());
+      req.write('{"password":');
+      setTimeout(() => req.destroy(), 50);
+    });
     // Random bytes as bodies and paths: always a 4xx, and the server keeps serving.
     const rnd = prng(7);
     for (let i = 0; i < 60; i++) {

@@ -69,3 +69,33 @@ describe("generated JSON schemas", () => {
     }
   });
 });
+
+describe("http section", () => {
+  it("defaults to loopback without a token; validates tokens and names the key", () => {
+    const c = parseConfig(base + "http: {}\n", "c.yaml");
+    expect(c.http).toMatchObject({ host: "127.0.0.1", port: 9812, maxBodyBytes: 16384 });
+    expect(c.http?.token).toBeUndefined();
+    const both = (text: string, key: RegExp, why: RegExp): void => {
+      const msg = problem(text);
+      expect(msg).toMatch(key);
+      expect(msg).toMatch(why);
+    };
+    both(base + 'http: { token: "short" }\n', /at http\.token\b/, /at least 16/);
+    both(base + 'http: { token: "has a space in it 0123456789" }\n', /at http\.token\b/, /printable ASCII/);
+    both(base + 'http: { token: "0123456789abcdef0123", tokenEnv: X }\n', /at http\.tokenEnv\b/, /not both/);
+    expect(problem(base + "http: { maxBodyBytes: 10 }\n")).toMatch(/http\.maxBodyBytes/);
+    expect(problem(base + "http: { tokn: x }\n")).toMatch(/tokn/);
+  });
+
+  it("reads authTokenEnv from the environment", () => {
+    process.env["AAA_TEST_PORTAL_TOKEN"] = "portal-0123456789abcdef";
+    try {
+      const c = parseConfig(base + "http: { authTokenEnv: AAA_TEST_PORTAL_TOKEN }\n", "c.yaml");
+      expect(c.http?.authToken).toBe("portal-0123456789abcdef");
+      delete process.env["AAA_TEST_PORTAL_TOKEN"];
+      expect(problem(base + "http: { authTokenEnv: AAA_TEST_PORTAL_TOKEN }\n")).toMatch(/http\.authTokenEnv: environment variable AAA_TEST_PORTAL_TOKEN is not set/);
+    } finally {
+      delete process.env["AAA_TEST_PORTAL_TOKEN"];
+    }
+  });
+});
