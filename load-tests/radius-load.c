@@ -380,6 +380,132 @@ static int selftest(void) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Overload-benchmark additions: --mode mix (class mix), --steps (piecewise rate), --bind,
+ * --timeline-ms. Figures below are computed after the run from per-request records. */
+
+enum { C_STATUS = 0, C_STATE = 1, C_PAP = 2, NCLASS = 3 };
+static const char *CLASS_NAME[NCLASS] = {"status", "state", "pap"};
+
+/* "status:2,state:18,pap:80" -> cumulative shares in cum[]; returns 0 on a bad spec. */
+static int parse_mix(const char *spec, double cum[NCLASS]) {
+    double w[NCLASS] = {0, 0, 0}, sum = 0;
+    char *dup = strdup(spec), *save = NULL;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon) { free(dup); return 0; }
+        *colon = 0;
+        int c = -1;
+        for (int i = 0; i < NCLASS; i++)
+            if (strcmp(tok, CLASS_NAME[i]) == 0) c = i;
+        double v = atof(colon + 1);
+        if (c < 0 || v < 0) { free(dup); return 0; }
+        w[c] += v;
+        sum += v;
+    }
+    free(dup);
+    if (sum <= 0) return 0;
+    double acc = 0;
+    for (int i = 0; i < NCLASS; i++) cum[i] = (acc += w[i] / sum);
+    cum[NCLASS - 1] = 1.0;
+    return 1;
+}
+
+/* "10000:5,20000:5,10000:5" (rate/s : seconds) -> arrays; returns the number of steps (0: bad). */
+#define MAX_STEPS 64
+static int parse_steps(const char *spec, double *r, double *sec) {
+    int n = 0;
+    char *dup = strdup(spec), *save = NULL;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_STEPS || sscanf(tok, "%lf:%lf", &r[n], &sec[n]) != 2 || r[n] <= 0 || sec[n] <= 0) { free(dup); return 0; }
+        n++;
+    }
+    free(dup);
+    return n;
+}
+
+/* Per-class figures (mix mode): sent, answered, within budget, accepts, latency of answers. */
+static void report_classes(FILE *o, int json, const uint8_t *cls, const float *lat_k, const uint8_t *rc, size_t sent, double budget) {
+    float *tmp = malloc(sizeof(float) * (sent ? sent : 1));
+    if (json) fprintf(o, ",\"classes\":{");
+    int firstc = 1;
+    for (int c = 0; c < NCLASS; c++) {
+        size_t ns = 0, na = 0, within = 0, acc = 0, acc_within = 0;
+        for (size_t k = 0; k < sent; k++) {
+            if (cls[k] != c) continue;
+            ns++;
+            if (isnan(lat_k[k])) continue;
+            tmp[na++] = lat_k[k];
+            if (lat_k[k] <= budget) within++;
+            if (rc[k] == 2) {
+                acc++;
+                if (lat_k[k] <= budget) acc_within++;
+            }
+        }
+        if (ns == 0) continue;
+        qsort(tmp, na, sizeof(float), cmp_float);
+        double share = (double)within / (double)ns;
+        if (json) {
+            fprintf(o, "%s\"%s\":{\"sent\":%zu,\"answered\":%zu,\"timeouts\":%zu,\"accept\":%zu,\"withinBudget\":%zu,\"acceptWithinBudget\":%zu,", firstc ? "" : ",",
+                    CLASS_NAME[c], ns, na, ns - na, acc, within, acc_within);
+            jnum(o, "successWithinBudget", share, 0);
+            fprintf(o, "\"latencyMs\":{");
+            jnum(o, "p50", pct_f(tmp, na, 0.5), 0);
+            jnum(o, "p99", pct_f(tmp, na, 0.99), 1);
+            fprintf(o, "}}");
+        } else {
+            fprintf(o, "class %-7s     sent %zu answered %zu (accept %zu) within budget %zu (%.1f %%) p50 %.2f p99 %.2f ms\n", CLASS_NAME[c], ns, na, acc,
+                    within, 100 * share, pct_f(tmp, na, 0.5), pct_f(tmp, na, 0.99));
+        }
+        firstc = 0;
+    }
+    if (json) fprintf(o, "}");
+    free(tmp);
+}
+
+/* Timeline by intended send time: per interval sent, answered, within budget, p99 of answers. */
+static void report_timeline(FILE *o, const double *times, const float *lat_k, size_t sent, double span_ms, double iv, double budget) {
+    size_t nb = (size_t)ceil(span_ms / iv);
+    if (nb < 1) nb = 1;
+    float *tmp = malloc(sizeof(float) * (sent ? sent : 1));
+    size_t *ns = calloc(nb, sizeof(size_t)), *na = calloc(nb, sizeof(size_t)), *nw = calloc(nb, sizeof(size_t));
+    double *p99 = malloc(sizeof(double) * nb);
+    if (!tmp || !ns || !na || !nw || !p99) die("out of memory%s", "");
+    size_t k = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t m = 0;
+        /* times[] is sorted: interval b holds a contiguous run of requests (the last takes the rest) */
+        for (; k < sent && (times[k] < (double)(b + 1) * iv || b == nb - 1); k++) {
+            ns[b]++;
+            if (isnan(lat_k[k])) continue;
+            tmp[m++] = lat_k[k];
+            if (lat_k[k] <= budget) nw[b]++;
+        }
+        na[b] = m;
+        qsort(tmp, m, sizeof(float), cmp_float);
+        p99[b] = pct_f(tmp, m, 0.99);
+    }
+    const size_t *cols[3] = {ns, na, nw};
+    const char *names[3] = {"sent", "answered", "withinBudget"};
+    fprintf(o, ",\"timeline\":{\"intervalMs\":%g", iv);
+    for (int c = 0; c < 3; c++) {
+        fprintf(o, ",\"%s\":[", names[c]);
+        for (size_t b = 0; b < nb; b++) fprintf(o, "%s%zu", b ? "," : "", cols[c][b]);
+        fprintf(o, "]");
+    }
+    fprintf(o, ",\"p99Ms\":[");
+    for (size_t b = 0; b < nb; b++) {
+        if (isnan(p99[b])) fprintf(o, "%snull", b ? "," : "");
+        else fprintf(o, "%s%.3f", b ? "," : "", p99[b]);
+    }
+    fprintf(o, "]}");
+    free(ns);
+    free(na);
+    free(nw);
+    free(p99);
+    free(tmp);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 static const char *USAGE =
     "Usage: radius-load [options]   (same options as load-tests/radius-load.ts)\n"
@@ -388,7 +514,12 @@ static const char *USAGE =
     "  --arrivals poisson|uniform  --timeout MS  --budget MS  --ports P  --users FILE\n"
     "  --user-prefix S  --users-count N  --seed N  --rcvbuf B  --sndbuf B  --max-packets N\n"
     "  --tick-us U (max wake-up granularity of the send schedule, default 100)\n"
-    "  --json  --quiet  --selftest\n";
+    "  --json  --quiet  --selftest\n"
+    "  --mode mix --mix status:2,state:18,pap:80  class mix in percent (state: PAP Access-Request\n"
+    "                       with a State attribute); per-class figures in the report\n"
+    "  --steps R:S,R:S,...  piecewise rate (requests/s : seconds), replaces --rate/--duration\n"
+    "  --bind ADDR          source address of every socket (default loopback), also NAS-IP-Address\n"
+    "  --timeline-ms MS     per-interval timeline by intended send time in the JSON report\n";
 
 static volatile sig_atomic_t interrupted;
 static void on_sig(int s) { (void)s; interrupted = 1; }
@@ -404,13 +535,16 @@ int main(int argc, char **argv) {
     double stop_ratio = 0.02;
     const char *session_prefix = NULL, *acked_file = NULL;
     int prestarted = 0, server_given = 0;
+    const char *mix_spec = "status:2,state:18,pap:80", *steps_spec = NULL, *bind_addr = NULL;
+    double timeline_ms = 0;
     static struct option lo[] = {
         {"server", 1, 0, 's'}, {"secret", 1, 0, 'S'}, {"mode", 1, 0, 'm'}, {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'd'},
         {"count", 1, 0, 'c'}, {"arrivals", 1, 0, 'a'}, {"timeout", 1, 0, 't'}, {"budget", 1, 0, 'b'}, {"ports", 1, 0, 'p'},
         {"users", 1, 0, 'u'}, {"user-prefix", 1, 0, 'U'}, {"users-count", 1, 0, 'n'}, {"seed", 1, 0, 'e'}, {"rcvbuf", 1, 0, 'R'},
         {"sndbuf", 1, 0, 'W'}, {"max-packets", 1, 0, 'M'}, {"tick-us", 1, 0, 'T'}, {"json", 0, 0, 'j'}, {"quiet", 0, 0, 'q'},
         {"selftest", 0, 0, 'x'}, {"help", 0, 0, 'h'}, {"sessions", 1, 0, 1001}, {"stop-ratio", 1, 0, 1002},
-        {"session-prefix", 1, 0, 1003}, {"prestarted", 0, 0, 1004}, {"acked", 1, 0, 1005}, {0, 0, 0, 0}};
+        {"session-prefix", 1, 0, 1003}, {"prestarted", 0, 0, 1004}, {"acked", 1, 0, 1005},
+        {"mix", 1, 0, 'X'}, {"steps", 1, 0, 'P'}, {"bind", 1, 0, 'B'}, {"timeline-ms", 1, 0, 'L'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (o) {
@@ -439,14 +573,18 @@ int main(int argc, char **argv) {
         case 'T': tick_us = atol(optarg); break;
         case 'j': json = 1; break;
         case 'q': quiet = 1; break;
+        case 'X': mix_spec = optarg; break;
+        case 'P': steps_spec = optarg; break;
+        case 'B': bind_addr = optarg; break;
+        case 'L': timeline_ms = atof(optarg); break;
         case 'x': return selftest();
         case 'h': fputs(USAGE, stdout); return 0;
         default: fputs(USAGE, stderr); return 64;
         }
     }
-    int pap = strcmp(mode, "pap") == 0;
+    int pap = strcmp(mode, "pap") == 0, mix = strcmp(mode, "mix") == 0;
     int acct = strcmp(mode, "acct") == 0;
-    if (!pap && !acct && strcmp(mode, "status") != 0) die("--mode must be pap, status or acct (mix is not implemented yet), got %s", mode);
+    if (!pap && !mix && !acct && strcmp(mode, "status") != 0) die("--mode must be pap, status, mix or acct, got %s", mode);
     if (acct && !server_given) server = "127.0.0.1:1813";
     if (acct && (sessions < 1 || stop_ratio < 0 || stop_ratio > 1)) die("bad --sessions / --stop-ratio%s", "");
     char prefix_buf[64];
@@ -454,6 +592,21 @@ int main(int argc, char **argv) {
         snprintf(prefix_buf, sizeof prefix_buf, "s%ld-", seed);
         session_prefix = prefix_buf;
     }
+    double mix_cum[NCLASS];
+    if (mix && !parse_mix(mix_spec, mix_cum)) die("bad --mix %s (e.g. status:2,state:18,pap:80)", mix_spec);
+    double step_r[MAX_STEPS], step_s[MAX_STEPS];
+    int nsteps = 0;
+    if (steps_spec) {
+        nsteps = parse_steps(steps_spec, step_r, step_s);
+        if (!nsteps) die("bad --steps %s (e.g. 10000:5,20000:5,10000:5)", steps_spec);
+        rate = 0;
+        duration = 0;
+        for (int i = 0; i < nsteps; i++) {
+            if (step_r[i] > rate) rate = step_r[i]; /* the peak sizes the ports */
+            duration += step_s[i];
+        }
+    }
+    if (timeline_ms < 0) die("bad --timeline-ms%s", "");
     if (rate <= 0 || duration <= 0 || timeout <= 0 || budget < 0 || users_count < 1 || tick_us < 1) die("bad numeric option%s", "");
     int poisson = strcmp(arrivals, "poisson") == 0;
     if (!poisson && strcmp(arrivals, "uniform") != 0) die("--arrivals must be poisson or uniform%s", "");
@@ -517,6 +670,10 @@ int main(int argc, char **argv) {
 
     /* Timetable and user picks (same draws as the TypeScript generator). */
     double expected = rate * duration;
+    if (nsteps) {
+        expected = 0;
+        for (int i = 0; i < nsteps; i++) expected += step_r[i] * step_s[i];
+    }
     long long cap = (long long)ceil(expected + 6 * sqrt(expected) + 16);
     if (count_cap > 0 && count_cap < cap) cap = count_cap;
     if (cap > max_packets) die("too many packets to precompute; lower --rate/--duration or raise --max-packets%s", "");
@@ -525,11 +682,38 @@ int main(int argc, char **argv) {
     double period = 1000.0 / rate, dur_ms = duration * 1000, t = 0;
     size_t n = 0;
     mb_state = (uint32_t)seed;
+    if (nsteps) { /* piecewise rate: a new law from each step's start (memoryless for Poisson) */
+        double seg_start = 0;
+        for (int i = 0; i < nsteps && (long long)n < cap; i++) {
+            double per = 1000.0 / step_r[i], seg_end = seg_start + step_s[i] * 1000;
+            for (t = seg_start;;) {
+                t += poisson ? -log(1 - mb_next()) * per : per;
+                if (t >= seg_end || (long long)n >= cap) break;
+                times[n++] = t;
+            }
+            seg_start = seg_end;
+        }
+    } else
     for (;;) {
         t += poisson ? -log(1 - mb_next()) * period : period;
         if (t >= dur_ms || (long long)n >= cap) break;
         times[n++] = t;
     }
+    uint8_t *cls = calloc(n ? n : 1, 1); /* class per request (mix mode) */
+    if (!cls) die("out of memory%s", "");
+    if (mix) {
+        mb_state = (uint32_t)seed ^ 0xc1a55u;
+        for (size_t k = 0; k < n; k++) {
+            double x = mb_next();
+            int c = 0;
+            while (c < NCLASS - 1 && x >= mix_cum[c]) c++;
+            cls[k] = (uint8_t)c;
+        }
+    } else {
+        memset(cls, pap ? C_PAP : C_STATUS, n ? n : 1);
+    }
+    uint8_t nas_ip[4] = {127, 0, 0, 1};
+    if (bind_addr && family == AF_INET && inet_pton(AF_INET, bind_addr, nas_ip) != 1) die("--bind must be an IPv4 address here: %s", bind_addr);
     mb_state = (uint32_t)seed ^ 0x5eedu;
     uint32_t *pick = malloc(sizeof(uint32_t) * (n ? n : 1));
     for (size_t k = 0; k < n; k++) pick[k] = (uint32_t)floor(mb_next() * (double)nusers);
@@ -537,7 +721,7 @@ int main(int argc, char **argv) {
     /* Accounting: the same session draws as buildAccounting() in lib/radius.ts. */
     uint8_t *akind = NULL;
     uint32_t *aslot = NULL, *agen = NULL, *astime = NULL;
-    long long mix[4] = {0, 0, 0, 0};
+    long long acct_mix[4] = {0, 0, 0, 0};
     if (acct) {
         akind = malloc(n ? n : 1);
         aslot = malloc(sizeof(uint32_t) * (n ? n : 1));
@@ -567,7 +751,7 @@ int main(int argc, char **argv) {
             }
             agen[k] = sgen[s];
             if (akind[k] == 2) sgen[s]++;
-            mix[akind[k]]++;
+            acct_mix[akind[k]]++;
         }
         free(sstate);
         free(sgen);
@@ -581,7 +765,8 @@ int main(int argc, char **argv) {
     char sid[128];
     for (size_t k = 0; k < n; k++) {
         size_t l = fixed;
-        if (pap) l += 2 + users[pick[k]].namelen + 2 + users[pick[k]].hidlen;
+        if (cls[k] != C_STATUS) l += 2 + users[pick[k]].namelen + 2 + users[pick[k]].hidlen;
+        if (cls[k] == C_STATE) l += 2 + 16;
         if (acct) {
             size_t sl = session_id(sid, sizeof sid, session_prefix, aslot[k], agen[k]);
             l = 20 + 6 + 2 + sl + 2 + users[aslot[k] % nusers].namelen + (family == AF_INET ? 6 : 0) + (akind[k] == 1 ? 6 : 18);
@@ -637,7 +822,7 @@ int main(int argc, char **argv) {
     }
     for (size_t k = 0; !acct && k < n; k++) {
         uint8_t *p0 = buf + off[k], *p = p0 + 20;
-        p0[0] = pap ? 1 : 12;
+        p0[0] = cls[k] != C_STATUS ? 1 : 12;
         p0[1] = (uint8_t)((k / (size_t)ports) & 0xff);
         p0[2] = (uint8_t)(plen[k] >> 8);
         p0[3] = (uint8_t)plen[k];
@@ -646,7 +831,7 @@ int main(int argc, char **argv) {
         p[1] = 18;
         memset(p + 2, 0, 16);
         p += 18;
-        if (pap) {
+        if (cls[k] != C_STATUS) {
             const user_t *u = &users[pick[k]];
             p[0] = 1;
             p[1] = (uint8_t)(2 + u->namelen);
@@ -668,10 +853,17 @@ int main(int argc, char **argv) {
                 p += 16;
             }
         }
+        if (cls[k] == C_STATE) { /* State (RFC 2865 §5.24): as if continuing a conversation */
+            p[0] = 24;
+            p[1] = 18;
+            memcpy(p + 2, "bench-state-", 12);
+            for (int i = 0; i < 4; i++) p[14 + i] = (uint8_t)(k >> (8 * i));
+            p += 18;
+        }
         if (family == AF_INET) {
             p[0] = 4;
             p[1] = 6;
-            p[2] = 127; p[3] = 0; p[4] = 0; p[5] = 1;
+            memcpy(p + 2, nas_ip, 4);
             p += 6;
         }
         hmac_md5(&hkey, p0, plen[k], ma + 2);
@@ -693,10 +885,12 @@ int main(int argc, char **argv) {
         if (family == AF_INET) {
             ((struct sockaddr_in *)&la)->sin_family = AF_INET;
             ((struct sockaddr_in *)&la)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (bind_addr) memcpy(&((struct sockaddr_in *)&la)->sin_addr, nas_ip, 4);
             ll = sizeof(struct sockaddr_in);
         } else {
             ((struct sockaddr_in6 *)&la)->sin6_family = AF_INET6;
             ((struct sockaddr_in6 *)&la)->sin6_addr = in6addr_loopback;
+            if (bind_addr && inet_pton(AF_INET6, bind_addr, &((struct sockaddr_in6 *)&la)->sin6_addr) != 1) die("bad --bind %s", bind_addr);
             ll = sizeof(struct sockaddr_in6);
         }
         if (bind(fd, (struct sockaddr *)&la, ll) < 0) die("bind: %s", strerror(errno));
@@ -719,6 +913,10 @@ int main(int argc, char **argv) {
     double *lat = malloc(sizeof(double) * (n ? n : 1)), *rtt = malloc(sizeof(double) * (n ? n : 1));
     float *lag = malloc(sizeof(float) * (n ? n : 1));
     if (!state || !lat || !rtt || !lag) die("out of memory%s", "");
+    float *lat_k = malloc(sizeof(float) * (n ? n : 1)); /* per request: latency if answered, else NaN */
+    uint8_t *rc_k = calloc(n ? n : 1, 1);               /* per request: reply code */
+    if (!lat_k || !rc_k) die("out of memory%s", "");
+    for (size_t k = 0; k < n; k++) lat_k[k] = NAN;
     size_t next = 0, expire_idx = 0, nans = 0, inflight = 0;
     long long acct_resp = 0;
     long long accept = 0, reject = 0, challenge = 0, other = 0, timeouts = 0, bad_auth = 0, bad_ma = 0, malformed = 0, late = 0;
@@ -863,6 +1061,8 @@ int main(int argc, char **argv) {
                         double l = rnow - times[k];
                         rtt[nans] = l - lag[k];
                         lat[nans++] = l;
+                        lat_k[k] = (float)l;
+                        rc_k[k] = r[0];
                         hist_add(&wlat, l);
                         if (l > budget) late++;
                         if (r[0] == 2) accept++;
@@ -920,7 +1120,7 @@ int main(int argc, char **argv) {
         fprintf(out, "},\"answered\":%zu,\"answeredPerSec\":%.0f,\"accept\":%lld,\"reject\":%lld,\"challenge\":%lld,\"otherCode\":%lld,\"timeouts\":%lld,", nans,
                 nans / window_s, accept, reject, challenge, other, timeouts);
         fprintf(out, "\"acctResponse\":%lld,", acct_resp);
-        if (acct) fprintf(out, "\"acctMix\":{\"start\":%lld,\"interim\":%lld,\"stop\":%lld},", mix[1], mix[3], mix[2]);
+        if (acct) fprintf(out, "\"acctMix\":{\"start\":%lld,\"interim\":%lld,\"stop\":%lld},", acct_mix[1], acct_mix[3], acct_mix[2]);
         fprintf(out, "\"badAuthenticator\":%lld,\"badMessageAuthenticator\":%lld,\"malformed\":%lld,\"late\":%lld,\"withinBudget\":%lld,\"goodput\":%.0f,", bad_auth,
                 bad_ma, malformed, late, (long long)nans - late, (nans - late) / window_s);
         fprintf(out, "\"answeredAfterTimeout\":%lld,\"duplicates\":%lld,\"strays\":%lld,\"identifierReuseInFlight\":%lld,\"sendErrors\":%lld,", after_to, dups,
@@ -950,7 +1150,11 @@ int main(int argc, char **argv) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         double cpu = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-        fprintf(out, "},\"cpuMs\":%.0f}\n", cpu);
+        fprintf(out, "},\"cpuMs\":%.0f", cpu);
+        if (mix) report_classes(out, 1, cls, lat_k, rc_k, next, budget);
+        if (bind_addr) fprintf(out, ",\"bind\":\"%s\"", bind_addr);
+        if (timeline_ms > 0) report_timeline(out, times, lat_k, next, duration * 1000, timeline_ms, budget);
+        fprintf(out, "}\n");
     } else {
         fprintf(out, "radius-load (C): %s to %s, %g/s %s for %g s, %ld ports, timeout %g ms, budget %g ms, %zu users\n", mode, srv, rate, arrivals, duration, ports,
                 timeout, budget, nusers);
@@ -958,7 +1162,7 @@ int main(int argc, char **argv) {
                 pct_f(lag, next, 0.5), pct_f(lag, next, 0.99), next ? lag[next - 1] : NAN);
         fprintf(out, "answered          %zu (%.0f/s)\n  accept          %lld\n  reject          %lld\n  challenge/other %lld/%lld\n", nans, nans / window_s, accept, reject,
                 challenge, other);
-        if (acct) fprintf(out, "  acct-response   %lld (offered: %lld Start, %lld Interim-Update, %lld Stop)\n", acct_resp, mix[1], mix[3], mix[2]);
+        if (acct) fprintf(out, "  acct-response   %lld (offered: %lld Start, %lld Interim-Update, %lld Stop)\n", acct_resp, acct_mix[1], acct_mix[3], acct_mix[2]);
         fprintf(out, "timeouts          %lld (no valid answer within %g ms)\n", timeouts, timeout);
         fprintf(out, "bad authenticator %lld   bad message-authenticator %lld   malformed %lld\n", bad_auth, bad_ma, malformed);
         fprintf(out, "late              %lld (answered after %g ms)\n", late, budget);
@@ -977,6 +1181,7 @@ int main(int argc, char **argv) {
             if (after.val[i] != b || strstr(after.name[i], "RcvbufErrors")) fprintf(out, " %s %+lld", after.name[i], after.val[i] - b);
         }
         fprintf(out, "\nbuild             %.0f ms\n", build_ms);
+        if (mix) report_classes(out, 0, cls, lat_k, rc_k, next, budget);
     }
     return interrupted ? 130 : 0;
 }

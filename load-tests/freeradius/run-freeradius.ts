@@ -38,6 +38,8 @@ export interface FreeradiusOptions {
   cpu?: number;
   /** -X: full debug output (slow; for checking the configuration only). */
   debug?: boolean;
+  /** NASes (name, IPv4 address); default one client "bench" at 127.0.0.1. */
+  clients?: { name: string; ipaddr: string }[];
 }
 
 export interface RunningFreeradius extends Started {
@@ -94,13 +96,9 @@ thread pool {
 	auto_limit_acct = no
 }
 
-client bench {
-	ipaddr = 127.0.0.1
-	secret = ${o.secret}
-	require_message_authenticator = yes
-	shortname = bench
-}
-
+${(o.clients ?? [{ name: "bench", ipaddr: "127.0.0.1" }])
+  .map((c) => `client ${c.name} {\n\tipaddr = ${c.ipaddr}\n\tsecret = ${o.secret}\n\trequire_message_authenticator = yes\n\tshortname = ${c.name}\n}\n`)
+  .join("")}
 modules {
 	pap {
 		normalise = no
