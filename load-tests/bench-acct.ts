@@ -68,6 +68,7 @@ const USAGE = `Usage: npx tsx load-tests/bench-acct.ts [options]
   --server-cpu N        core for carrier-aaa (default 0)
   --aux-cpu N           core for redis-server and the generator (default 1)
   --out FILE            markdown results (default load-tests/results/acct-<date>.md)
+  --max-writes N        carrier-aaa sessions.maxWritesInFlight (default: the server's)
   --quiet               no per-second generator progress
 `;
 
@@ -237,6 +238,7 @@ async function main(): Promise<void> {
       rates: { type: "string" },
       duration: { type: "string" },
       sessions: { type: "string" },
+      "max-writes": { type: "string" },
       "kill-redis": { type: "boolean" },
       appendfsync: { type: "string" },
       generator: { type: "string" },
@@ -258,6 +260,8 @@ async function main(): Promise<void> {
   const rates = numList(a, "rates", [5000, 10000]);
   const duration = num(a, "duration", 10, { min: 1 });
   const sessions = num(a, "sessions", 20000, { min: 1, int: true });
+  const maxWritesText = optStr(a, "max-writes");
+  const maxWrites = maxWritesText === undefined ? undefined : num(a, "max-writes", 512, { min: 1, int: true });
   const killRedis = flag(a, "kill-redis");
   const fsync = optStr(a, "appendfsync") ?? "everysec";
   if (!["everysec", "always", "no"].includes(fsync)) throw new Error("--appendfsync must be everysec, always or no");
@@ -316,7 +320,7 @@ async function main(): Promise<void> {
     '  - { name: bench, address: "127.0.0.1/32", secret: testing123 }',
     "store:",
     `  redis: { url: "${redis.url}", keyPrefix: "${KEY_PREFIX}" }`,
-    `sessions: { buckets: ${BUCKETS}, streamMaxLen: 100000000 }`,
+    `sessions: { buckets: ${BUCKETS}, streamMaxLen: 100000000${maxWrites !== undefined ? `, maxWritesInFlight: ${maxWrites}` : ""} }`,
     `http: { host: "127.0.0.1", port: ${httpPort} }`,
     "log: { level: warn }",
     "",
