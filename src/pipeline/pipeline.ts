@@ -334,52 +334,51 @@ export class RadiusCore {
     d: AccountingDecision | { result: "status" },
   ): void {
     if (d.result !== "status") ctx.user = d.user;
-    if (d.result === "drop") {
-      this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "dropped", reason: d.reason });
-    }
-    // Recorded, but too late to be useful: the NAS has retransmitted or will, and the
+    if (d.result === "drop") return this.unanswered(ctx, entry, { kind: "dropped", reason: d.reason });
+    // A record written too late is not acknowledged: the NAS has retransmitted or will, and the
     // retransmission is answered as a duplicate.
+    const sent = this.sendReply(ctx, entry, deadline, send, () =>
+      d.result === "status"
+        ? encodeAccountingResponse(packet, client.secret, true, "request")
+        : encodeAccountingResponse(packet, client.secret, findAttribute(packet, Attr.MessageAuthenticator) !== undefined),
+    );
+    if (sent) this.finish(ctx, { kind: "answered", reason: d.result === "status" ? "status" : d.duplicate ? "acct_duplicate" : `acct_${d.kind}` });
+  }
+
+  /** Ends a request without a reply: a retransmission may then be served afresh. */
+  private unanswered(ctx: Ctx, entry: PendingEntry, outcome: Outcome): void {
+    this.duplicates.forget(entry);
+    this.finish(ctx, outcome);
+  }
+
+  /**
+   * The common end of an answered request: a result ready after its deadline is not sent (the
+   * NAS has moved on or will retransmit); otherwise the reply is encoded, kept for duplicates and
+   * sent. Returns false when it ended the request itself (late, or the reply could not be
+   * encoded); the caller counts the answer otherwise.
+   */
+  private sendReply(ctx: Ctx, entry: PendingEntry, deadline: number, send: SendReply, encode: () => Buffer): boolean {
     if (this.o.now() > deadline) {
-      this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "shed", reason: "late_reply" });
+      this.unanswered(ctx, entry, { kind: "shed", reason: "late_reply" });
+      return false;
     }
     let reply: Buffer;
     try {
-      reply =
-        d.result === "status"
-          ? encodeAccountingResponse(packet, client.secret, true, "request")
-          : encodeAccountingResponse(packet, client.secret, findAttribute(packet, Attr.MessageAuthenticator) !== undefined);
+      reply = encode();
     } catch (err) {
       this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "dropped", reason: err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error" }, err);
+      this.finish(ctx, { kind: "dropped", reason: err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error" }, err);
+      return false;
     }
     this.duplicates.answered(entry, reply, this.o.now());
     send(reply, ctx.ev.remote);
-    this.finish(ctx, { kind: "answered", reason: d.result === "status" ? "status" : d.duplicate ? "acct_duplicate" : `acct_${d.kind}` });
+    return true;
   }
 
   private complete(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply, d: Decision): void {
     ctx.user = d.user;
-    if (d.result === "drop") {
-      this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "dropped", reason: d.reason });
-    }
-    // A result ready after its deadline is not sent: the NAS has moved on or will retransmit.
-    if (this.o.now() > deadline) {
-      this.duplicates.forget(entry);
-      return this.finish(ctx, { kind: "shed", reason: "late_reply" });
-    }
-    let reply: Buffer;
-    try {
-      reply = this.encode(packet, client, d, ctx.version);
-    } catch (err) {
-      this.duplicates.forget(entry);
-      const reason = err instanceof RadiusError ? `reply_encode:${err.code}` : "internal_error";
-      return this.finish(ctx, { kind: "dropped", reason }, err);
-    }
-    this.duplicates.answered(entry, reply, this.o.now());
-    send(reply, ctx.ev.remote);
+    if (d.result === "drop") return this.unanswered(ctx, entry, { kind: "dropped", reason: d.reason });
+    if (!this.sendReply(ctx, entry, deadline, send, () => this.encode(packet, client, d, ctx.version))) return;
     if (d.result === "reject") {
       this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
       if (d.reason === "max_sessions" && this.maxSessionsLog.allow(d.user ?? "", this.o.now()) >= 0) {

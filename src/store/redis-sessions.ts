@@ -35,7 +35,7 @@ import {
   type SessionStore,
   type SessionStoreDeps,
 } from "./sessions.js";
-import { redactUrl, safeErrorMessage } from "./util.js";
+import { redactUrl, safeErrorMessage, withDeadline } from "./util.js";
 
 // Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
 // lets a script that has written finish (no partial write); the record script does all its reads
@@ -197,21 +197,6 @@ interface ScriptedRedis extends Redis {
 
 const SWEEP_BATCH = 500;
 
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreError("STORE_TIMEOUT", `${what} timed out after ${Math.round(ms)} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
 
 export class RedisSessionStore implements SessionStore {
   readonly kind = "redis" as const;

@@ -41,7 +41,7 @@ import {
   type Subscriber,
 } from "./subscriber.js";
 import { quickSubscriber } from "./fast-check-record.js";
-import { cloneGroup, redactUrl, safeErrorMessage, validateAll, type StoreLogger } from "./util.js";
+import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
 export interface RedisStoreTuning {
@@ -78,23 +78,6 @@ function isNotSentError(err: unknown): boolean {
 /** Glob-escape for SCAN MATCH, so a prefix like "a*:" matches only itself. */
 function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, "\\$&");
-}
-
-/** Reject after ms with STORE_TIMEOUT; the underlying promise is left to settle on its own. */
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreError("STORE_TIMEOUT", `${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }
 
 export class RedisStore implements SubscriberStore {

@@ -76,3 +76,20 @@ export function validateAll(records: readonly (Subscriber | Group)[], what: "sub
     throw new StoreError("STORE_INVALID_RECORD", `${what} #${i}${name} is invalid, nothing written: ${summarizeIssues(r.error)}`);
   });
 }
+
+/** `p`, or STORE_TIMEOUT after `ms` (the command itself is not cancelled: Redis may still do it). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreError("STORE_TIMEOUT", `${what} timed out after ${Math.round(ms)} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
