@@ -70,6 +70,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-acct.ts [options]
   --out FILE            markdown results (default load-tests/results/acct-<date>.md)
   --max-writes N        carrier-aaa sessions.maxWritesInFlight (default: the server's)
   --quiet               no per-second generator progress
+  --node-flags=FLAGS    extra node flags for carrier-aaa, e.g. --node-flags=--trace-gc
+  --keep-log            keep the server's log (its path is printed)
 `;
 
 interface Row {
@@ -253,6 +255,8 @@ async function main(): Promise<void> {
       "aux-cpu": { type: "string" },
       out: { type: "string" },
       quiet: { type: "boolean" },
+      "node-flags": { type: "string" },
+      "keep-log": { type: "boolean" },
     },
     USAGE,
   );
@@ -327,7 +331,8 @@ async function main(): Promise<void> {
   ].join("\n");
   writeFileSync(cfgFile, cfg);
   const logFile = path.join(work, "carrier-aaa.log");
-  const server = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+  const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter(Boolean);
+  const server = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
   try {
     await waitAcct(acctPort, 20_000, () => server.child.exitCode === null);
   } catch (err) {
@@ -335,6 +340,10 @@ async function main(): Promise<void> {
     await server.stop();
     await redis.stop();
     throw new Error(`carrier-aaa did not answer accounting: ${(err as Error).message}\n--- ${logFile} (kept) ---\n${tail(logFile)}`);
+  }
+  if (flag(a, "keep-log")) {
+    keepTempDir(work);
+    process.stderr.write(`server log (kept): ${logFile}\n`);
   }
   process.stderr.write(`carrier-aaa pid ${server.pid}, accounting on 127.0.0.1:${acctPort}; redis-server ${redis.url} (AOF, appendfsync ${fsync})\n`);
 
