@@ -34,6 +34,7 @@ import {
   freeUdpPort,
   installCleanup,
   keepTempDir,
+  limitCpu,
   loadAvg,
   memoryMiB,
   runPinned,
@@ -94,6 +95,9 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
   --wait-quiet S          before each run, wait up to S s until processes outside the benchmark
                           use < 0.1 core on the benchmark cores (default 60; quick 5; 0: don't)
   --max-minutes M         stop everything after M minutes (default 60; quick 15)
+  --cpu-quota PCT         limit each server under test to PCT % of its core (kernel CPU
+                          bandwidth control, 10 ms period; needs root): brings a capacity the
+                          generator cannot reach 4x of within reach, the same for every system
   --server-cpu N          core of the server under test (default 0)
   --aux-cpu N             core of redis-server, generators and this script (default 1)
   --out PREFIX            output path without extension (default
@@ -217,6 +221,7 @@ async function main(): Promise<void> {
       pause: { type: "string" },
       "wait-quiet": { type: "string" },
       "max-minutes": { type: "string" },
+      "cpu-quota": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
       out: { type: "string" },
@@ -252,6 +257,7 @@ async function main(): Promise<void> {
   const pauseS = num(a, "pause", quick ? 1 : 3, { min: 0 });
   const waitQuietS = num(a, "wait-quiet", quick ? 5 : 60, { min: 0 });
   const maxMinutes = num(a, "max-minutes", quick ? 15 : 60, { min: 1 });
+  const cpuQuota = optStr(a, "cpu-quota") === undefined ? undefined : num(a, "cpu-quota", 100, { min: 1, max: 100 });
   const verbose = flag(a, "verbose");
   const givenCapacity = optStr(a, "capacity") !== undefined ? num(a, "capacity", 0, { min: 1 }) : undefined;
   const notes: string[] = [];
@@ -457,6 +463,10 @@ async function main(): Promise<void> {
 
   for (const id of systems) {
     const sut = await startSystem(id);
+    if (cpuQuota !== undefined) {
+      limitCpu(sut.proc.pid, cpuQuota);
+      sut.notes.push(`limited to ${cpuQuota} % of core ${serverCpu ?? "(any)"} (CFS quota ${cpuQuota / 10} ms per 10 ms)`);
+    }
     systemNotes[id] = sut.notes;
     log(`${LABEL[id]}: pid ${sut.proc.pid} answering on 127.0.0.1:${sut.port}`);
     try {

@@ -1,7 +1,7 @@
 // Process plumbing for the benchmark scripts: start pinned helpers, remember exactly which
 // processes we started, and kill those (by pid, never by name) on exit, error or Ctrl-C.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { openSync, closeSync, readFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import dgram from "node:dgram";
 import net from "node:net";
 import os from "node:os";
@@ -283,4 +283,53 @@ export async function waitQuiet(o: { cores: number[]; ourPids: number[]; maxS: n
   }
   if (quiet < 2) o.log?.(`machine still busy after ${o.maxS} s: running anyway (see the "other CPU" column)`);
   return foreign;
+}
+
+const quotaGroups = new Set<string>();
+
+/**
+ * Limit a process (all its threads) to `percent` of one core with the kernel's CPU bandwidth
+ * control (a cgroup with a CFS quota over a 10 ms period; cgroup v2 `cpu.max` or v1
+ * `cpu.cfs_quota_us`), for overload runs whose offered load must be a multiple of a capacity
+ * the generator cannot otherwise reach. Needs root and a writable cgroup cpu controller; throws
+ * with the reason otherwise. The group is removed when this script exits.
+ */
+export function limitCpu(pid: number, percent: number): string {
+  if (!(percent > 0 && percent <= 100)) throw new RangeError(`CPU quota must be 1..100 % (got ${percent})`);
+  const periodUs = 10_000;
+  const quotaUs = Math.max(1000, Math.round((periodUs * percent) / 100));
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers") && readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("cpu");
+  const root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu";
+  if (!existsSync(root)) throw new Error("no cgroup cpu controller at /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpu (v1)");
+  const dir = path.join(root, `carrier-aaa-bench-${process.pid}-${pid}`);
+  try {
+    mkdirSync(dir);
+    if (v2) writeFileSync(path.join(dir, "cpu.max"), `${quotaUs} ${periodUs}`);
+    else {
+      writeFileSync(path.join(dir, "cpu.cfs_period_us"), String(periodUs));
+      writeFileSync(path.join(dir, "cpu.cfs_quota_us"), String(quotaUs));
+    }
+    writeFileSync(path.join(dir, "cgroup.procs"), String(pid));
+  } catch (err) {
+    throw new Error(`cannot limit pid ${pid} to ${percent} % of a core in ${dir}: ${(err as Error).message} (root and a writable cgroup cpu controller are needed)`);
+  }
+  if (quotaGroups.size === 0) process.on("exit", removeQuotaGroups);
+  quotaGroups.add(dir);
+  return dir;
+}
+
+function removeQuotaGroups(): void {
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (const d of quotaGroups) {
+    // A process killed a moment ago may still be leaving the group.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        rmdirSync(d);
+        break;
+      } catch {
+        Atomics.wait(wait, 0, 0, 10);
+      }
+    }
+  }
+  quotaGroups.clear();
 }
