@@ -7,16 +7,33 @@
 // is made by how datagrams are spread over queues:
 //   - Status-Server (code 12) gets a queue of its own, which the NASes' request floods cannot fill
 //     (RFC 5997: a NAS uses it to tell whether the server is alive; it must not be drowned);
+//   - an Access-Request carrying State (type 24: the next round of a conversation already in
+//     progress, e.g. EAP or a challenge) gets a queue of its own too: finishing a conversation
+//     is worth more than starting a new one, and its earlier rounds were already paid for. The
+//     attributes are walked, bounds-checked against the datagram's length, for at most
+//     STATE_SCAN attributes (classic BPF has no loops: the walk is unrolled);
 //   - every other datagram goes to one of `flows` queues chosen by a hash of its source address,
 //     and the queues are read in turn, at most `batch` datagrams each per turn: stochastic fair
 //     queuing (McKenney, INFOCOM 1990) done by the kernel's queues. A NAS flooding at 5x its share
 //     overflows its own queue (and that of any NAS hashed with it) while the others keep theirs.
 // A datagram too short to hold a RADIUS code reads past the end; a classic BPF program then
-// returns 0, i.e. the first flow queue, never the Status-Server queue.
+// returns 0, i.e. the first flow queue, never the Status-Server queue. The State and
+// Status-Server queues are the last two sockets of the group, so that a reader can keep exactly
+// those when it stops reading the flows (udp-native.ts, holdBack).
 
 // Classic BPF opcodes (linux/filter.h).
 const LD_W_ABS = 0x20;
 const LD_B_ABS = 0x30;
+const LD_B_IND = 0x50;
+const LD_W_LEN = 0x80;
+const LDX_IMM = 0x01;
+const LDX_MEM = 0x61;
+const ST = 0x02;
+const ALU_ADD_K = 0x04;
+const ALU_ADD_X = 0x0c;
+const MISC_TXA = 0x87;
+const JMP_JGT_X = 0x2d;
+const JMP_JGE_K = 0x35;
 const ALU_RSH_K = 0x74;
 const ALU_MUL_K = 0x24;
 const ALU_MOD_K = 0x94;
@@ -30,9 +47,11 @@ const MISC_TAX = 0x07;
 const NET = 0xfff00000;
 
 export interface SteeringPlan {
-  /** Sockets in the group: `flows` flow queues, then the Status-Server queue. */
+  /** Sockets in the group: `flows` flow queues, then the State queue, then the Status-Server queue. */
   sockets: number;
-  /** Index of the Status-Server queue. */
+  /** Index of the queue of Access-Requests carrying State (= flows). */
+  stateQueue: number;
+  /** Index of the Status-Server queue (= flows + 1, the last). */
   statusQueue: number;
   /** The program, two 32-bit words per instruction (see udp-mmsg.c). */
   program: Uint32Array;
@@ -40,16 +59,48 @@ export interface SteeringPlan {
 
 type Insn = [code: number, jt: number, jf: number, k: number];
 
-/** The program for `flows` (1..63) flow queues plus one Status-Server queue. */
+/** Attributes examined for State, from the first; a State further on is steered as a new request. */
+export const STATE_SCAN = 12;
+/** Most flow queues: a group holds at most 64 sockets, two of them the State and Status-Server queues. */
+export const MAX_FLOWS = 62;
+
+/** The program for `flows` (1..62) flow queues plus the State and Status-Server queues. */
 export function steeringPlan(flows: number): SteeringPlan {
-  if (!Number.isInteger(flows) || flows < 1 || flows > 63) throw new RangeError(`flows must be 1..63 (got ${flows})`);
-  const status = flows;
+  if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS) throw new RangeError(`flows must be 1..${MAX_FLOWS} (got ${flows})`);
+  const state = flows;
+  const status = flows + 1;
   const p: Insn[] = [];
   const at = (): number => p.length;
-  p.push([LD_B_ABS, 0, 0, 0]); // 0: A = RADIUS code (first octet of the UDP payload)
+  /** Jumps to the source-address part, patched once its position is known: [index, which field]. */
+  const toSource: Array<[number, 1 | 2 | 3]> = [];
+  const toState: number[] = [];
+  p.push([LD_B_ABS, 0, 0, 0]); // A = RADIUS code (first octet of the UDP payload)
   const jStatus = at();
-  p.push([JMP_JEQ_K, 0, 0, 12]); // 1: Status-Server? -> ret status (patched below)
-  p.push([LD_B_ABS, 0, 0, NET + 0]); // 2: A = IP version/IHL
+  p.push([JMP_JEQ_K, 0, 0, 12]); // Status-Server? -> ret status (patched below)
+  toSource.push([at(), 2]);
+  p.push([JMP_JEQ_K, 0, 0, 1]); // Access-Request? walk its attributes : -> source
+  p.push([LD_W_LEN, 0, 0, 0]); // A = length of the datagram
+  p.push([ST, 0, 0, 0]); // M[0] = length
+  p.push([LDX_IMM, 0, 0, 20]); // X = offset of the first attribute
+  for (let i = 0; i < STATE_SCAN; i++) {
+    p.push([MISC_TXA, 0, 0, 0]); // A = X
+    p.push([ST, 0, 0, 1]); // M[1] = offset of this attribute
+    p.push([ALU_ADD_K, 0, 0, 2]); // A = offset + 2 (its type and length octets)
+    p.push([LDX_MEM, 0, 0, 0]); // X = length of the datagram
+    toSource.push([at(), 1]);
+    p.push([JMP_JGT_X, 0, 0, 0]); // past the end: no (more) attributes -> source
+    p.push([LDX_MEM, 0, 0, 1]); // X = offset
+    p.push([LD_B_IND, 0, 0, 0]); // A = type
+    toState.push(at());
+    p.push([JMP_JEQ_K, 0, 0, 24]); // State -> ret state
+    p.push([LD_B_IND, 0, 0, 1]); // A = attribute length
+    toSource.push([at(), 2]);
+    p.push([JMP_JGE_K, 0, 0, 2]); // a length under 2 is malformed -> source
+    p.push([ALU_ADD_X, 0, 0, 0]); // A = offset of the next attribute
+    p.push([MISC_TAX, 0, 0, 0]); // X = A
+  }
+  const source = at();
+  p.push([LD_B_ABS, 0, 0, NET + 0]); // A = IP version/IHL
   p.push([ALU_RSH_K, 0, 0, 4]); // 3: A = IP version
   const jV6 = at();
   p.push([JMP_JEQ_K, 0, 0, 6]); // 4: IPv6? (patched below)
@@ -76,8 +127,13 @@ export function steeringPlan(flows: number): SteeringPlan {
   p.push([RET_A, 0, 0, 0]);
   const retStatus = at();
   p.push([RET_K, 0, 0, status]);
-  // Jumps are relative to the next instruction.
+  const retState = at();
+  p.push([RET_K, 0, 0, state]);
+  // Jumps are relative to the next instruction (8-bit offsets for conditional jumps).
   p[jStatus]![1] = retStatus - jStatus - 1;
+  for (const [i, field] of toSource) p[i]![field] = source - i - 1;
+  for (const i of toState) p[i]![1] = retState - i - 1;
+  if (p.some(([code, jt, jf]) => code !== JMP_JA && (jt > 255 || jf > 255))) throw new Error("steering program: a jump is out of range");
   p[jV6]![1] = v6 - jV6 - 1;
   p[jHash]![3] = hash - jHash - 1;
   const program = new Uint32Array(p.length * 2);
@@ -85,13 +141,14 @@ export function steeringPlan(flows: number): SteeringPlan {
     program[2 * i] = (code << 16) | (jt << 8) | jf;
     program[2 * i + 1] = k >>> 0;
   });
-  return { sockets: flows + 1, statusQueue: status, program };
+  return { sockets: flows + 2, stateQueue: state, statusQueue: status, program };
 }
 
 /** Runs a plan's program on a datagram, as the kernel would (for tests and diagnostics). */
 export function steer(plan: SteeringPlan, payload: Uint8Array, ipHeader: Uint8Array): number {
   let a = 0;
   let x = 0;
+  const mem = new Uint32Array(16);
   const load = (k: number, size: 1 | 4): number | null => {
     const net = k >= NET;
     const buf = net ? ipHeader : payload;
@@ -113,6 +170,39 @@ export function steer(plan: SteeringPlan, payload: Uint8Array, ipHeader: Uint8Ar
         a = v;
         break;
       }
+      case LD_B_IND: {
+        const v = load(x + k, 1);
+        if (v === null) return 0;
+        a = v;
+        break;
+      }
+      case LD_W_LEN:
+        a = payload.length;
+        break;
+      case LDX_IMM:
+        x = k;
+        break;
+      case LDX_MEM:
+        x = mem[k]!;
+        break;
+      case ST:
+        mem[k] = a;
+        break;
+      case ALU_ADD_K:
+        a = (a + k) >>> 0;
+        break;
+      case ALU_ADD_X:
+        a = (a + x) >>> 0;
+        break;
+      case MISC_TXA:
+        a = x;
+        break;
+      case JMP_JGT_X:
+        pc += a > x ? jt : jf;
+        break;
+      case JMP_JGE_K:
+        pc += a >= k ? jt : jf;
+        break;
       case ALU_RSH_K:
         a = a >>> k;
         break;

@@ -163,7 +163,8 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     holdBack: (hold: boolean) => {
       if (closed || !handle || hold === held || discard) return;
       held = hold;
-      if (hold) binding.pause(handle, plan ? plan.statusQueue : -1);
+      // The State and Status-Server queues (the last two) are still read.
+      if (hold) binding.pause(handle, plan ? plan.stateQueue : -1);
       else binding.start(handle);
     },
     address: { address: o.host, port, family: family === 6 ? "IPv6" : "IPv4" },

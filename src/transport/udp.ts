@@ -27,7 +27,8 @@ export interface UdpListenerOptions {
   batch?: number | undefined;
   /**
    * Native only: spread datagrams over this many kernel receive queues by source address, plus
-   * one queue for Status-Server (see steering.ts). 0 or absent: one socket.
+   * one queue for Access-Requests carrying State and one for Status-Server (see steering.ts).
+   * 0 or absent: one socket.
    */
   flows?: number | undefined;
   /** Called once when `auto` falls back to node:dgram, with the reason. */
@@ -41,8 +42,8 @@ export interface UdpListener {
   /** Datagrams the kernel dropped for lack of queue space, when known (native). */
   kernelDrops(): number | undefined;
   /**
-   * Stop (true) or resume (false) reading requests; the Status-Server queue, when there is one,
-   * is still read. node:dgram cannot stop reading: there it does nothing.
+   * Stop (true) or resume (false) reading requests; the State and Status-Server queues, when
+   * there are, are still read. node:dgram cannot stop reading: there it does nothing.
    */
   holdBack(hold: boolean): void;
   readonly address: { address: string; port: number; family: string };

@@ -4,13 +4,28 @@
 import dgram from "node:dgram";
 import { describe, expect, test } from "@jest/globals";
 import { loadUdpMmsg, SLOT_META } from "../../src/transport/native/binding.js";
-import { steer, steeringPlan } from "../../src/transport/steering.js";
+import { MAX_FLOWS, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
 
 const ipv4 = (src: string): Uint8Array => {
   const h = new Uint8Array(20);
   h[0] = 0x45;
   src.split(".").forEach((o, i) => (h[12 + i] = Number(o)));
   return h;
+};
+/** An Access-Request (code 1) whose attributes are [type, value length] pairs, values zero-filled. */
+const accessRequest = (attrs: Array<[number, number]>, code = 1): Uint8Array => {
+  const len = 20 + attrs.reduce((n, [, v]) => n + 2 + v, 0);
+  const b = new Uint8Array(len);
+  b[0] = code;
+  b[2] = len >> 8;
+  b[3] = len & 0xff;
+  let o = 20;
+  for (const [type, v] of attrs) {
+    b[o] = type;
+    b[o + 1] = v + 2;
+    o += 2 + v;
+  }
+  return b;
 };
 const ipv6 = (last: number): Uint8Array => {
   const h = new Uint8Array(40);
@@ -25,7 +40,9 @@ describe("steering program (interpreted)", () => {
   const plan = steeringPlan(8);
 
   test("Status-Server goes to its own queue whatever the source; a runt goes to flow 0", () => {
-    expect(plan.sockets).toBe(9);
+    expect(plan.sockets).toBe(10);
+    expect(plan.stateQueue).toBe(8);
+    expect(plan.statusQueue).toBe(9);
     for (const src of ["127.0.0.1", "10.1.2.3", "192.0.2.77"]) expect(steer(plan, Uint8Array.of(12, 1, 0, 20), ipv4(src))).toBe(plan.statusQueue);
     expect(steer(plan, Uint8Array.of(12), ipv6(5))).toBe(plan.statusQueue);
     expect(steer(plan, new Uint8Array(0), ipv4("10.0.0.1"))).toBe(0);
@@ -48,14 +65,63 @@ describe("steering program (interpreted)", () => {
     expect([...v6].every((q) => q < 8)).toBe(true);
   });
 
+  test("an Access-Request carrying State goes to the State queue, wherever it is among the first attributes", () => {
+    const src = ipv4("10.9.8.7");
+    const flow = steer(plan, accessRequest([[1, 5]]), src);
+    expect(flow).toBeLessThan(8);
+    for (let at = 0; at < STATE_SCAN; at++) {
+      const attrs: Array<[number, number]> = Array.from({ length: at }, (_, i) => [i % 2 ? 31 : 4, i % 5]);
+      attrs.push([24, 16], [80, 16]);
+      expect(steer(plan, accessRequest(attrs), src)).toBe(plan.stateQueue);
+    }
+    // A State beyond the scanned attributes: steered as a new request (its source's flow).
+    const far: Array<[number, number]> = Array.from({ length: STATE_SCAN }, () => [4, 4]);
+    far.push([24, 8]);
+    expect(steer(plan, accessRequest(far), src)).toBe(flow);
+    // No State, or State in something other than an Access-Request: the source's flow.
+    expect(steer(plan, accessRequest([[1, 5], [2, 16], [4, 4], [80, 16]]), src)).toBe(flow);
+    expect(steer(plan, accessRequest([[24, 8]], 4), src)).toBe(flow);
+    expect(steer(plan, accessRequest([[24, 8]], 12), src)).toBe(plan.statusQueue);
+  });
+
+  test("malformed attribute lists never reach past the datagram and fall back to the source's flow", () => {
+    const src = ipv4("10.9.8.7");
+    const flow = steer(plan, accessRequest([]), src);
+    const zeroLength = accessRequest([[1, 4], [24, 4]]);
+    zeroLength[21] = 0; // first attribute's length 0: the walk would not advance
+    expect(steer(plan, zeroLength, src)).toBe(flow);
+    const oneLength = accessRequest([[1, 4], [24, 4]]);
+    oneLength[21] = 1;
+    expect(steer(plan, oneLength, src)).toBe(flow);
+    const overrun = accessRequest([[1, 4], [24, 4]]);
+    overrun[21] = 200; // jumps past the end
+    expect(steer(plan, overrun, src)).toBe(flow);
+    // The type octet is the last octet of the datagram: its length octet is missing.
+    const cut = accessRequest([[1, 4]]);
+    const truncated = new Uint8Array(cut.length + 1);
+    truncated.set(cut);
+    truncated[cut.length] = 24;
+    expect(steer(plan, truncated, src)).toBe(flow);
+    // Shorter than a header: still a flow queue, never State or Status-Server.
+    expect(steer(plan, Uint8Array.of(1, 2, 0), src)).toBe(flow);
+    for (let n = 0; n < 400; n++) {
+      const junk = new Uint8Array(20 + (n % 60));
+      for (let i = 0; i < junk.length; i++) junk[i] = (n * 131 + i * 17) & 0xff;
+      junk[0] = 1;
+      const q = steer(plan, junk, src);
+      expect(q === flow || q === plan.stateQueue).toBe(true);
+    }
+  });
+
   test("bad flow counts are refused", () => {
     expect(() => steeringPlan(0)).toThrow(RangeError);
-    expect(() => steeringPlan(64)).toThrow(RangeError);
+    expect(() => steeringPlan(MAX_FLOWS + 1)).toThrow(RangeError);
+    expect(steeringPlan(MAX_FLOWS).sockets).toBe(64);
   });
 });
 
 const native = loadUdpMmsg();
-test("in the kernel: Status-Server lands in its queue, each source keeps one flow queue, nothing is lost", async () => {
+test("in the kernel: Status-Server and State land in their queues, each source keeps one flow queue, nothing is lost", async () => {
   if (!native.binding) {
     // Only where no C compiler exists, said explicitly (udp.test.ts checks the same).
     expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
@@ -66,12 +132,12 @@ test("in the kernel: Status-Server lands in its queue, each source keeps one flo
   const batch = 16;
   const rbuf = Buffer.alloc(batch * 4096);
   const rmeta = new Int32Array(batch * SLOT_META);
-  const got: Array<{ code: number; src: string; queue: number }> = [];
+  const got: Array<{ code: number; src: string; queue: number; data: Uint8Array }> = [];
   const handle = b.open(4, "127.0.0.1", 0, 0, 0, batch, 4096, rbuf, rmeta, Buffer.alloc(batch * 4096), new Int32Array(batch * SLOT_META), (n, queue) => {
     for (let i = 0; i < n; i++) {
       const m = i * SLOT_META;
       const a = new Uint8Array(rmeta.buffer, (m + 8) * 4, 4);
-      got.push({ code: rbuf[i * 4096]!, src: a.join("."), queue });
+      got.push({ code: rbuf[i * 4096]!, src: a.join("."), queue, data: Uint8Array.from(rbuf.subarray(i * 4096, i * 4096 + rmeta[m]!)) });
     }
   }, plan.sockets, plan.program);
   const port = b.localPort(handle);
@@ -79,17 +145,27 @@ test("in the kernel: Status-Server lands in its queue, each source keeps one flo
   const sources = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"];
   const sockets = await Promise.all(sources.map((src) => new Promise<dgram.Socket>((resolve) => { const s = dgram.createSocket("udp4"); s.bind(0, src, () => resolve(s)); })));
   try {
+    // Per source and round: a plain request, a Status-Server, an Access-Request with State, and
+    // one with a malformed attribute list.
+    const withState = accessRequest([[1, 8], [4, 4], [24, 16], [80, 16]]);
+    const malformed = accessRequest([[1, 8], [24, 4]]);
+    malformed[21] = 0;
     for (let round = 0; round < 5; round++) {
       sockets.forEach((s) => s.send(Uint8Array.of(1, round, 0, 4), port, "127.0.0.1"));
       sockets.forEach((s) => s.send(Uint8Array.of(12, round, 0, 4), port, "127.0.0.1"));
+      sockets.forEach((s) => s.send(withState, port, "127.0.0.1"));
+      sockets.forEach((s) => s.send(malformed, port, "127.0.0.1"));
     }
     const deadline = Date.now() + 3000;
-    while (got.length < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(got).toHaveLength(60);
+    while (got.length < 120 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(120);
     for (const d of got.filter((d) => d.code === 12)) expect(d.queue).toBe(plan.statusQueue);
+    // The kernel ran the program the interpreter runs, on every datagram.
+    for (const d of got) expect(d.queue).toBe(steer(plan, d.data, ipv4(d.src)));
+    expect(got.filter((d) => d.queue === plan.stateQueue)).toHaveLength(30);
     const bySource = new Map<string, Set<number>>();
-    for (const d of got.filter((d) => d.code === 1)) {
-      expect(d.queue).toBeLessThan(plan.statusQueue);
+    for (const d of got.filter((d) => d.code === 1 && d.queue !== plan.stateQueue)) {
+      expect(d.queue).toBeLessThan(plan.stateQueue);
       bySource.set(d.src, (bySource.get(d.src) ?? new Set()).add(d.queue));
     }
     expect(bySource.size).toBe(sources.length);

@@ -212,7 +212,7 @@ test("io=native without the addon is a start-up error naming the key; the addres
   expect(__test.parseRemote("nope")).toBeNull();
 });
 
-test("native: holdBack stops reading requests (Status-Server's queue is still read), and resuming delivers what waited", async () => {
+test("native: holdBack stops reading new requests (the State and Status-Server queues are still read), and resuming delivers what waited", async () => {
   if (!native.binding) {
     expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
     return;
@@ -222,15 +222,19 @@ test("native: holdBack stops reading requests (Status-Server's queue is still re
   const c = await client("udp4", "127.0.0.1");
   const settle = () => new Promise((r) => setTimeout(r, 100));
   try {
-    expect(listener.queues).toBe(3);
+    expect(listener.queues).toBe(4);
     listener.holdBack(true);
+    // Identifier 1: a new Access-Request; 2: Status-Server; 3: an Access-Request carrying State.
+    const withState = Uint8Array.of(1, 3, 0, 30, ...new Array<number>(16).fill(0), 24, 10, ...new Array<number>(8).fill(7));
     c.send(Uint8Array.of(1, 1, 0, 4), listener.address.port, "127.0.0.1");
     c.send(Uint8Array.of(12, 2, 0, 4), listener.address.port, "127.0.0.1");
+    c.send(withState, listener.address.port, "127.0.0.1");
     await settle();
-    expect(events.map((e) => e.data[0])).toEqual([12]);
+    expect(events.map((e) => e.data[1]).sort()).toEqual([2, 3]);
     listener.holdBack(false);
     await settle();
-    expect(events.map((e) => e.data[0])).toEqual([12, 1]);
+    expect(events.map((e) => e.data[1])).toHaveLength(3);
+    expect(events[2]!.data[1]).toBe(1);
     expect(listener.kernelDrops()).toBe(0);
   } finally {
     c.close();

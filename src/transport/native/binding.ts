@@ -25,7 +25,7 @@ export interface UdpMmsgBinding {
   ): object;
   /** Start, or resume, reading every socket. */
   start(handle: object): void;
-  /** Stop reading every socket but the one at index `keep` (-1: none). */
+  /** Stop reading every socket below index `keep`; those from `keep` on are still read (-1: none). */
   pause(handle: object, keep: number): void;
   localPort(handle: object): number;
   flush(handle: object, count: number): number;

@@ -439,7 +439,8 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* pause(handle, keep): stop reading every socket but the one at index `keep` (-1: none). */
+/* pause(handle, keep): stop reading every socket below index `keep`; those at `keep` and above
+ * (the State and Status-Server queues, last in the group) are still read. -1 or nsock: none. */
 static napi_value js_pause(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -448,8 +449,8 @@ static napi_value js_pause(napi_env env, napi_callback_info info) {
   if (!g) return NULL;
   int32_t keep;
   CHECK(napi_get_value_int32(env, argv[1], &keep));
-  for (int k = 0; k < g->nsock; k++)
-    if (k != keep) uv_poll_stop(&g->socks[k].poll);
+  if (keep < 0) keep = g->nsock;
+  for (int k = 0; k < g->nsock && k < keep; k++) uv_poll_stop(&g->socks[k].poll);
   return NULL;
 }
 
