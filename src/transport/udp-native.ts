@@ -30,8 +30,11 @@ class NativeRemote implements Remote {
 
 export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBinding): Promise<UdpListener> {
   const family = isIP(o.host) === 6 ? 6 : 4;
-  const plan = o.flows ? steeringPlan(o.flows) : null;
-  const batch = o.batch ?? (plan ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
+  const plan = o.flows && !o.adopt ? steeringPlan(o.flows) : null;
+  // The Status-Server queue kept while holding back: the plan's, or the one named with adopted sockets.
+  const statusQueue = o.adopt ? o.adopt.statusQueue : plan ? plan.statusQueue : null;
+  const sockets = o.adopt ? o.adopt.fds.length : (plan?.sockets ?? 1);
+  const batch = o.batch ?? (sockets > 1 ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
   const rbuf = Buffer.alloc(batch * SLOT);
   const rmeta = new Int32Array(batch * SLOT_META);
   const rmetaBytes = new Uint8Array(rmeta.buffer);
@@ -43,6 +46,9 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let flushScheduled = false;
   let closed = false;
   let held = false;
+  /** Not reading: before startReading() with deferReading, and for good after retire(). */
+  let deferred = o.deferReading === true;
+  let retired = false;
   let discard: (() => void) | null = null;
   let handle: object | null = null;
 
@@ -145,17 +151,18 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     }
   };
 
-  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, plan?.sockets ?? 1, plan?.program ?? null);
+  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, sockets, plan?.program ?? null, o.adopt?.fds ?? null);
   const port = binding.localPort(handle);
-  binding.start(handle);
+  if (!deferred) binding.start(handle);
   return {
     io: "native",
-    queues: plan?.sockets ?? 1,
+    queues: sockets,
     kernelDrops: () => (handle ? binding.drops(handle) : undefined),
     stopReceiving: (onDiscard: () => void) => {
       discard = onDiscard;
-      // Read on (and discard) even if reading was held back: a shutdown drains nothing new.
-      if (held && handle && !closed) {
+      // Read on (and discard) even if reading was held back: a shutdown drains nothing new. Not
+      // after a hand-over (retire) or before reading began: the datagrams are the next reader's.
+      if (held && handle && !closed && !deferred) {
         held = false;
         binding.start(handle);
       }
@@ -163,8 +170,21 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     holdBack: (hold: boolean) => {
       if (closed || !handle || hold === held || discard) return;
       held = hold;
-      if (hold) binding.pause(handle, plan ? plan.statusQueue : -1);
+      if (deferred) return; // startReading() applies it
+      if (hold) binding.pause(handle, statusQueue ?? -1);
       else binding.start(handle);
+    },
+    startReading: () => {
+      if (closed || !handle || retired || !deferred) return;
+      deferred = false;
+      binding.start(handle);
+      if (held) binding.pause(handle, statusQueue ?? -1);
+    },
+    retire: () => {
+      if (closed || !handle || retired) return;
+      retired = true;
+      deferred = true;
+      binding.pause(handle, -1);
     },
     address: { address: o.host, port, family: family === 6 ? "IPv6" : "IPv4" },
     close: async () => {
