@@ -274,13 +274,18 @@ describe("serve --workers 2", () => {
       if (i === Math.floor(total / 4)) restart = api(httpPort, "POST", "/v1/admin/restart", { token: TOKEN });
     }
     const r = await restart!;
-    expect(r.status).toBe(202);
+    if (r.status !== 202) throw new Error(`POST /v1/admin/restart: ${r.status} ${JSON.stringify(r.json)}\n${out.slice(-3000)}`);
     expect(r.json.accepted).toBe(true);
     await waitFor(/"msg":"rolling restart done: every worker replaced"/, restartsBefore + 1, 60_000);
     const until = Date.now() + 5000;
     while (answered < total && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
     for (const p of sockets) p.close();
-    expect(answered).toBe(total);
+    if (answered !== total) {
+      // What the server says happened to the others (outcomes other than answered), and its log.
+      const text = (await api(httpPort, "GET", "/metrics")).text;
+      const other = text.split("\n").filter((l) => /^aaa_datagrams_total\{/.test(l) && !/outcome="answered"/.test(l));
+      throw new Error(`${total - answered} of ${total} requests unanswered\n${other.join("\n")}\n--- log ---\n${out.slice(-4000)}`);
+    }
     expect(accepted).toBe(total);
     const after = workerPids();
     for (const [slot, pid] of pidsBefore) expect(after.get(slot)).not.toBe(pid);
