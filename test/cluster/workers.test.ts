@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -34,20 +34,26 @@ let udpPort: number;
 let httpPort: number;
 let child: ChildProcess;
 let out = "";
+let logFile: string;
 
 const sub = (reply: Record<string, unknown>) => JSON.stringify({ username: "alice", password: "s3cret", reply });
 
 async function waitFor(re: RegExp, count = 1, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
-  const n = (): number => (out.match(new RegExp(re.source, "g")) ?? []).length;
+  const n = (): number => (readLog().match(new RegExp(re.source, "g")) ?? []).length;
   while (n() < count) {
     if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${re} (x${count}) in:\n${out.slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
+function readLog(): string {
+  out = readFileSync(logFile, "utf8");
+  return out;
+}
+
 function logLines(msg: string): Array<Record<string, unknown>> {
-  return out
+  return readLog()
     .split("\n")
     .filter((l) => l.includes(`"msg":"${msg}"`))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -142,9 +148,12 @@ beforeAll(async () => {
       `workerPool: { size: 1 }`,
     ].join("\n"),
   );
-  child = spawn(process.execPath, [BIN, "serve", "--config", cfg, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+  // The log goes to a file, not a pipe: the server's log writes are synchronous, and a test
+  // process busy elsewhere must not stall three processes on a full pipe.
+  logFile = path.join(dir, "server.log");
+  const fd = openSync(logFile, "a");
+  child = spawn(process.execPath, [BIN, "serve", "--config", cfg, "--workers", "2"], { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
   await waitFor(/"msg":"carrier-aaa primary: every worker serving"/);
 }, 60_000);
 
@@ -274,7 +283,7 @@ describe("serve --workers 2", () => {
       if (i === Math.floor(total / 4)) restart = api(httpPort, "POST", "/v1/admin/restart", { token: TOKEN });
     }
     const r = await restart!;
-    if (r.status !== 202) throw new Error(`POST /v1/admin/restart: ${r.status} ${JSON.stringify(r.json)}\n${out.slice(-3000)}`);
+    if (r.status !== 202) throw new Error(`POST /v1/admin/restart: ${r.status} ${JSON.stringify(r.json)}\n${readLog().slice(-3000)}`);
     expect(r.json.accepted).toBe(true);
     await waitFor(/"msg":"rolling restart done: every worker replaced"/, restartsBefore + 1, 60_000);
     const until = Date.now() + 5000;
@@ -284,7 +293,7 @@ describe("serve --workers 2", () => {
       // What the server says happened to the others (outcomes other than answered), and its log.
       const text = (await api(httpPort, "GET", "/metrics")).text;
       const other = text.split("\n").filter((l) => /^aaa_datagrams_total\{/.test(l) && !/outcome="answered"/.test(l));
-      throw new Error(`${total - answered} of ${total} requests unanswered\n${other.join("\n")}\n--- log ---\n${out.slice(-4000)}`);
+      throw new Error(`${total - answered} of ${total} requests unanswered\n${other.join("\n")}\n--- log (all of it: ${logFile}) ---\n${readLog().slice(-4000)}`);
     }
     expect(accepted).toBe(total);
     const after = workerPids();
