@@ -332,7 +332,7 @@ async function main(): Promise<void> {
   writeFileSync(cfgFile, cfg);
   const logFile = path.join(work, "carrier-aaa.log");
   const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter(Boolean);
-  const server = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+  const server = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", "1"], { cpu: serverCpu, logFile, cwd: REPO });
   try {
     await waitAcct(acctPort, 20_000, () => server.child.exitCode === null);
   } catch (err) {

@@ -24,7 +24,8 @@ import {
   installCleanup,
   keepTempDir,
   loadAvg,
-  memoryMiB,
+  treeCpuMs,
+  treeMemoryMiB,
   runPinned,
   sleep,
   startPinned,
@@ -52,6 +53,9 @@ const USAGE = `Usage: npx tsx load-tests/bench-auth.ts [options]
   --generator c|node    load generator (default c when a C compiler exists: the Node one
                         cannot offer and verify more than ~20k/s on one core, see docs)
   --store redis|memory  carrier-aaa store (default redis; memory = JSONL file, same users)
+  --workers N           carrier-aaa worker processes (serve --workers N; default 1). With N > 1
+                        the server is not pinned: its workers share every core with Redis and
+                        the generator (the report says so); N > 1 needs --store redis
   --node-flags=FLAGS    extra node flags for carrier-aaa, e.g. --node-flags=--single-threaded-gc
   --carrier-config FILE YAML template for carrier-aaa; \${PORT}, \${REDIS_URL}, \${JSONL} are
                         substituted (default: generated, see docs/benchmarks.md)
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
       "skip-freeradius": { type: "boolean" },
       generator: { type: "string" },
       store: { type: "string" },
+      workers: { type: "string" },
       "carrier-config": { type: "string" },
       "node-flags": { type: "string" },
       "fr-threads": { type: "string" },
@@ -146,6 +151,8 @@ async function main(): Promise<void> {
   const store = str(a, "store", "redis");
   if (store !== "redis" && store !== "memory") throw new Error("--store must be redis or memory");
   const quiet = flag(a, "quiet");
+  const workers = num(a, "workers", 1, { min: 1, max: 63, int: true });
+  if (workers > 1 && store !== "redis") throw new Error("--workers N > 1 needs --store redis (the memory store is one process's)");
   const notes: string[] = [];
 
   // Pinning: without taskset (or with one core) everything shares the CPU and figures mean less.
@@ -231,7 +238,7 @@ async function main(): Promise<void> {
   const runOne = async (sut: ServerUnderTest, rate: number, seconds: number, seed: number): Promise<Row> => {
     await waitQuietFor(sut.proc.pid);
     const busy0 = coreBusyMs();
-    const srv0 = cpuMs(sut.proc.pid) ?? 0;
+    const srv0 = treeCpuMs(sut.proc.pid) ?? 0;
     const red0 = cpuMs(redis.pid) ?? 0;
     const self0 = process.cpuUsage();
     const t0 = performance.now();
@@ -256,13 +263,13 @@ async function main(): Promise<void> {
     if (r.code !== 0) throw new Error(`generator exited with ${r.code} at ${rate}/s against ${sut.name}`);
     const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as LoadReport;
     const busy1 = coreBusyMs();
-    const srvMs = (cpuMs(sut.proc.pid) ?? srv0) - srv0;
+    const srvMs = (treeCpuMs(sut.proc.pid) ?? srv0) - srv0;
     const redMs = (cpuMs(redis.pid) ?? red0) - red0;
     const self = process.cpuUsage(self0);
     const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : busy0.map((_, i) => i);
     const busyMs = cores.reduce((s, c) => s + ((busy1[c] ?? 0) - (busy0[c] ?? 0)), 0);
     const oursMs = srvMs + redMs + report.cpuMs + (self.user + self.system) / 1000;
-    const mem = memoryMiB(sut.proc.pid);
+    const mem = treeMemoryMiB(sut.proc.pid);
     return {
       server: sut.name,
       rate,
@@ -284,9 +291,9 @@ async function main(): Promise<void> {
     await sleep(pauseS * 1000);
     const end = Date.now() + 30000;
     for (;;) {
-      const c0 = cpuMs(sut.proc.pid) ?? 0;
+      const c0 = treeCpuMs(sut.proc.pid) ?? 0;
       await sleep(500);
-      const c1 = cpuMs(sut.proc.pid) ?? 0;
+      const c1 = treeCpuMs(sut.proc.pid) ?? 0;
       if (c1 - c0 <= 50 || Date.now() > end) break; // <= 10 % of a core
     }
     await waitUntilAnswering({ host: "127.0.0.1", port: sut.port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => sut.proc.child.exitCode === null });
@@ -316,7 +323,10 @@ async function main(): Promise<void> {
       writeFileSync(cfgFile, cfg);
       const logFile = path.join(dir, "carrier-aaa.log");
       const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter(Boolean);
-      const proc = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+      // With several workers, pinning the primary to one core would pin every worker there too
+      // (children inherit the affinity): leave them to the scheduler, and say so.
+      const carrierCpu = workers > 1 ? undefined : serverCpu;
+      const proc = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", String(workers)], { cpu: carrierCpu, logFile, cwd: REPO });
       try {
         await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
       } catch (err) {
@@ -324,7 +334,8 @@ async function main(): Promise<void> {
         await proc.stop();
         throw new Error(`carrier-aaa did not come up: ${(err as Error).message}\n--- ${logFile} (kept) ---\n${tail(logFile)}\n--- config ---\n${cfg}`);
       }
-      sut = { name, proc, port, notes: [`store: ${store}`, `config: ${template ? template : "generated (see docs/benchmarks.md)"}`] };
+      const placement = workers > 1 ? `${workers} workers (serve --workers ${workers}), not pinned: they share all ${ncpu} cores with redis-server and the generator; CPU is the primary's and the workers' together` : `1 process${carrierCpu !== undefined ? ` on core ${carrierCpu}` : ""}`;
+      sut = { name, proc, port, notes: [`store: ${store}`, placement, `config: ${template ? template : "generated (see docs/benchmarks.md)"}`] };
     } else {
       const fr = await startFreeradius({ port, redisPort: redis.port, secret: "testing123", threads: frThreads, maxRequests: 262144, frPrefix: "fr:user:", cpu: serverCpu });
       sut = { name, proc: fr, port, notes: [`${frThreads} threads / Redis connections, max_requests 262144, rlm_redis HGET + pap`] };
@@ -364,7 +375,10 @@ async function main(): Promise<void> {
     loadAfter: loadAvg(),
     notes,
     serverNotes,
-    pinned: serverCpu !== undefined ? `server on core ${serverCpu}; redis-server, generator and this script on core ${auxCpu}` : "not pinned",
+    pinned:
+      serverCpu !== undefined
+        ? `server on core ${serverCpu}${workers > 1 && servers.includes("carrier-aaa") ? ` (carrier-aaa with ${workers} workers: not pinned, on every core)` : ""}; redis-server, generator and this script on core ${auxCpu}`
+        : "not pinned",
     argv: process.argv.slice(2),
   });
   mkdirSync(path.dirname(outFile), { recursive: true });

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   const logFile = path.join(work, "carrier-aaa.log");
-  const server = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+  const server = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", "1"], { cpu: serverCpu, logFile, cwd: REPO });
   try {
     await waitTcp(httpPort, 20_000, () => server.child.exitCode === null);
   } catch (err) {

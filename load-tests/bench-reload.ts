@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   };
   writeConfig(0);
   const logFile = path.join(work, "carrier-aaa.log");
-  const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile], { cpu: serverCpu, logFile, cwd: REPO });
+  const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", "1"], { cpu: serverCpu, logFile, cwd: REPO });
   const probeUser = { username: usernameFor(1), password: passwordFor(usernameFor(1)) };
   await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
   process.stderr.write(`carrier-aaa pid ${proc.pid} on 127.0.0.1:${port} (${store} store); redis ${redis.url}\n`);

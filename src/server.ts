@@ -54,6 +54,14 @@ export interface RunningServer {
    * when the grace period ended (0 after a clean drain).
    */
   close(opts?: { graceMs?: number }): Promise<{ abandoned: number }>;
+  /** Begin reading the UDP sockets when started with `inherited.deferReading` (no-op otherwise). */
+  startReading(): void;
+  /**
+   * Hand-over (rolling restart, worker of `serve --workers N`): stop reading the UDP sockets for
+   * good (datagrams wait in the kernel queues for the replacement) and accept no new HTTP
+   * connections. Requests in flight go on; close() then drains them and releases the rest.
+   */
+  retire(): void;
 }
 
 /** Scheduler client (fair-queuing unit and `client` label) of POST /v1/auth. */
@@ -80,9 +88,37 @@ export type ReloadResult =
       error: string;
     };
 
+/** Sockets of one listener inherited from the primary process (see src/cluster/). */
+export interface InheritedListener {
+  fds: number[];
+  /** Index in `fds` of the first socket still read while holding back (State, then Status-Server), or null. */
+  keepFrom: number | null;
+}
+
+/** What a worker of `serve --workers N` is given by the primary process (src/cluster/primary.ts). */
+export interface InheritedSockets {
+  auth: InheritedListener;
+  acct?: InheritedListener | undefined;
+  /** The HTTP side's listening TCP socket, when `http` is configured. */
+  httpFd?: number | undefined;
+  /** Open the sockets but read nothing until startReading(). */
+  deferReading?: boolean | undefined;
+  /** Operations on the whole server, done through the primary. */
+  cluster: {
+    /** GET /metrics: every worker's metrics, merged. */
+    metricsText(): Promise<string>;
+    /** POST /v1/admin/reload: every worker reloads; the answer holds each one's result. */
+    reloadAll(): Promise<{ ok: boolean } & Record<string, unknown>>;
+    /** POST /v1/admin/restart. */
+    restart(): Promise<{ accepted: boolean } & Record<string, unknown>>;
+  };
+}
+
 export interface StartOptions {
   /** The configuration file, for `reloadFromFile()` (SIGHUP, admin API). */
   configFile?: string;
+  /** Worker of `serve --workers N`: serve these sockets instead of binding the configured ones. */
+  inherited?: InheritedSockets;
 }
 
 export async function loadDictionary(files: readonly string[]): Promise<Dictionary> {
@@ -92,6 +128,8 @@ export async function loadDictionary(files: readonly string[]): Promise<Dictiona
 }
 
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
+  const inh = opts.inherited;
+  if (inh && config.radius.acct && !inh.acct) throw new Error("radius.acct is configured but no accounting sockets were inherited");
   const now = (): number => performance.now();
   const metrics = new Metrics();
   const dictionary = await loadDictionary(config.dictionary.files);
@@ -196,6 +234,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       recvBufferSize: config.radius.auth.recvBufferSize,
       io: config.radius.auth.io,
       flows: effectiveFlows(config),
+      adopt: inh?.auth,
+      deferReading: inh?.deferReading,
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
       now,
       onEvent: (ev, send) => core.handle(ev, send),
@@ -209,6 +249,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         recvBufferSize: config.radius.acct.recvBufferSize,
         io: config.radius.acct.io,
         flows: config.radius.acct.io === "dgram" ? 0 : (config.radius.acct.flows ?? 0),
+        adopt: inh?.acct,
+        deferReading: inh?.deferReading,
         onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable for accounting, using node:dgram"),
         now,
         onEvent: (ev, send) => core.handle(ev, send),
@@ -222,6 +264,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       http = await listenHttp({
         host: h.host,
         port: h.port,
+        fd: inh?.httpFd,
+        metricsText: inh ? () => inh.cluster.metricsText() : undefined,
         metrics,
         token: h.token,
         authToken: h.authToken,
@@ -232,7 +276,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
           authenticate: (req) => core.authenticate(req),
           now,
           authClient: HTTP_AUTH_CLIENT,
-          reload: () => (reloadFromFileLate ? reloadFromFileLate() : Promise.resolve({ ok: false, error: "the server is still starting" })),
+          reload: inh
+            ? () => inh.cluster.reloadAll()
+            : () => (reloadFromFileLate ? reloadFromFileLate() : Promise.resolve({ ok: false, error: "the server is still starting" })),
+          restart: inh ? () => inh.cluster.restart() : undefined,
           audit: (change) => log.info({ admin: change }, `admin API: ${change.kind} ${change.action}`),
         },
         ready: () => ({
@@ -375,6 +422,15 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     close: (opts?: { graceMs?: number }) => {
       closed = true;
       return close(opts);
+    },
+    startReading: () => {
+      authListener.startReading();
+      acctListener?.startReading();
+    },
+    retire: () => {
+      authListener.retire();
+      acctListener?.retire();
+      http?.stopAccepting();
     },
   };
 }

@@ -1,7 +1,7 @@
 // Process plumbing for the benchmark scripts: start pinned helpers, remember exactly which
 // processes we started, and kill those (by pid, never by name) on exit, error or Ctrl-C.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, readFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { openSync, closeSync, readFileSync, readdirSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import dgram from "node:dgram";
 import net from "node:net";
 import os from "node:os";
@@ -208,6 +208,43 @@ export function cpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Pids of the live children of a process (Linux /proc/PID/task/TID/children). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/)) if (c) out.push(Number(c));
+    }
+  } catch {
+    // gone, or not Linux
+  }
+  return out;
+}
+
+/**
+ * CPU time of a process and its live children, in ms (`serve --workers N`: the primary and its
+ * workers); null when the process is gone. A child that exited is not counted.
+ */
+export function treeCpuMs(pid: number): number | null {
+  const own = cpuMs(pid);
+  if (own === null) return null;
+  return childPids(pid).reduce((s, c) => s + (cpuMs(c) ?? 0), own);
+}
+
+/** As memoryMiB, summed over a process and its live children. */
+export function treeMemoryMiB(pid: number): { rss: number; hwm: number } | null {
+  const own = memoryMiB(pid);
+  if (own === null) return null;
+  for (const c of childPids(pid)) {
+    const m = memoryMiB(c);
+    if (m) {
+      own.rss += m.rss;
+      own.hwm += m.hwm;
+    }
+  }
+  return own;
 }
 
 /** Busy (non-idle) CPU time per core in ms, from /proc/stat. */

@@ -11,12 +11,18 @@ import { hashPassword } from "../handle/password-hash.js";
 import { radtest } from "./radtest.js";
 import { listSessionsCommand, parseSetAttributes, SessionCommandError, sessionActionCommand } from "./sessions.js";
 import { RFC5080_TIMERS } from "../coa/client.js";
+import { defaultWorkers, runPrimary, workersProblem, WorkersError } from "../cluster/primary.js";
 
 const USAGE = `usage: carrier-aaa <command> [options]
 
 commands:
-  serve --config FILE [--hint]              run the server (--hint prints a radtest line to try);
-                                            SIGHUP re-reads the configuration (live reload)
+  serve --config FILE [--workers N] [--hint]
+                                            run the server (--hint prints a radtest line to try);
+                                            SIGHUP re-reads the configuration (live reload).
+                                            --workers N: N worker processes on shared sockets
+                                            (default: one per core with store.redis, 1 with
+                                            store.memory; N > 1 needs the native UDP addon);
+                                            SIGUSR2 replaces every worker in turn (rolling restart)
   check-config --config FILE                validate a configuration file and exit
   subscribers import FILE.jsonl --config FILE
   groups import FILE.jsonl --config FILE    bulk-load into the configured store
@@ -77,10 +83,25 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: "string" }, hint: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ args, options: { config: { type: "string" }, hint: { type: "boolean", default: false }, workers: { type: "string" } } });
   const configFile = need(values.config, "--config");
+  if (values.workers !== undefined && !/^[1-9][0-9]{0,2}$/.test(values.workers)) throw new UsageError(`--workers must be a whole number from 1 (got "${values.workers}")`);
   const config = loadConfig(configFile);
+  const workers = values.workers !== undefined ? Number(values.workers) : defaultWorkers(config);
+  const problem = workersProblem(config, workers);
+  if (problem) throw new UsageError(problem);
   const log = createLogger(config.log.level);
+  if (workers > 1) {
+    return runPrimary({
+      config,
+      configFile,
+      workers,
+      log,
+      onServing: ({ authPort }) => {
+        if (values.hint) printHint(config, config.radius.auth.host, authPort);
+      },
+    });
+  }
   const server = await startServer(config, log, { configFile });
   // Live reload: the server logs the outcome (what changed, what needs a restart, or why the
   // new file was refused); reloads run one at a time.
@@ -89,14 +110,7 @@ async function serve(args: string[]): Promise<number> {
     void server.reloadFromFile();
   };
   process.on("SIGHUP", onHup);
-  if (values.hint) {
-    // For `npm start`: one line a new user can paste into another terminal.
-    const secret = config.clients[0]?.secret ?? "SECRET";
-    process.stderr.write(
-      `\ncarrier-aaa is answering on ${server.auth.address}:${server.auth.port}. Try, from another terminal:\n` +
-        `  npx carrier-aaa radtest --server ${server.auth.address}:${server.auth.port} --secret ${secret} --user alice --password s3cret\n\n`,
-    );
-  }
+  if (values.hint) printHint(config, server.auth.address, server.auth.port);
   // SIGTERM / SIGINT: graceful stop (intake closed, requests in flight drained within their
   // deadlines, store closed), exit 0. A second signal while draining exits at once (130).
   const signal = await new Promise<string>((resolve) => {
@@ -121,6 +135,15 @@ async function serve(args: string[]): Promise<number> {
   log.info({ abandoned }, "stopped");
   log.flush();
   return 0;
+}
+
+/** For `npm start`: one line a new user can paste into another terminal. */
+function printHint(config: ReturnType<typeof loadConfig>, address: string, port: number): void {
+  const secret = config.clients[0]?.secret ?? "SECRET";
+  process.stderr.write(
+    `\ncarrier-aaa is answering on ${address}:${port}. Try, from another terminal:\n` +
+      `  npx carrier-aaa radtest --server ${address}:${port} --secret ${secret} --user alice --password s3cret\n\n`,
+  );
 }
 
 async function importCommand(kind: "subscribers" | "groups", args: string[]): Promise<number> {
@@ -248,6 +271,9 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError || (err as { code?: string })?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       console.error(`carrier-aaa: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 64;
+    } else if (err instanceof WorkersError) {
+      console.error(`carrier-aaa: ${err.message}`);
+      process.exitCode = 1;
     } else if (err instanceof SessionCommandError) {
       console.error(`carrier-aaa: ${err.message}`);
       process.exitCode = err.exitCode;

@@ -26,6 +26,12 @@ export interface AdminDeps {
    * Resolves with the server's ReloadResult; absent: the endpoint answers 404.
    */
   reload?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
+  /**
+   * Rolling restart of every worker (POST /v1/admin/restart, serve --workers N > 1): resolves
+   * once the restart was accepted (202) or refused (409: one is running, or the configuration
+   * file is invalid); absent: the endpoint answers 404.
+   */
+  restart?: () => Promise<{ accepted: boolean } & Record<string, unknown>>;
   /** One line per successful change (what and which name, never a body). */
   audit?: (change: { action: "put" | "patch" | "delete"; kind: "subscriber" | "group"; name: string; created?: boolean }) => void;
 }
@@ -176,6 +182,14 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
     const result = await d.reload();
     // 200: applied (see needsRestart); 422: the new configuration was refused, the old one runs.
     sendJson(ctx.res, result.ok ? 200 : 422, result);
+  });
+  router.on("POST", "/v1/admin/restart", async (ctx) => {
+    noQuery(ctx);
+    if (!d.restart) throw new HttpError(404, "not_found", "rolling restart needs `serve --workers N` with N > 1; a single process is restarted by its supervisor");
+    const result = await d.restart();
+    // 202: the restart runs now, one worker after the other (the log and aaa_cluster_* metrics
+    // say when it is done); 409: refused, nothing changed.
+    sendJson(ctx.res, result.accepted ? 202 : 409, result);
   });
 
   // ---- subscribers

@@ -19,6 +19,10 @@ export interface HttpSideOptions {
   admin?: AdminDeps | undefined;
   /** A handler threw something that is not an HttpError (a bug): log it. */
   onError?: (err: unknown, route: string) => void;
+  /** Serve on this inherited listening TCP socket instead of binding host:port (serve --workers N). */
+  fd?: number | undefined;
+  /** The text of GET /metrics, when it is not `metrics` alone (the merged metrics of every worker). */
+  metricsText?: (() => Promise<string>) | undefined;
 }
 
 export interface HttpSide {
@@ -37,6 +41,12 @@ export interface HttpSide {
    * `connection: close`), except /metrics and /healthz. Requests already being served finish.
    */
   drain(): void;
+  /**
+   * Hand-over (rolling restart): accept no new connections (other processes serve the shared
+   * listening socket); requests on open connections are still served, answered with
+   * `connection: close`, and idle connections are closed.
+   */
+  stopAccepting(): void;
   /** Close for good: waits for requests being served at most `graceMs`, then cuts connections. */
   close(graceMs?: number): Promise<void>;
 }
@@ -48,8 +58,10 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
   let tokens = new TokenCheck(o.token, o.authToken);
   const adminEnabled = tokens.enabled && o.admin !== undefined;
   const router = new Router();
-  router.on("GET", "/metrics", ({ res }) => {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(o.metrics.toPrometheus());
+  const metricsText = o.metricsText;
+  router.on("GET", "/metrics", async ({ res }) => {
+    const text = metricsText ? await metricsText() : o.metrics.toPrometheus();
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(text);
   });
   router.on("GET", "/healthz", ({ res }) => sendJson(res, 200, { status: "ok" }));
   router.on("GET", "/readyz", ({ res }) => {
@@ -72,6 +84,7 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
   };
 
   let draining = false;
+  let handingOver = false;
   let active = 0;
   let idleWaiters: Array<() => void> = [];
 
@@ -99,7 +112,7 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
 
   const server = http.createServer({ noDelay: true }, (req, res) => {
     active++;
-    if (draining) res.setHeader("connection", "close");
+    if (draining || handingOver) res.setHeader("connection", "close");
     res.once("close", () => {
       active--;
       if (active === 0 && idleWaiters.length > 0) {
@@ -124,10 +137,12 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(o.port, o.host, () => {
+    const done = (): void => {
       server.off("error", reject);
       resolve();
-    });
+    };
+    if (o.fd !== undefined) server.listen({ fd: o.fd }, done);
+    else server.listen(o.port, o.host, done);
   });
   const addr = server.address();
   let closed: Promise<void> | undefined;
@@ -144,6 +159,12 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
       return active;
     },
     drain,
+    stopAccepting: () => {
+      if (handingOver || draining) return;
+      handingOver = true;
+      server.close();
+      server.closeIdleConnections();
+    },
     setTokens: (token, authToken) => {
       tokens = new TokenCheck(token, authToken);
     },

@@ -30,8 +30,12 @@ class NativeRemote implements Remote {
 
 export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBinding): Promise<UdpListener> {
   const family = isIP(o.host) === 6 ? 6 : 4;
-  const plan = o.flows ? steeringPlan(o.flows) : null;
-  const batch = o.batch ?? (plan ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
+  const plan = o.flows && !o.adopt ? steeringPlan(o.flows) : null;
+  // The first queue still read while holding back (the State queue; Status-Server's follows it):
+  // the plan's, or the one named with adopted sockets.
+  const keepFrom = o.adopt ? o.adopt.keepFrom : plan ? plan.stateQueue : null;
+  const sockets = o.adopt ? o.adopt.fds.length : (plan?.sockets ?? 1);
+  const batch = o.batch ?? (sockets > 1 ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
   const rbuf = Buffer.alloc(batch * SLOT);
   const rmeta = new Int32Array(batch * SLOT_META);
   const rmetaBytes = new Uint8Array(rmeta.buffer);
@@ -43,6 +47,9 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let flushScheduled = false;
   let closed = false;
   let held = false;
+  /** Not reading: before startReading() with deferReading, and for good after retire(). */
+  let deferred = o.deferReading === true;
+  let retired = false;
   let discard: (() => void) | null = null;
   let handle: object | null = null;
 
@@ -145,17 +152,18 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     }
   };
 
-  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, plan?.sockets ?? 1, plan?.program ?? null);
+  handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, sockets, plan?.program ?? null, o.adopt?.fds ?? null);
   const port = binding.localPort(handle);
-  binding.start(handle);
+  if (!deferred) binding.start(handle);
   return {
     io: "native",
-    queues: plan?.sockets ?? 1,
+    queues: sockets,
     kernelDrops: () => (handle ? binding.drops(handle) : undefined),
     stopReceiving: (onDiscard: () => void) => {
       discard = onDiscard;
-      // Read on (and discard) even if reading was held back: a shutdown drains nothing new.
-      if (held && handle && !closed) {
+      // Read on (and discard) even if reading was held back: a shutdown drains nothing new. Not
+      // after a hand-over (retire) or before reading began: the datagrams are the next reader's.
+      if (held && handle && !closed && !deferred) {
         held = false;
         binding.start(handle);
       }
@@ -163,9 +171,22 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     holdBack: (hold: boolean) => {
       if (closed || !handle || hold === held || discard) return;
       held = hold;
+      if (deferred) return; // startReading() applies it
       // The State and Status-Server queues (the last two) are still read.
-      if (hold) binding.pause(handle, plan ? plan.stateQueue : -1);
+      if (hold) binding.pause(handle, keepFrom ?? -1);
       else binding.start(handle);
+    },
+    startReading: () => {
+      if (closed || !handle || retired || !deferred) return;
+      deferred = false;
+      binding.start(handle);
+      if (held) binding.pause(handle, keepFrom ?? -1);
+    },
+    retire: () => {
+      if (closed || !handle || retired) return;
+      retired = true;
+      deferred = true;
+      binding.pause(handle, -1);
     },
     address: { address: o.host, port, family: family === 6 ? "IPv6" : "IPv4" },
     close: async () => {

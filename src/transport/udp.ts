@@ -33,6 +33,15 @@ export interface UdpListenerOptions {
   flows?: number | undefined;
   /** Called once when `auto` falls back to node:dgram, with the reason. */
   onFallback?: (reason: string) => void;
+  /**
+   * Native only: read these already bound sockets (inherited from the primary process of
+   * `serve --workers N`) instead of binding; `keepFrom` is the index in `fds` of the first
+   * socket still read while holding back (the State socket, then Status-Server's), or null.
+   * `flows` is then ignored.
+   */
+  adopt?: { fds: readonly number[]; keepFrom: number | null } | undefined;
+  /** Open the sockets but read nothing until startReading() (a worker that takes over from another). */
+  deferReading?: boolean | undefined;
 }
 
 export interface UdpListener {
@@ -52,12 +61,26 @@ export interface UdpListener {
    * core, while replies to requests already in flight can still be sent from this socket.
    */
   stopReceiving(onDiscard: () => void): void;
+  /** Begin reading, when opened with `deferReading` (no-op otherwise or after retire). */
+  startReading(): void;
+  /**
+   * Hand-over (native): stop reading every socket for good; datagrams wait in the kernel queues
+   * for the process that reads the same sockets next. Replies can still be sent. holdBack and
+   * stopReceiving never read again after this.
+   */
+  retire(): void;
   close(): Promise<void>;
 }
 
 export async function listenUdp(o: UdpListenerOptions): Promise<UdpListener> {
   const io = o.io ?? "auto";
   if (o.flows && io === "dgram") throw new Error(`radius.${o.name}: kernel flow queues need io "native" or "auto"`);
+  if (o.adopt) {
+    // Inherited sockets: only the addon can read them (serve --workers N checked this already).
+    const { binding, error } = loadUdpMmsg();
+    if (!binding) throw new Error(`radius.${o.name}: inherited sockets need the native UDP addon, but ${error}`);
+    return listenUdpNative(o, binding);
+  }
   if (io !== "dgram") {
     const { binding, error } = loadUdpMmsg();
     if (binding) return listenUdpNative(o, binding);
@@ -97,6 +120,10 @@ async function listenDgram(o: UdpListenerOptions): Promise<UdpListener> {
     stopReceiving: (onDiscard) => {
       socket.removeAllListeners("message");
       socket.on("message", onDiscard);
+    },
+    startReading: () => undefined,
+    retire: () => {
+      throw new Error("a node:dgram listener cannot hand its socket over (serve --workers N needs io native)");
     },
     close: () => (closing ??= new Promise<void>((resolve) => socket.close(() => resolve()))),
   };

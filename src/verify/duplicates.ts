@@ -43,6 +43,22 @@ export interface DuplicateCacheOptions {
   replyBytes?: number;
 }
 
+/**
+ * Answered entries of a cache, for another process's cache (a rolling restart hands the window
+ * of replies over to the replacement worker). Times are relative (`ttlMs`): two processes'
+ * clocks differ. `records` holds, per entry: address index (u32, into `addresses`), port
+ * (u16), Identifier (u8), Request Authenticator (16 octets), remaining time to live in ms
+ * (u32), reply length (u16), then the reply bytes; big-endian. Oldest entries first.
+ */
+export interface DuplicateSnapshot {
+  count: number;
+  addresses: string[];
+  records: Uint8Array;
+}
+
+/** Octets of a snapshot record before its reply bytes. */
+const RECORD_HEAD = 4 + 2 + 1 + 16 + 4 + 2;
+
 const PENDING = -1;
 /** Source addresses interned before the name table is forgotten (ids are never reused). */
 const MAX_ADDRESS_NAMES = 65_536;
@@ -122,8 +138,106 @@ export class DuplicateCache {
   /** The request was answered: keep the reply for the window. */
   answered(entry: PendingEntry, reply: Buffer, now: number): void {
     if (!this.owns(entry)) return; // the slot went to a newer request meanwhile
+    this.keep(entry.slot, reply, now + this.opts.windowMs);
+  }
+
+  /**
+   * The answered entries still within their window (a reply overwritten in the ring is left
+   * out), oldest first. `answeredSince`: only those answered at or after that time (a second,
+   * smaller snapshot for what was answered after a first one).
+   */
+  exportAnswered(now: number, answeredSince = -Infinity): DuplicateSnapshot {
+    const names = new Map<number, string>();
+    for (const [name, id] of this.addressIds) names.set(id, name);
+    const slots: number[] = [];
+    for (let s = 0; s < this.n; s++) {
+      if (this.inUse[s] !== 1 || this.replyAt[s] === PENDING) continue;
+      const exp = this.expiresAt[s] as number;
+      if (exp <= now || exp - this.opts.windowMs < answeredSince) continue;
+      if (this.ringPos - (this.replyAt[s] as number) > this.ring.length - (this.replyLen[s] as number)) continue;
+      if (!names.has(this.addrId[s] as number)) continue; // its address name was forgotten
+      slots.push(s);
+    }
+    slots.sort((a, b) => (this.expiresAt[a] as number) - (this.expiresAt[b] as number));
+    const addresses: string[] = [];
+    const index = new Map<number, number>();
+    let bytes = 0;
+    for (const s of slots) bytes += RECORD_HEAD + (this.replyLen[s] as number);
+    const out = Buffer.allocUnsafe(bytes);
+    let o = 0;
+    for (const s of slots) {
+      const aid = this.addrId[s] as number;
+      let ai = index.get(aid);
+      if (ai === undefined) {
+        ai = addresses.push(names.get(aid)!) - 1;
+        index.set(aid, ai);
+      }
+      const pid = this.portId[s] as number;
+      const len = this.replyLen[s] as number;
+      o = out.writeUInt32BE(ai, o);
+      o = out.writeUInt16BE(pid >>> 8, o);
+      o = out.writeUInt8(pid & 0xff, o);
+      out.set(this.auth.subarray(s * 16, s * 16 + 16), o);
+      o += 16;
+      o = out.writeUInt32BE(Math.min(0xffffffff, Math.ceil((this.expiresAt[s] as number) - now)), o);
+      o = out.writeUInt16BE(len, o);
+      const off = (this.replyAt[s] as number) % this.ring.length;
+      this.ring.copy(out, o, off, off + len);
+      o += len;
+    }
+    return { count: slots.length, addresses, records: out };
+  }
+
+  /**
+   * Takes over another cache's answered entries (exportAnswered), each for the time it had left.
+   * A live entry already here for the same request wins (it is this process's own, newer
+   * knowledge). Throws on a malformed snapshot, before changing anything.
+   */
+  importAnswered(snap: DuplicateSnapshot, now: number): { imported: number; skipped: number } {
+    const buf = Buffer.from(snap.records.buffer, snap.records.byteOffset, snap.records.byteLength);
+    const entries: Array<{ address: string; port: number; identifier: number; authenticator: Buffer; ttl: number; reply: Buffer }> = [];
+    let o = 0;
+    while (o < buf.length) {
+      if (o + RECORD_HEAD > buf.length) throw new RangeError("duplicate snapshot: truncated record");
+      const address = snap.addresses[buf.readUInt32BE(o)];
+      if (address === undefined) throw new RangeError("duplicate snapshot: address index out of range");
+      const len = buf.readUInt16BE(o + 27);
+      if (o + RECORD_HEAD + len > buf.length) throw new RangeError("duplicate snapshot: truncated reply");
+      entries.push({
+        address,
+        port: buf.readUInt16BE(o + 4),
+        identifier: buf[o + 6]!,
+        authenticator: buf.subarray(o + 7, o + 23),
+        ttl: buf.readUInt32BE(o + 23),
+        reply: buf.subarray(o + RECORD_HEAD, o + RECORD_HEAD + len),
+      });
+      o += RECORD_HEAD + len;
+    }
+    if (entries.length !== snap.count) throw new RangeError(`duplicate snapshot: ${entries.length} records, ${snap.count} announced`);
+    let imported = 0;
+    let skipped = 0;
+    for (const e of entries) {
+      const aid = this.addressId(e.address);
+      const pid = ((e.port & 0xffff) << 8) | (e.identifier & 0xff);
+      const h = this.hash(aid, pid, e.authenticator);
+      const slot = this.find(h, aid, pid, e.authenticator);
+      if (slot >= 0 && (this.expiresAt[slot] as number) > now) {
+        skipped++;
+        continue;
+      }
+      if (slot >= 0) this.release(slot);
+      if (e.ttl <= 0) continue;
+      const entry = this.claim(h, aid, pid, e.authenticator, now);
+      this.keep(entry.slot, e.reply, now + e.ttl);
+      if (this.inUse[entry.slot] === 1) imported++;
+    }
+    return { imported, skipped };
+  }
+
+  /** Puts a reply in the ring for a claimed slot, kept until `expiresAt`. */
+  private keep(slot: number, reply: Buffer, expiresAt: number): void {
     if (this.opts.windowMs === 0 || reply.length > this.ring.length || reply.length > 0xffff) {
-      this.release(entry.slot);
+      this.release(slot);
       return;
     }
     let off = this.ringPos % this.ring.length;
@@ -133,10 +247,10 @@ export class DuplicateCache {
       off = 0;
     }
     reply.copy(this.ring, off);
-    this.replyAt[entry.slot] = this.ringPos;
-    this.replyLen[entry.slot] = reply.length;
+    this.replyAt[slot] = this.ringPos;
+    this.replyLen[slot] = reply.length;
     this.ringPos += reply.length;
-    this.expiresAt[entry.slot] = now + this.opts.windowMs;
+    this.expiresAt[slot] = expiresAt;
   }
 
   /** The request ended without a reply (dropped, shed): a retransmission may be served afresh. */

@@ -63,7 +63,7 @@ describe("serve: SIGTERM", () => {
         `workerPool: { size: 1 }`,
       ].join("\n"),
     );
-    const child = spawn(process.execPath, [BIN, "serve", "--config", cfg], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "serve", "--config", cfg, "--workers", "1"], { stdio: ["ignore", "pipe", "pipe"] });
     const lines: string[] = [];
     child.stdout!.setEncoding("utf8").on("data", (d: string) => lines.push(...d.split("\n").filter(Boolean)));
     child.stderr!.setEncoding("utf8").on("data", (d: string) => lines.push(...d.split("\n").filter(Boolean)));

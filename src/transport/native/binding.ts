@@ -22,7 +22,24 @@ export interface UdpMmsgBinding {
     onBatch: (count: number, socketIndex: number) => void,
     sockets: number,
     program: Uint32Array | null,
+    /**
+     * Adopt these bound UDP sockets (from bindGroup in a parent process) instead of making new
+     * ones; host, port, buffers, sockets and program are then ignored. They are set non-blocking
+     * and close-on-exec; close() closes this process's fds only.
+     */
+    fds?: readonly number[] | null,
   ): object;
+  /**
+   * The sockets open() would make (created, configured, bound), watched by nobody: for a process
+   * that holds them open while child processes read them. Close them with closeFds.
+   */
+  bindGroup(family: 4 | 6, host: string, port: number, rcvbuf: number, sndbuf: number, sockets: number, program: Uint32Array | null): number[];
+  /** A listening TCP socket (non-blocking, close-on-exec) that this process holds without accepting. */
+  listenTcp(family: 4 | 6, host: string, port: number, backlog: number): number;
+  /** The local port of a socket fd. */
+  socketPort(fd: number): number;
+  /** Close fds this process holds (from bindGroup or listenTcp). */
+  closeFds(fds: readonly number[]): void;
   /** Start, or resume, reading every socket. */
   start(handle: object): void;
   /** Stop reading every socket below index `keep`; those from `keep` on are still read (-1: none). */

@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -214,19 +215,301 @@ static void close_fds(int *fds, int n) {
   for (int i = 0; i < n; i++) close(fds[i]);
 }
 
+/* Reads a Uint32Array of classic BPF instructions (two words each: (code << 16) | (jt << 8) | jf,
+ * then k) into `filter`; null/undefined leaves prog->len 0. Returns 0, or -1 with a JS error. */
+static int read_program(napi_env env, napi_value v, struct sock_filter *filter, struct sock_fprog *prog, const char *fn) {
+  napi_valuetype ptype;
+  prog->len = 0;
+  prog->filter = filter;
+  if (napi_typeof(env, v, &ptype) != napi_ok) return -1;
+  if (ptype == napi_null || ptype == napi_undefined) return 0;
+  void *words;
+  size_t plen;
+  if (get_bytes(env, v, &words, &plen) != 0 || plen % 8 != 0 || plen == 0 || plen / 8 > 256) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: program must be a Uint32Array of 1..256 instructions", fn);
+    napi_throw_type_error(env, "ERR_UDP_MMSG", msg);
+    return -1;
+  }
+  const uint32_t *w = words;
+  prog->len = (unsigned short)(plen / 8);
+  for (unsigned i = 0; i < prog->len; i++) {
+    filter[i].code = (uint16_t)(w[2 * i] >> 16);
+    filter[i].jt = (uint8_t)(w[2 * i] >> 8);
+    filter[i].jf = (uint8_t)w[2 * i];
+    filter[i].k = w[2 * i + 1];
+  }
+  return 0;
+}
+
+/* host:port as a socket address of `family` (4 or 6); 0 or EINVAL. */
+static int make_addr(int family, const char *host, int port, struct sockaddr_storage *out, socklen_t *len) {
+  memset(out, 0, sizeof *out);
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)out;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return EINVAL;
+    *len = sizeof *a;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return EINVAL;
+    *len = sizeof *a;
+  }
+  return 0;
+}
+
+/*
+ * Creates, configures and binds `nsock` UDP sockets sharing host:port (SO_REUSEPORT when more than
+ * one; `prog`, when it has instructions, steers datagrams between them). The sockets are
+ * non-blocking and close-on-exec, and registered with nothing. On failure every socket made so
+ * far is closed, *what names the failing step and the errno is returned.
+ */
+static int bind_group(int family, const char *host, int port, int rcvbuf, int sndbuf, int nsock, const struct sock_fprog *prog, int *fds,
+                      const char **what) {
+  struct sockaddr_storage bind_addr;
+  socklen_t bind_len;
+  if (make_addr(family, host, port, &bind_addr, &bind_len) != 0) {
+    *what = family == 4 ? "not an IPv4 address" : "not an IPv6 address";
+    return EINVAL;
+  }
+  int opened = 0;
+  for (int k = 0; k < nsock; k++) {
+    int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      *what = "socket";
+      return err;
+    }
+    fds[opened++] = fd;
+    int one = 1, zero = 0;
+    if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* as node:dgram: dual stack */
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (sndbuf > 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    if (nsock > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      *what = "setsockopt(SO_REUSEPORT)";
+      return err;
+    }
+    if (nsock > 1 && k == 0 && prog->len > 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, prog, sizeof *prog) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      *what = "setsockopt(SO_ATTACH_REUSEPORT_CBPF)";
+      return err;
+    }
+    if (bind(fd, (struct sockaddr *)&bind_addr, bind_len) != 0) {
+      int err = errno;
+      close_fds(fds, opened);
+      *what = "bind";
+      return err;
+    }
+    if (k == 0 && port == 0 && nsock > 1) {
+      /* The others join the port the kernel chose for the first. */
+      struct sockaddr_storage got;
+      socklen_t len = sizeof got;
+      getsockname(fd, (struct sockaddr *)&got, &len);
+      uint16_t chosen = family == 4 ? ((struct sockaddr_in *)&got)->sin_port : ((struct sockaddr_in6 *)&got)->sin6_port;
+      if (family == 4) ((struct sockaddr_in *)&bind_addr)->sin_port = chosen;
+      else ((struct sockaddr_in6 *)&bind_addr)->sin6_port = chosen;
+    }
+  }
+  return 0;
+}
+
+/* An array of socket fds from JavaScript (1..MAX_SOCKETS integers >= 0); its length, or -1 with a JS error. */
+static int read_fds(napi_env env, napi_value v, int *fds, const char *fn) {
+  bool is_array = false;
+  uint32_t n = 0;
+  char msg[96];
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &n) != napi_ok || n < 1 || n > MAX_SOCKETS) {
+    snprintf(msg, sizeof msg, "%s: fds must be an array of 1..%d file descriptors", fn, MAX_SOCKETS);
+    napi_throw_type_error(env, "ERR_UDP_MMSG", msg);
+    return -1;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    int32_t fd;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int32(env, e, &fd) != napi_ok || fd < 0) {
+      snprintf(msg, sizeof msg, "%s: fds[%u] is not a file descriptor", fn, i);
+      napi_throw_type_error(env, "ERR_UDP_MMSG", msg);
+      return -1;
+    }
+    fds[i] = fd;
+  }
+  return (int)n;
+}
+
+/*
+ * Makes inherited fds safe to use here: each must be a UDP socket of `family`; it is set
+ * non-blocking and close-on-exec (an fd passed to a child process arrives without
+ * close-on-exec, and a process this one starts must not keep the socket alive). 0 or an errno.
+ */
+static int adopt_fds(int family, const int *fds, int n, const char **what) {
+  for (int k = 0; k < n; k++) {
+    int type = 0;
+    socklen_t tl = sizeof type;
+    struct sockaddr_storage a;
+    socklen_t al = sizeof a;
+    if (getsockopt(fds[k], SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || getsockname(fds[k], (struct sockaddr *)&a, &al) != 0) {
+      *what = "adopt: not a socket";
+      return errno;
+    }
+    if (type != SOCK_DGRAM || a.ss_family != (family == 4 ? AF_INET : AF_INET6)) {
+      *what = "adopt: not a UDP socket of the listener's address family";
+      return EINVAL;
+    }
+    int fl = fcntl(fds[k], F_GETFL);
+    int fdfl = fcntl(fds[k], F_GETFD);
+    if (fl < 0 || fdfl < 0 || fcntl(fds[k], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fds[k], F_SETFD, fdfl | FD_CLOEXEC) != 0) {
+      *what = "adopt: fcntl";
+      return errno;
+    }
+  }
+  return 0;
+}
+
+/*
+ * bindGroup(family, host, port, rcvbuf, sndbuf, sockets, program) -> fds
+ * The sockets open() would make (see there), bound but not watched: for a process that only
+ * holds them open while child processes read them (open() with `fds`).
+ */
+static napi_value js_bind_group(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) {
+    napi_throw_type_error(env, "ERR_UDP_MMSG", "bindGroup: 7 arguments expected");
+    return NULL;
+  }
+  int32_t family, port, rcvbuf, sndbuf, nsock;
+  char host[64];
+  size_t hostlen;
+  CHECK(napi_get_value_int32(env, argv[0], &family));
+  CHECK(napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hostlen));
+  CHECK(napi_get_value_int32(env, argv[2], &port));
+  CHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
+  CHECK(napi_get_value_int32(env, argv[4], &sndbuf));
+  CHECK(napi_get_value_int32(env, argv[5], &nsock));
+  if ((family != 4 && family != 6) || port < 0 || port > 65535 || nsock < 1 || nsock > MAX_SOCKETS) {
+    napi_throw_range_error(env, "ERR_UDP_MMSG", "bindGroup: bad family, port or socket count");
+    return NULL;
+  }
+  struct sock_filter filter[256];
+  struct sock_fprog prog;
+  if (read_program(env, argv[6], filter, &prog, "bindGroup") != 0) return NULL;
+  int fds[MAX_SOCKETS];
+  const char *what = "bindGroup";
+  int err = bind_group(family, host, port, rcvbuf, sndbuf, nsock, &prog, fds, &what);
+  if (err) return throw_errno(env, what, err);
+  napi_value out;
+  if (napi_create_array_with_length(env, (size_t)nsock, &out) != napi_ok) {
+    close_fds(fds, nsock);
+    napi_throw_error(env, "ERR_UDP_MMSG", "bindGroup: could not return the fds");
+    return NULL;
+  }
+  for (int k = 0; k < nsock; k++) {
+    napi_value v;
+    if (napi_create_int32(env, fds[k], &v) != napi_ok || napi_set_element(env, out, (uint32_t)k, v) != napi_ok) {
+      close_fds(fds, nsock);
+      napi_throw_error(env, "ERR_UDP_MMSG", "bindGroup: could not return the fds");
+      return NULL;
+    }
+  }
+  return out;
+}
+
+/*
+ * listenTcp(family, host, port, backlog) -> fd: a listening TCP socket (SO_REUSEADDR, non-blocking,
+ * close-on-exec) that this process holds without accepting on it, for child processes that serve
+ * HTTP on it (node: server.listen({ fd })).
+ */
+static napi_value js_listen_tcp(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) {
+    napi_throw_type_error(env, "ERR_UDP_MMSG", "listenTcp: 4 arguments expected");
+    return NULL;
+  }
+  int32_t family, port, backlog;
+  char host[64];
+  size_t hostlen;
+  CHECK(napi_get_value_int32(env, argv[0], &family));
+  CHECK(napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hostlen));
+  CHECK(napi_get_value_int32(env, argv[2], &port));
+  CHECK(napi_get_value_int32(env, argv[3], &backlog));
+  if ((family != 4 && family != 6) || port < 0 || port > 65535 || backlog < 1) {
+    napi_throw_range_error(env, "ERR_UDP_MMSG", "listenTcp: bad family, port or backlog");
+    return NULL;
+  }
+  struct sockaddr_storage addr;
+  socklen_t len;
+  if (make_addr(family, host, port, &addr, &len) != 0) return throw_errno(env, family == 4 ? "listenTcp: not an IPv4 address" : "listenTcp: not an IPv6 address", EINVAL);
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "listenTcp: socket", errno);
+  int one = 1, zero = 0;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, backlog) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "listenTcp: bind/listen", err);
+  }
+  napi_value out;
+  CHECK(napi_create_int32(env, fd, &out));
+  return out;
+}
+
+/* socketPort(fd) -> the port a socket is bound to. */
+static napi_value js_socket_port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  struct sockaddr_storage a;
+  socklen_t len = sizeof a;
+  if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) return throw_errno(env, "getsockname", errno);
+  int port = a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port) : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+  napi_value out;
+  CHECK(napi_create_int32(env, port, &out));
+  return out;
+}
+
+/* closeFds(fds): close file descriptors held by this process (bindGroup, listenTcp). */
+static napi_value js_close_fds(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fds[MAX_SOCKETS];
+  int n = read_fds(env, argv[0], fds, "closeFds");
+  if (n < 0) return NULL;
+  close_fds(fds, n);
+  return NULL;
+}
+
 /*
  * open(family, host, port, rcvbuf, sndbuf, batch, slotSize, rbuf, rmeta, sbuf, smeta, onBatch,
- *      sockets, program) -> handle
+ *      sockets, program[, fds]) -> handle
  * sockets: how many sockets share the port (1 = a plain socket); program: null, or a Uint32Array
  * of classic BPF instructions, two words each ((code << 16) | (jt << 8) | jf, k), that returns the
  * index of the socket a datagram goes to (sockets > 1 only).
+ * fds (optional): adopt these already bound sockets (from bindGroup, in a parent process) instead
+ * of making new ones; host, port, buffers, sockets and program are then ignored (the sockets were
+ * configured when they were made). close() closes this process's fds only: the sockets, and the
+ * datagrams waiting in their queues, live on while another process holds them.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 14) {
-    napi_throw_type_error(env, "ERR_UDP_MMSG", "open: 14 arguments expected");
+  if (argc != 14 && argc != 15) {
+    napi_throw_type_error(env, "ERR_UDP_MMSG", "open: 14 or 15 arguments expected");
     return NULL;
   }
   int32_t family, port, rcvbuf, sndbuf, batch, slot, nsock;
@@ -240,6 +523,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[5], &batch));
   CHECK(napi_get_value_int32(env, argv[6], &slot));
   CHECK(napi_get_value_int32(env, argv[12], &nsock));
+  int fds[MAX_SOCKETS];
+  int adopted = 0;
+  if (argc == 15) {
+    napi_valuetype ftype;
+    CHECK(napi_typeof(env, argv[14], &ftype));
+    if (ftype != napi_null && ftype != napi_undefined) {
+      nsock = read_fds(env, argv[14], fds, "open");
+      if (nsock < 0) return NULL;
+      adopted = 1;
+    }
+  }
   if ((family != 4 && family != 6) || port < 0 || port > 65535 || batch < 1 || batch > 1024 || slot < 20 || slot > 65536 ||
       nsock < 1 || nsock > MAX_SOCKETS) {
     napi_throw_range_error(env, "ERR_UDP_MMSG", "open: bad family, port, batch, slot size or socket count");
@@ -258,84 +552,18 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_UDP_MMSG", "open: slot buffers too small for batch x slot size");
     return NULL;
   }
-  napi_valuetype ptype;
-  CHECK(napi_typeof(env, argv[13], &ptype));
-  struct sock_filter filter[256];
-  struct sock_fprog prog = {.len = 0, .filter = filter};
-  if (ptype != napi_null && ptype != napi_undefined) {
-    void *words;
-    size_t plen;
-    if (get_bytes(env, argv[13], &words, &plen) != 0 || plen % 8 != 0 || plen == 0 || plen / 8 > 256) {
-      napi_throw_type_error(env, "ERR_UDP_MMSG", "open: program must be a Uint32Array of 1..256 instructions");
-      return NULL;
-    }
-    const uint32_t *w = words;
-    prog.len = (unsigned short)(plen / 8);
-    for (unsigned i = 0; i < prog.len; i++) {
-      filter[i].code = (uint16_t)(w[2 * i] >> 16);
-      filter[i].jt = (uint8_t)(w[2 * i] >> 8);
-      filter[i].jf = (uint8_t)w[2 * i];
-      filter[i].k = w[2 * i + 1];
-    }
-  }
-
-  struct sockaddr_storage bind_addr;
-  socklen_t bind_len;
-  memset(&bind_addr, 0, sizeof bind_addr);
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&bind_addr;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_errno(env, "open: not an IPv4 address", EINVAL);
-    bind_len = sizeof *a;
+  const char *what = "open";
+  if (adopted) {
+    int err = adopt_fds(family, fds, nsock, &what);
+    if (err) return throw_errno(env, what, err);
   } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&bind_addr;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_errno(env, "open: not an IPv6 address", EINVAL);
-    bind_len = sizeof *a;
+    struct sock_filter filter[256];
+    struct sock_fprog prog;
+    if (read_program(env, argv[13], filter, &prog, "open") != 0) return NULL;
+    int err = bind_group(family, host, port, rcvbuf, sndbuf, nsock, &prog, fds, &what);
+    if (err) return throw_errno(env, what, err);
   }
-
-  int fds[MAX_SOCKETS];
-  int opened = 0;
-  for (int k = 0; k < nsock; k++) {
-    int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      int err = errno;
-      close_fds(fds, opened);
-      return throw_errno(env, "socket", err);
-    }
-    fds[opened++] = fd;
-    int one = 1, zero = 0;
-    if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* as node:dgram: dual stack */
-    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (sndbuf > 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (nsock > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-      int err = errno;
-      close_fds(fds, opened);
-      return throw_errno(env, "setsockopt(SO_REUSEPORT)", err);
-    }
-    if (nsock > 1 && k == 0 && prog.len > 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0) {
-      int err = errno;
-      close_fds(fds, opened);
-      return throw_errno(env, "setsockopt(SO_ATTACH_REUSEPORT_CBPF)", err);
-    }
-    if (bind(fd, (struct sockaddr *)&bind_addr, bind_len) != 0) {
-      int err = errno;
-      close_fds(fds, opened);
-      return throw_errno(env, "bind", err);
-    }
-    if (k == 0 && port == 0 && nsock > 1) {
-      /* The others join the port the kernel chose for the first. */
-      struct sockaddr_storage got;
-      socklen_t len = sizeof got;
-      getsockname(fd, (struct sockaddr *)&got, &len);
-      uint16_t chosen = family == 4 ? ((struct sockaddr_in *)&got)->sin_port : ((struct sockaddr_in6 *)&got)->sin6_port;
-      if (family == 4) ((struct sockaddr_in *)&bind_addr)->sin_port = chosen;
-      else ((struct sockaddr_in6 *)&bind_addr)->sin6_port = chosen;
-    }
-  }
+  int opened = nsock;
 
   group_t *g = calloc(1, sizeof *g);
   if (!g) {
@@ -581,6 +809,10 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"drops", NULL, js_drops, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindGroup", NULL, js_bind_group, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listenTcp", NULL, js_listen_tcp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketPort", NULL, js_socket_port, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeFds", NULL, js_close_fds, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

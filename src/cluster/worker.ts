@@ -1,0 +1,171 @@
+// A worker of `serve --workers N`: a child process of the primary (primary.ts) that serves the
+// sockets it inherited, with the same startServer as a single process. Entry point: the primary
+// forks this file; it is not meant to be run by hand.
+//
+// Life: start the server on the inherited sockets without reading them -> "ready" -> on "start",
+// import the predecessor's duplicates (if any) and read -> serve. On "retire" (rolling restart):
+// stop reading, hand the answered duplicates over, finish the requests in flight, hand over what
+// was answered meanwhile, close, exit 0. On "shutdown": the single-process graceful stop.
+import { performance } from "node:perf_hooks";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { createLogger } from "../log.js";
+import { startServer, type RunningServer } from "../server.js";
+import { WORKER_ENV, type CallOp, type FromWorker, type ToWorker, type WorkerSpec } from "./protocol.js";
+
+/** How long a call to the primary may take (metrics of every worker, a reload of every worker). */
+const CALL_TIMEOUT_MS = 30_000;
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+async function main(): Promise<number> {
+  const raw = process.env[WORKER_ENV];
+  if (!raw || !process.send) {
+    process.stderr.write("carrier-aaa: src/cluster/worker is started by `serve --workers N`, not by hand\n");
+    return 64;
+  }
+  const spec = JSON.parse(raw) as WorkerSpec;
+  const loaded = loadConfig(spec.configFile);
+  // The primary's sockets are fixed for its life: the radius section it bound stays in force.
+  const config: Config = { ...loaded, radius: spec.radius as Config["radius"] };
+  const log = createLogger(config.log.level).child({ worker: spec.index });
+
+  let nextId = 1;
+  const pending = new Map<number, (value: unknown) => void>();
+  const call = (op: CallOp): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const t = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`the primary did not answer ${op} within ${CALL_TIMEOUT_MS} ms`));
+      }, CALL_TIMEOUT_MS);
+      pending.set(id, (v) => {
+        clearTimeout(t);
+        resolve(v);
+      });
+      send({ t: "call", id, op });
+    });
+
+  // The duplicate cache runs on the server's clock, performance.now() (see startServer).
+  let server: RunningServer | undefined;
+  let stopping: Promise<void> | undefined;
+  const early: ToWorker[] = [];
+  const stop = (how: "retire" | "shutdown", why: string): Promise<void> =>
+    (stopping ??= (async () => {
+      const s = server!;
+      if (how === "retire") {
+        // 1. Stop reading: from here on datagrams wait in the kernel queues for the replacement.
+        const since = performance.now();
+        s.retire();
+        const snap = s.core.duplicates.exportAnswered(performance.now());
+        send({ t: "handover", snapshot: snap, final: false });
+        log.info({ why, duplicates: snap.count }, "retiring: reading stopped, answered duplicates handed over, finishing requests in flight");
+        // 2. Finish what is in flight; its replies leave on the same sockets.
+        const { abandoned } = await s.close();
+        // 3. What was answered meanwhile.
+        const late = s.core.duplicates.exportAnswered(performance.now(), since);
+        send({ t: "handover", snapshot: late, final: true });
+        log.info({ abandoned, lateDuplicates: late.count }, "retired");
+      } else {
+        log.info({ why }, "shutting down: intake closed, draining requests in flight");
+        const { abandoned } = await s.close();
+        log.info({ abandoned }, "stopped");
+      }
+    })());
+
+  const onMessage = async (m: ToWorker): Promise<void> => {
+    if (!server) {
+      early.push(m);
+      return;
+    }
+    switch (m.t) {
+      case "start":
+      case "snapshot": {
+        if (m.snapshot && m.snapshot.count > 0) {
+          try {
+            const r = server.core.duplicates.importAnswered(m.snapshot, performance.now());
+            log.info({ ...r }, "duplicates taken over from the previous worker");
+          } catch (err) {
+            log.error({ err: (err as Error).message }, "duplicate hand-over refused: retransmissions of those requests are served afresh");
+          }
+        }
+        if (m.t === "start") {
+          server.startReading();
+          send({ t: "reading" });
+        }
+        return;
+      }
+      case "retire":
+      case "shutdown":
+        await stop(m.t, `primary: ${m.t}`);
+        log.flush();
+        process.exit(0);
+        return;
+      case "call": {
+        let value: unknown;
+        if (m.op === "metrics") value = server.metrics.toPrometheus();
+        else if (m.op === "reload") value = await server.reloadFromFile(spec.configFile);
+        else value = { error: `unknown call ${m.op}` };
+        send({ t: "reply", id: m.id, value });
+        return;
+      }
+      case "reply":
+        pending.get(m.id)?.(m.value);
+        pending.delete(m.id);
+        return;
+    }
+  };
+  process.on("message", (m: ToWorker) => {
+    onMessage(m).catch((err: unknown) => log.error({ err: (err as Error)?.message, message: m.t }, "worker: message handling failed"));
+  });
+  // The primary coordinates Ctrl-C (SIGINT reaches the whole process group) and reloads (SIGHUP).
+  process.on("SIGINT", () => undefined);
+  process.on("SIGHUP", () => log.info("SIGHUP ignored by a worker: send it to the primary"));
+  // SIGTERM to this worker alone (or to the whole group): hand over and stop; the primary
+  // replaces it unless the server is stopping.
+  process.on("SIGTERM", () => {
+    if (!server) process.exit(0);
+    void stop("retire", "SIGTERM").then(() => {
+      log.flush();
+      process.exit(0);
+    });
+  });
+  // The primary is gone: nothing coordinates this process any more.
+  process.on("disconnect", () => {
+    if (!server) process.exit(1);
+    void stop("shutdown", "primary gone").then(() => {
+      log.flush();
+      process.exit(0);
+    });
+  });
+
+  server = await startServer(config, log, {
+    configFile: spec.configFile,
+    inherited: {
+      auth: spec.auth,
+      acct: spec.acct ?? undefined,
+      httpFd: spec.httpFd ?? undefined,
+      deferReading: true,
+      cluster: {
+        metricsText: async () => String(await call("metrics")),
+        reloadAll: async () => (await call("reload")) as { ok: boolean } & Record<string, unknown>,
+        restart: async () => (await call("restart")) as { accepted: boolean } & Record<string, unknown>,
+      },
+    },
+  });
+  send({ t: "ready" });
+  for (const m of early.splice(0)) await onMessage(m);
+  return -1; // keeps running
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`carrier-aaa worker: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
