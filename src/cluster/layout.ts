@@ -25,7 +25,7 @@ export function groupLayout(workers: number, flows: number): GroupLayout {
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_FLOW_SOCKETS) throw new RangeError(`workers must be 1..${MAX_FLOW_SOCKETS} (got ${workers})`);
   const wanted = Math.max(1, flows);
   const flowsPerWorker = Math.min(wanted, Math.floor(MAX_FLOW_SOCKETS / workers));
-  return { workers, flowsPerWorker, reducedFrom: flowsPerWorker < wanted ? wanted : null, plan: steeringPlan(workers * flowsPerWorker) };
+  return { workers, flowsPerWorker, reducedFrom: flowsPerWorker < wanted ? wanted : null, plan: steeringPlan(workers * flowsPerWorker, workers) };
 }
 
 /** Indices, in the group, of the sockets worker `w` reads; the State and Status-Server sockets are last. */

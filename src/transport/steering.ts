@@ -25,6 +25,10 @@
 const LD_W_ABS = 0x20;
 const LD_B_ABS = 0x30;
 const LD_B_IND = 0x50;
+const LD_H_IND = 0x48;
+const LD_H_ABS = 0x28;
+const LD_MEM = 0x60;
+const LDX_MSH = 0xb1;
 const LD_W_LEN = 0x80;
 const LDX_IMM = 0x01;
 const LDX_MEM = 0x61;
@@ -64,9 +68,20 @@ export const STATE_SCAN = 12;
 /** Most flow queues: a group holds at most 64 sockets, two of them the State and Status-Server queues. */
 export const MAX_FLOWS = 62;
 
-/** The program for `flows` (1..62) flow queues plus the State and Status-Server queues. */
-export function steeringPlan(flows: number): SteeringPlan {
+/**
+ * The program for `flows` (1..62) flow queues plus the State and Status-Server queues.
+ *
+ * With `workers` > 1 (serve --workers N: flow queues w*F .. w*F+F-1 belong to worker w, where
+ * F = flows / workers), the worker is chosen by a hash of the source address *and port*, and the
+ * flow queue within it by a hash of the address alone: a NAS that sends from several ports (a
+ * large BNG typically does) is spread over every worker, while within each worker all of its
+ * datagrams share one flow queue (fair queuing between NASes is kept), and a retransmission
+ * (same address and port, RFC 5080 §2.2.2) reaches the worker that answered the original.
+ */
+export function steeringPlan(flows: number, workers = 1): SteeringPlan {
   if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS) throw new RangeError(`flows must be 1..${MAX_FLOWS} (got ${flows})`);
+  if (!Number.isInteger(workers) || workers < 1 || flows % workers !== 0) throw new RangeError(`workers must divide flows (got ${workers} workers for ${flows} flows)`);
+  const perWorker = flows / workers;
   const state = flows;
   const status = flows + 1;
   const p: Insn[] = [];
@@ -105,6 +120,13 @@ export function steeringPlan(flows: number): SteeringPlan {
   const jV6 = at();
   p.push([JMP_JEQ_K, 0, 0, 6]); // 4: IPv6? (patched below)
   p.push([LD_W_ABS, 0, 0, NET + 12]); // 5: A = IPv4 source address
+  if (workers > 1) {
+    p.push([ST, 0, 0, 2]); // M[2] = address
+    p.push([LDX_MSH, 0, 0, NET + 0]); // X = IPv4 header length (4 * IHL)
+    p.push([LD_H_IND, 0, 0, NET + 0]); // A = UDP source port
+    p.push([ST, 0, 0, 3]); // M[3] = port
+    p.push([LD_MEM, 0, 0, 2]); // A = address
+  }
   const jHash = at();
   p.push([JMP_JA, 0, 0, 0]); // 6: -> hash (patched below)
   const v6 = at();
@@ -119,12 +141,34 @@ export function steeringPlan(flows: number): SteeringPlan {
   p.push([MISC_TAX, 0, 0, 0]);
   p.push([LD_W_ABS, 0, 0, NET + 20]);
   p.push([ALU_XOR_X, 0, 0, 0]);
+  if (workers > 1) {
+    p.push([ST, 0, 0, 2]); // M[2] = folded address
+    p.push([LD_H_ABS, 0, 0, NET + 40]); // A = UDP source port (no extension headers)
+    p.push([ST, 0, 0, 3]); // M[3] = port
+    p.push([LD_MEM, 0, 0, 2]); // A = folded address
+  }
   const hash = at();
   // Fibonacci hashing: the high half of A * 2^32/phi, reduced to a queue.
   p.push([ALU_MUL_K, 0, 0, 0x9e3779b1]);
   p.push([ALU_RSH_K, 0, 0, 16]);
-  p.push([ALU_MOD_K, 0, 0, flows]);
-  p.push([RET_A, 0, 0, 0]);
+  if (workers === 1) {
+    p.push([ALU_MOD_K, 0, 0, flows]);
+    p.push([RET_A, 0, 0, 0]);
+  } else {
+    p.push([ST, 0, 0, 2]); // M[2] = address hash
+    p.push([ALU_MOD_K, 0, 0, perWorker]);
+    p.push([ST, 0, 0, 4]); // M[4] = flow queue within the worker
+    p.push([LD_MEM, 0, 0, 3]); // A = port
+    p.push([ALU_MUL_K, 0, 0, 0x9e3779b1]);
+    p.push([ALU_RSH_K, 0, 0, 16]);
+    p.push([LDX_MEM, 0, 0, 2]);
+    p.push([ALU_XOR_X, 0, 0, 0]); // A = port hash ^ address hash
+    p.push([ALU_MOD_K, 0, 0, workers]); // A = worker
+    p.push([ALU_MUL_K, 0, 0, perWorker]);
+    p.push([LDX_MEM, 0, 0, 4]);
+    p.push([ALU_ADD_X, 0, 0, 0]); // A = worker * F + flow within the worker
+    p.push([RET_A, 0, 0, 0]);
+  }
   const retStatus = at();
   p.push([RET_K, 0, 0, status]);
   const retState = at();
@@ -144,17 +188,23 @@ export function steeringPlan(flows: number): SteeringPlan {
   return { sockets: flows + 2, stateQueue: state, statusQueue: status, program };
 }
 
-/** Runs a plan's program on a datagram, as the kernel would (for tests and diagnostics). */
+/**
+ * Runs a plan's program on a datagram, as the kernel would (for tests and diagnostics). `ipHeader`
+ * is what precedes the payload from the network header on (IP header, then the UDP header, which
+ * plans for several workers read the source port from); a load past either ends the program: 0.
+ */
 export function steer(plan: SteeringPlan, payload: Uint8Array, ipHeader: Uint8Array): number {
   let a = 0;
   let x = 0;
   const mem = new Uint32Array(16);
-  const load = (k: number, size: 1 | 4): number | null => {
+  const load = (k: number, size: 1 | 2 | 4): number | null => {
     const net = k >= NET;
     const buf = net ? ipHeader : payload;
     const off = net ? k - NET : k;
     if (off + size > buf.length) return null;
-    return size === 1 ? buf[off]! : ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+    if (size === 1) return buf[off]!;
+    if (size === 2) return (buf[off]! << 8) | buf[off + 1]!;
+    return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
   };
   for (let pc = 0; pc < plan.program.length / 2; pc++) {
     const w = plan.program[2 * pc]!;
@@ -170,12 +220,24 @@ export function steer(plan: SteeringPlan, payload: Uint8Array, ipHeader: Uint8Ar
         a = v;
         break;
       }
-      case LD_B_IND: {
-        const v = load(x + k, 1);
+      case LD_B_IND:
+      case LD_H_IND:
+      case LD_H_ABS: {
+        const off = code === LD_H_ABS ? k : (x + k) >>> 0;
+        const v = code === LD_B_IND ? load(off, 1) : load(off, 2);
         if (v === null) return 0;
         a = v;
         break;
       }
+      case LDX_MSH: {
+        const v = load(k, 1);
+        if (v === null) return 0;
+        x = (v & 0xf) * 4;
+        break;
+      }
+      case LD_MEM:
+        a = mem[k]!;
+        break;
       case LD_W_LEN:
         a = payload.length;
         break;

@@ -27,6 +27,14 @@ const accessRequest = (attrs: Array<[number, number]>, code = 1): Uint8Array => 
   }
   return b;
 };
+/** An IPv4 header followed by a UDP header with this source port. */
+const ipv4Udp = (src: string, port: number): Uint8Array => {
+  const h = new Uint8Array(28);
+  h.set(ipv4(src));
+  h[20] = port >> 8;
+  h[21] = port & 0xff;
+  return h;
+};
 const ipv6 = (last: number): Uint8Array => {
   const h = new Uint8Array(40);
   h[0] = 0x60;
@@ -113,6 +121,36 @@ describe("steering program (interpreted)", () => {
     }
   });
 
+  test("several workers: the source address and port pick the worker, the address alone the flow queue within it", () => {
+    const two = steeringPlan(8, 2); // workers 0 and 1, 4 flow queues each
+    expect(two.sockets).toBe(10);
+    for (const src of ["10.0.0.1", "10.0.0.2", "192.0.2.9"]) {
+      const workers = new Set<number>();
+      const flows = new Set<number>();
+      for (let port = 1024; port < 1088; port++) {
+        const q = steer(two, Uint8Array.of(1, 1), ipv4Udp(src, port));
+        expect(q).toBeLessThan(8);
+        expect(steer(two, Uint8Array.of(1, 2), ipv4Udp(src, port))).toBe(q); // a retransmission: same queue
+        workers.add(Math.floor(q / 4));
+        flows.add(q % 4);
+      }
+      expect(workers.size).toBe(2); // one NAS address uses both workers
+      expect(flows.size).toBe(1); // and one flow queue in each
+    }
+    // IPv6: the UDP header follows the 40-octet header.
+    const v6workers = new Set<number>();
+    for (let port = 2000; port < 2040; port++) {
+      const h = new Uint8Array(48);
+      h.set(ipv6(9));
+      h[40] = port >> 8;
+      h[41] = port & 0xff;
+      v6workers.add(Math.floor(steer(two, Uint8Array.of(1), h) / 4));
+    }
+    expect(v6workers.size).toBe(2);
+    expect(steer(two, Uint8Array.of(12), ipv4Udp("10.0.0.1", 5))).toBe(two.statusQueue);
+    expect(() => steeringPlan(8, 3)).toThrow(RangeError);
+  });
+
   test("bad flow counts are refused", () => {
     expect(() => steeringPlan(0)).toThrow(RangeError);
     expect(() => steeringPlan(MAX_FLOWS + 1)).toThrow(RangeError);
@@ -175,6 +213,36 @@ test("in the kernel: Status-Server and State land in their queues, each source k
       expect([...queues][0]).toBe(steer(plan, Uint8Array.of(1), ipv4(src)));
     }
     expect(b.drops(handle)).toBe(0);
+  } finally {
+    sockets.forEach((s) => s.close());
+    b.close(handle);
+  }
+});
+
+test("in the kernel, with two workers: one source address over many ports reaches both workers' queues, as the interpreter says", async () => {
+  if (!native.binding) {
+    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
+    return;
+  }
+  const b = native.binding;
+  const plan = steeringPlan(4, 2);
+  const batch = 16;
+  const rbuf = Buffer.alloc(batch * 4096);
+  const rmeta = new Int32Array(batch * SLOT_META);
+  const got: Array<{ port: number; queue: number }> = [];
+  const handle = b.open(4, "127.0.0.1", 0, 0, 0, batch, 4096, rbuf, rmeta, Buffer.alloc(batch * 4096), new Int32Array(batch * SLOT_META), (n, queue) => {
+    for (let i = 0; i < n; i++) got.push({ port: rmeta[i * SLOT_META + 1]!, queue });
+  }, plan.sockets, plan.program);
+  const port = b.localPort(handle);
+  b.start(handle);
+  const sockets = await Promise.all(Array.from({ length: 24 }, () => new Promise<dgram.Socket>((resolve) => { const s = dgram.createSocket("udp4"); s.bind(0, "127.0.0.1", () => resolve(s)); })));
+  try {
+    sockets.forEach((s) => s.send(Uint8Array.of(1, 1, 0, 4), port, "127.0.0.1"));
+    const deadline = Date.now() + 3000;
+    while (got.length < sockets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(sockets.length);
+    for (const d of got) expect(d.queue).toBe(steer(plan, Uint8Array.of(1, 1, 0, 4), ipv4Udp("127.0.0.1", d.port)));
+    expect(new Set(got.map((d) => Math.floor(d.queue / 2))).size).toBe(2);
   } finally {
     sockets.forEach((s) => s.close());
     b.close(handle);
