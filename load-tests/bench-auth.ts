@@ -54,7 +54,7 @@ const USAGE = `Usage: npx tsx load-tests/bench-auth.ts [options]
                         cannot offer and verify more than ~20k/s on one core, see docs)
   --store redis|memory  carrier-aaa store (default redis; memory = JSONL file, same users)
   --workers N           carrier-aaa worker processes (serve --workers N; default 1). With N > 1
-                        the server is not pinned: its workers share every core with Redis and
+                        the server runs on every core: its workers share them with Redis and
                         the generator (the report says so); N > 1 needs --store redis
   --node-flags=FLAGS    extra node flags for carrier-aaa, e.g. --node-flags=--single-threaded-gc
   --carrier-config FILE YAML template for carrier-aaa; \${PORT}, \${REDIS_URL}, \${JSONL} are
@@ -324,8 +324,9 @@ async function main(): Promise<void> {
       const logFile = path.join(dir, "carrier-aaa.log");
       const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter(Boolean);
       // With several workers, pinning the primary to one core would pin every worker there too
-      // (children inherit the affinity): leave them to the scheduler, and say so.
-      const carrierCpu = workers > 1 ? undefined : serverCpu;
+      // (children inherit the affinity), and so would not pinning it at all, since this script
+      // runs on the aux core: give it every core, and say so.
+      const carrierCpu = workers > 1 ? `0-${os.cpus().length - 1}` : serverCpu;
       const proc = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", String(workers)], { cpu: carrierCpu, logFile, cwd: REPO });
       try {
         await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
@@ -334,7 +335,7 @@ async function main(): Promise<void> {
         await proc.stop();
         throw new Error(`carrier-aaa did not come up: ${(err as Error).message}\n--- ${logFile} (kept) ---\n${tail(logFile)}\n--- config ---\n${cfg}`);
       }
-      const placement = workers > 1 ? `${workers} workers (serve --workers ${workers}), not pinned: they share all ${ncpu} cores with redis-server and the generator; CPU is the primary's and the workers' together` : `1 process${carrierCpu !== undefined ? ` on core ${carrierCpu}` : ""}`;
+      const placement = workers > 1 ? `${workers} workers (serve --workers ${workers}) on every core (taskset -c ${carrierCpu}): they share all ${ncpu} cores with redis-server and the generator; CPU is the primary's and the workers' together` : `1 process${carrierCpu !== undefined ? ` on core ${carrierCpu}` : ""}`;
       sut = { name, proc, port, notes: [`store: ${store}`, placement, `config: ${template ? template : "generated (see docs/benchmarks.md)"}`] };
     } else {
       const fr = await startFreeradius({ port, redisPort: redis.port, secret: "testing123", threads: frThreads, maxRequests: 262144, frPrefix: "fr:user:", cpu: serverCpu });
@@ -377,7 +378,7 @@ async function main(): Promise<void> {
     serverNotes,
     pinned:
       serverCpu !== undefined
-        ? `server on core ${serverCpu}${workers > 1 && servers.includes("carrier-aaa") ? ` (carrier-aaa with ${workers} workers: not pinned, on every core)` : ""}; redis-server, generator and this script on core ${auxCpu}`
+        ? `server on core ${serverCpu}${workers > 1 && servers.includes("carrier-aaa") ? ` (carrier-aaa with ${workers} workers: on every core)` : ""}; redis-server, generator and this script on core ${auxCpu}`
         : "not pinned",
     argv: process.argv.slice(2),
   });

@@ -30,6 +30,9 @@ const USAGE = `Usage: npx tsx load-tests/bench-restart.ts [options]
   --rate N              offered rate, requests/s (default capacity / 2)
   --duration S          seconds of load (default 20); the rolling restart starts at S / 2
   --workers N           serve --workers N (default 2)
+  --warmup S            unrecorded load at the same rate before the measured run (default 10): a
+                        freshly started server is slower for its first seconds (V8 has not
+                        optimised its code yet), which is not what this benchmark measures
   --users N             subscribers (default 100000)
   --generator c|node    load generator (default c)
   --timeout MS          generator give-up time: a request without a valid reply by then is lost (default 1000)
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
       rate: { type: "string" },
       duration: { type: "string" },
       workers: { type: "string" },
+      warmup: { type: "string" },
       users: { type: "string" },
       generator: { type: "string" },
       timeout: { type: "string" },
@@ -116,7 +120,12 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   const logFile = path.join(work, "carrier-aaa.log");
-  const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", String(workers)], { logFile, cwd: REPO });
+  const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", String(workers)], {
+    // Every core: started from this script, pinned to the aux core, it would inherit that one.
+    cpu: `0-${os.cpus().length - 1}`,
+    logFile,
+    cwd: REPO,
+  });
   const probeUser = { username: usernameFor(1), password: passwordFor(usernameFor(1)) };
   try {
     await waitUntilAnswering({ host: "127.0.0.1", port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
@@ -138,6 +147,17 @@ async function main(): Promise<void> {
         }
       });
 
+  const warmupS = num(a, "warmup", 10, { min: 0 });
+  if (warmupS > 0) {
+    process.stderr.write(`warm-up: ${rate}/s for ${warmupS} s (not recorded)\n`);
+    const w = await runPinned(
+      genCmd[0]!,
+      [...genCmd.slice(1), "--server", `127.0.0.1:${port}`, "--rate", String(rate), "--duration", String(warmupS), "--timeout", String(timeoutMs), "--users-count", String(users), "--seed", "2", "--json"],
+      { cpu: auxCpu, watchdogMs: (warmupS + timeoutMs / 1000 + 60) * 1000, stderrPrefix: "  warm-up ", quiet: true, cwd: REPO },
+    );
+    if (w.code !== 0) throw new Error(`warm-up generator exited with ${w.code}`);
+    await sleep(1000);
+  }
   const cpu0 = treeCpuMs(proc.pid) ?? 0;
   const t0 = performance.now();
   process.stderr.write(`load: ${rate}/s for ${duration} s; rolling restart (SIGUSR2) at ${duration / 2} s\n`);
@@ -173,11 +193,11 @@ async function main(): Promise<void> {
   );
   for (const n of notes) md.push(`- note: ${n}`);
   md.push("");
-  md.push("| workers | rate | sent | answered | lost (timeouts) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers alive at the end) | restart | workers replaced |");
+  md.push("| workers | rate | sent | answered | lost (timeouts) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers; – when workers were replaced, as an exited process's CPU time cannot be read) | restart | workers replaced |");
   md.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
   md.push(
     `| ${workers} | ${rate} | ${report.sent} | ${report.answered} | ${report.timeouts} | ${report.duplicates} | ${report.badAuthenticator + report.badMessageAuthenticator + report.malformed} | ` +
-      `${report.latencyMs.p50?.toFixed(2)} | ${report.latencyMs.p99?.toFixed(2)} | ${report.latencyMs.max?.toFixed(2)} | ${((100 * cpuMsUsed) / 1000 / windowS).toFixed(0)} % | ` +
+      `${report.latencyMs.p50?.toFixed(2)} | ${report.latencyMs.p99?.toFixed(2)} | ${report.latencyMs.max?.toFixed(2)} | ${replaced > 0 ? "–" : `${((100 * cpuMsUsed) / 1000 / windowS).toFixed(0)} %`} | ` +
       `${restartMs !== null ? `done in ${restartMs} ms` : stopped ? `stopped: ${String(stopped.err)}` : "not finished"} | ${replaced} of ${pidsBefore.length} |`,
   );
   md.push("");

@@ -72,7 +72,7 @@ export interface Started {
 export function startPinned(
   cmd: string,
   args: string[],
-  o: { cpu?: number; logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; ownProcessGroup?: boolean },
+  o: { cpu?: number | string; logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; ownProcessGroup?: boolean },
 ): Started {
   installCleanup();
   const fd = openSync(o.logFile, "a");

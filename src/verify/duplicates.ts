@@ -63,6 +63,32 @@ const PENDING = -1;
 /** Source addresses interned before the name table is forgotten (ids are never reused). */
 const MAX_ADDRESS_NAMES = 65_536;
 
+/**
+ * A snapshot cut into snapshots of at most `maxRecords` records each (same addresses table), so
+ * that a process taking over a large cache can import it a piece per event-loop turn and keep
+ * reading datagrams in between. Throws on a malformed snapshot.
+ */
+export function splitSnapshot(snap: DuplicateSnapshot, maxRecords: number): DuplicateSnapshot[] {
+  if (!(maxRecords >= 1)) throw new RangeError("maxRecords must be at least 1");
+  const buf = Buffer.from(snap.records.buffer, snap.records.byteOffset, snap.records.byteLength);
+  const out: DuplicateSnapshot[] = [];
+  let start = 0;
+  let o = 0;
+  let n = 0;
+  while (o < buf.length) {
+    if (o + RECORD_HEAD > buf.length) throw new RangeError("duplicate snapshot: truncated record");
+    o += RECORD_HEAD + buf.readUInt16BE(o + 27);
+    if (o > buf.length) throw new RangeError("duplicate snapshot: truncated reply");
+    if (++n === maxRecords) {
+      out.push({ count: n, addresses: snap.addresses, records: snap.records.subarray(start, o) });
+      start = o;
+      n = 0;
+    }
+  }
+  if (n > 0) out.push({ count: n, addresses: snap.addresses, records: snap.records.subarray(start, o) });
+  return out;
+}
+
 export class DuplicateCache {
   private readonly n: number;
   private readonly mask: number;

@@ -2,7 +2,7 @@
 // replacement in a rolling restart (RFC 5080 §2.2.2 across processes).
 import { describe, it, expect } from "@jest/globals";
 import { v8Roundtrip } from "../helpers/v8-roundtrip.js";
-import { DuplicateCache, type DuplicateKey } from "../../src/verify/duplicates.js";
+import { DuplicateCache, splitSnapshot, type DuplicateKey } from "../../src/verify/duplicates.js";
 
 const authOf = (n: number): Buffer => Buffer.alloc(16, n);
 
@@ -91,5 +91,19 @@ describe("duplicate cache hand-over", () => {
     expect(() => b.importAnswered({ ...snap, addresses: [] }, 0)).toThrow(/address index/);
     expect(() => b.importAnswered({ ...snap, count: 2 }, 0)).toThrow(/1 records, 2 announced/);
     expect(b.size).toBe(0);
+  });
+
+  it("a snapshot cut into pieces imports to the same cache as the whole", () => {
+    const a = new DuplicateCache({ windowMs: 5000, maxEntries: 1000 });
+    const keys = Array.from({ length: 25 }, (_, i) => DuplicateCache.key(`10.0.0.${i % 7}`, 1000 + i, i, authOf(i)));
+    keys.forEach((k, i) => answer(a, k, Buffer.alloc(1 + (i % 5) * 40, i), 100 + i));
+    const whole = a.exportAnswered(200);
+    const pieces = splitSnapshot(whole, 4);
+    expect(pieces.map((p) => p.count)).toEqual([4, 4, 4, 4, 4, 4, 1]);
+    const b = new DuplicateCache({ windowMs: 5000, maxEntries: 1000 });
+    for (const p of pieces) b.importAnswered(v8Roundtrip(p), 10_000);
+    keys.forEach((k, i) => expect(b.check(k, 10_000)).toEqual({ kind: "answered", reply: Buffer.alloc(1 + (i % 5) * 40, i) }));
+    expect(splitSnapshot(whole, 1000)).toHaveLength(1);
+    expect(() => splitSnapshot({ ...whole, records: whole.records.subarray(0, whole.records.length - 1) }, 4)).toThrow(RangeError);
   });
 });
