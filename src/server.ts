@@ -14,6 +14,7 @@ import { sampleSignals } from "./admit/signals.js";
 import { RadiusCore } from "./pipeline/pipeline.js";
 import { WorkerPool } from "./pipeline/worker-pool.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
+import { exactSources } from "./transport/steering.js";
 import { listenHttp, type HttpSide } from "./http/server.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { Metrics } from "./metrics/counters.js";
@@ -234,6 +235,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       recvBufferSize: config.radius.auth.recvBufferSize,
       io: config.radius.auth.io,
       flows: effectiveFlows(config),
+      // Clients named as single IPv4 hosts get flow queues of their own (set at start: clients
+      // added by a reload are hashed until a restart).
+      exactSources: exactSources(config.clients.map((c) => c.address)),
       adopt: inh?.auth,
       deferReading: inh?.deferReading,
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),

@@ -100,6 +100,32 @@ async function main(): Promise<number> {
       }
     })());
 
+  // Duplicates handed over by a predecessor: imported one piece at a time, IMPORT_PAUSE_MS apart,
+  // by a single loop. The pieces arrive as a burst of messages (read from the IPC pipe in one
+  // go); importing each on arrival imported the whole cache in one event-loop turn.
+  const imports: DuplicateSnapshot[] = [];
+  let importing = false;
+  let imported = 0;
+  let skipped = 0;
+  const drainImports = async (): Promise<void> => {
+    importing = true;
+    try {
+      for (let piece = imports.shift(); piece; piece = imports.shift()) {
+        try {
+          const r = server!.core.duplicates.importAnswered(piece, performance.now());
+          imported += r.imported;
+          skipped += r.skipped;
+        } catch (err) {
+          log.error({ err: (err as Error).message }, "duplicate hand-over piece refused: retransmissions of those requests are served afresh");
+        }
+        await new Promise<void>((resolve) => setTimeout(resolve, IMPORT_PAUSE_MS));
+      }
+      log.info({ imported, skipped }, "duplicates taken over from the previous worker");
+    } finally {
+      importing = false;
+    }
+  };
+
   const onMessage = async (m: ToWorker): Promise<void> => {
     if (!server) {
       early.push(m);
@@ -109,21 +135,12 @@ async function main(): Promise<number> {
       case "start":
       case "snapshot": {
         if (m.snapshot && m.snapshot.count > 0) {
-          // A piece per event-loop turn: the sockets are read in between (a 100k-entry cache
-          // imported at once blocked reading long enough to overflow the receive queues).
           try {
-            let imported = 0;
-            let skipped = 0;
-            for (const piece of splitSnapshot(m.snapshot, IMPORT_PIECE)) {
-              const r = server.core.duplicates.importAnswered(piece, performance.now());
-              imported += r.imported;
-              skipped += r.skipped;
-              await new Promise<void>((resolve) => setTimeout(resolve, IMPORT_PAUSE_MS));
-            }
-            log.info({ imported, skipped }, "duplicates taken over from the previous worker");
+            for (const piece of splitSnapshot(m.snapshot, IMPORT_PIECE)) imports.push(piece);
           } catch (err) {
-            log.error({ err: (err as Error).message }, "duplicate hand-over refused (or only partly taken): retransmissions of those requests are served afresh");
+            log.error({ err: (err as Error).message }, "duplicate hand-over refused: retransmissions of those requests are served afresh");
           }
+          if (!importing) void drainImports();
         }
         if (m.t === "start") {
           server.startReading();

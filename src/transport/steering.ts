@@ -16,6 +16,10 @@
 //     and the queues are read in turn, at most `batch` datagrams each per turn: stochastic fair
 //     queuing (McKenney, INFOCOM 1990) done by the kernel's queues. A NAS flooding at 5x its share
 //     overflows its own queue (and that of any NAS hashed with it) while the others keep theirs.
+//     Two NASes hashed to one queue share it, and with it one queue's share of the reads (with 4
+//     NASes and 8 queues that happens more often than not); so the IPv4 addresses of clients
+//     configured as single hosts are given queues first, in turn (`exact`), and only the others
+//     are hashed. With 8 queues, 8 such NASes never share one.
 // A datagram too short to hold a RADIUS code reads past the end; a classic BPF program then
 // returns 0, i.e. the first flow queue, never the Status-Server queue. The State and
 // Status-Server queues are the last two sockets of the group, so that a reader can keep exactly
@@ -65,6 +69,8 @@ type Insn = [code: number, jt: number, jf: number, k: number];
 
 /** Attributes examined for State, from the first; a State further on is steered as a new request. */
 export const STATE_SCAN = 12;
+/** Most IPv4 source addresses given a queue of their own in turn (see `exact`). */
+export const MAX_EXACT = 64;
 /** Most flow queues: a group holds at most 64 sockets, two of them the State and Status-Server queues. */
 export const MAX_FLOWS = 62;
 
@@ -78,10 +84,14 @@ export const MAX_FLOWS = 62;
  * datagrams share one flow queue (fair queuing between NASes is kept), and a retransmission
  * (same address and port, RFC 5080 §2.2.2) reaches the worker that answered the original.
  */
-export function steeringPlan(flows: number, workers = 1): SteeringPlan {
+export function steeringPlan(flows: number, workers = 1, exact: readonly number[] = []): SteeringPlan {
   if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS) throw new RangeError(`flows must be 1..${MAX_FLOWS} (got ${flows})`);
   if (!Number.isInteger(workers) || workers < 1 || flows % workers !== 0) throw new RangeError(`workers must divide flows (got ${workers} workers for ${flows} flows)`);
   const perWorker = flows / workers;
+  if (exact.length > MAX_EXACT) throw new RangeError(`at most ${MAX_EXACT} exact source addresses (got ${exact.length})`);
+  // Exact queues are a single-process refinement: with several workers the source port picks
+  // the worker, and every address is hashed.
+  const table = workers === 1 ? exact : [];
   const state = flows;
   const status = flows + 1;
   const p: Insn[] = [];
@@ -120,6 +130,12 @@ export function steeringPlan(flows: number, workers = 1): SteeringPlan {
   const jV6 = at();
   p.push([JMP_JEQ_K, 0, 0, 6]); // 4: IPv6? (patched below)
   p.push([LD_W_ABS, 0, 0, NET + 12]); // 5: A = IPv4 source address
+  /** Exact-address jumps: [instruction, queue]. */
+  const toExact: Array<[number, number]> = [];
+  table.forEach((addr, i) => {
+    toExact.push([at(), i % flows]);
+    p.push([JMP_JEQ_K, 0, 0, addr >>> 0]); // a configured NAS -> its queue
+  });
   if (workers > 1) {
     p.push([ST, 0, 0, 2]); // M[2] = address
     p.push([LDX_MSH, 0, 0, NET + 0]); // X = IPv4 header length (4 * IHL)
@@ -173,10 +189,18 @@ export function steeringPlan(flows: number, workers = 1): SteeringPlan {
   p.push([RET_K, 0, 0, status]);
   const retState = at();
   p.push([RET_K, 0, 0, state]);
+  const retQueue = new Map<number, number>();
+  for (const [, q] of toExact) {
+    if (!retQueue.has(q)) {
+      retQueue.set(q, at());
+      p.push([RET_K, 0, 0, q]);
+    }
+  }
   // Jumps are relative to the next instruction (8-bit offsets for conditional jumps).
   p[jStatus]![1] = retStatus - jStatus - 1;
   for (const [i, field] of toSource) p[i]![field] = source - i - 1;
   for (const i of toState) p[i]![1] = retState - i - 1;
+  for (const [i, q] of toExact) p[i]![1] = retQueue.get(q)! - i - 1;
   if (p.some(([code, jt, jf]) => code !== JMP_JA && (jt > 255 || jf > 255))) throw new Error("steering program: a jump is out of range");
   p[jV6]![1] = v6 - jV6 - 1;
   p[jHash]![3] = hash - jHash - 1;
@@ -186,6 +210,25 @@ export function steeringPlan(flows: number, workers = 1): SteeringPlan {
     program[2 * i + 1] = k >>> 0;
   });
   return { sockets: flows + 2, stateQueue: state, statusQueue: status, program };
+}
+
+/**
+ * The IPv4 addresses, as numbers, of client entries that name one host ("192.0.2.7" or
+ * "192.0.2.7/32"), in order, without repeats, at most MAX_EXACT: the sources given queues of
+ * their own. Other entries (prefixes, IPv6) are left to the hash.
+ */
+export function exactSources(addresses: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const a of addresses) {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/32)?$/.exec(a.trim());
+    if (!m) continue;
+    const o = m.slice(1, 5).map(Number);
+    if (o.some((x) => x > 255)) continue;
+    const v = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
+    if (!out.includes(v)) out.push(v);
+    if (out.length === MAX_EXACT) break;
+  }
+  return out;
 }
 
 /**

@@ -30,7 +30,7 @@ class NativeRemote implements Remote {
 
 export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBinding): Promise<UdpListener> {
   const family = isIP(o.host) === 6 ? 6 : 4;
-  const plan = o.flows && !o.adopt ? steeringPlan(o.flows) : null;
+  const plan = o.flows && !o.adopt ? steeringPlan(o.flows, 1, o.exactSources ?? []) : null;
   // The first queue still read while holding back (the State queue; Status-Server's follows it):
   // the plan's, or the one named with adopted sockets.
   const keepFrom = o.adopt ? o.adopt.keepFrom : plan ? plan.stateQueue : null;

@@ -31,6 +31,11 @@ export interface UdpListenerOptions {
    * 0 or absent: one socket.
    */
   flows?: number | undefined;
+  /**
+   * With `flows`: IPv4 sources (as numbers, see steering.ts exactSources) given flow queues of
+   * their own in turn, before any hashing, so that configured NASes do not share a queue.
+   */
+  exactSources?: readonly number[] | undefined;
   /** Called once when `auto` falls back to node:dgram, with the reason. */
   onFallback?: (reason: string) => void;
   /**

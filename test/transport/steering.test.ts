@@ -4,7 +4,7 @@
 import dgram from "node:dgram";
 import { describe, expect, test } from "@jest/globals";
 import { loadUdpMmsg, SLOT_META } from "../../src/transport/native/binding.js";
-import { MAX_FLOWS, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
+import { exactSources, MAX_EXACT, MAX_FLOWS, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
 
 const ipv4 = (src: string): Uint8Array => {
   const h = new Uint8Array(20);
@@ -151,6 +151,27 @@ describe("steering program (interpreted)", () => {
     expect(() => steeringPlan(8, 3)).toThrow(RangeError);
   });
 
+  test("configured single-host clients get flow queues of their own, in turn; other sources are hashed", () => {
+    const nases = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+    const exact = exactSources([...nases.map((n, i) => (i % 2 ? `${n}/32` : n)), "10.0.0.0/8", "2001:db8::1", "127.0.0.1", "300.1.1.1"]);
+    expect(exact).toEqual([0x7f000001, 0x7f000002, 0x7f000003, 0x7f000004]);
+    const plan = steeringPlan(8, 1, exact);
+    expect(nases.map((n) => steer(plan, Uint8Array.of(1, 1, 0, 4), ipv4(n)))).toEqual([0, 1, 2, 3]);
+    // More exact sources than queues: they wrap around, evenly.
+    const many = Array.from({ length: 20 }, (_, i) => `192.0.2.${i + 1}`);
+    const wrap = steeringPlan(8, 1, exactSources(many));
+    expect(many.map((n) => steer(wrap, Uint8Array.of(1), ipv4(n)))).toEqual(many.map((_, i) => i % 8));
+    // Status-Server and State still have their queues; an unlisted source is hashed as before.
+    expect(steer(plan, Uint8Array.of(12, 1, 0, 4), ipv4("127.0.0.1"))).toBe(plan.statusQueue);
+    expect(steer(plan, accessRequest([[24, 4]]), ipv4("127.0.0.2"))).toBe(plan.stateQueue);
+    expect(steer(plan, Uint8Array.of(1), ipv4("10.1.2.3"))).toBe(steer(steeringPlan(8), Uint8Array.of(1), ipv4("10.1.2.3")));
+    // The largest table still fits (jumps of at most 255 instructions).
+    const full = Array.from({ length: MAX_EXACT }, (_, i) => (0x0a000000 + i) >>> 0);
+    const big = steeringPlan(MAX_FLOWS, 1, full);
+    expect(steer(big, Uint8Array.of(1), ipv4("10.0.0.63"))).toBe(63 % MAX_FLOWS);
+    expect(() => steeringPlan(8, 1, [...full, 1])).toThrow(RangeError);
+  });
+
   test("bad flow counts are refused", () => {
     expect(() => steeringPlan(0)).toThrow(RangeError);
     expect(() => steeringPlan(MAX_FLOWS + 1)).toThrow(RangeError);
@@ -243,6 +264,36 @@ test("in the kernel, with two workers: one source address over many ports reache
     expect(got).toHaveLength(sockets.length);
     for (const d of got) expect(d.queue).toBe(steer(plan, Uint8Array.of(1, 1, 0, 4), ipv4Udp("127.0.0.1", d.port)));
     expect(new Set(got.map((d) => Math.floor(d.queue / 2))).size).toBe(2);
+  } finally {
+    sockets.forEach((s) => s.close());
+    b.close(handle);
+  }
+});
+
+test("in the kernel: exact sources land in their own queues", async () => {
+  if (!native.binding) {
+    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
+    return;
+  }
+  const b = native.binding;
+  const sources = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+  const plan = steeringPlan(4, 1, exactSources(sources));
+  const batch = 16;
+  const rbuf = Buffer.alloc(batch * 4096);
+  const rmeta = new Int32Array(batch * SLOT_META);
+  const got: Array<{ src: string; queue: number }> = [];
+  const handle = b.open(4, "127.0.0.1", 0, 0, 0, batch, 4096, rbuf, rmeta, Buffer.alloc(batch * 4096), new Int32Array(batch * SLOT_META), (n, queue) => {
+    for (let i = 0; i < n; i++) got.push({ src: new Uint8Array(rmeta.buffer, (i * SLOT_META + 8) * 4, 4).join("."), queue });
+  }, plan.sockets, plan.program);
+  const port = b.localPort(handle);
+  b.start(handle);
+  const sockets = await Promise.all(sources.map((src) => new Promise<dgram.Socket>((resolve) => { const s = dgram.createSocket("udp4"); s.bind(0, src, () => resolve(s)); })));
+  try {
+    for (let round = 0; round < 3; round++) sockets.forEach((s) => s.send(Uint8Array.of(1, round, 0, 4), port, "127.0.0.1"));
+    const deadline = Date.now() + 3000;
+    while (got.length < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(12);
+    for (const d of got) expect(d.queue).toBe(sources.indexOf(d.src));
   } finally {
     sockets.forEach((s) => s.close());
     b.close(handle);

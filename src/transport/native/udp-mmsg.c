@@ -225,9 +225,9 @@ static int read_program(napi_env env, napi_value v, struct sock_filter *filter, 
   if (ptype == napi_null || ptype == napi_undefined) return 0;
   void *words;
   size_t plen;
-  if (get_bytes(env, v, &words, &plen) != 0 || plen % 8 != 0 || plen == 0 || plen / 8 > 256) {
+  if (get_bytes(env, v, &words, &plen) != 0 || plen % 8 != 0 || plen == 0 || plen / 8 > 1024) {
     char msg[96];
-    snprintf(msg, sizeof msg, "%s: program must be a Uint32Array of 1..256 instructions", fn);
+    snprintf(msg, sizeof msg, "%s: program must be a Uint32Array of 1..1024 instructions", fn);
     napi_throw_type_error(env, "ERR_UDP_MMSG", msg);
     return -1;
   }
@@ -399,7 +399,7 @@ static napi_value js_bind_group(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_UDP_MMSG", "bindGroup: bad family, port or socket count");
     return NULL;
   }
-  struct sock_filter filter[256];
+  struct sock_filter filter[1024];
   struct sock_fprog prog;
   if (read_program(env, argv[6], filter, &prog, "bindGroup") != 0) return NULL;
   int fds[MAX_SOCKETS];
@@ -557,7 +557,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     int err = adopt_fds(family, fds, nsock, &what);
     if (err) return throw_errno(env, what, err);
   } else {
-    struct sock_filter filter[256];
+    struct sock_filter filter[1024];
     struct sock_fprog prog;
     if (read_program(env, argv[13], filter, &prog, "open") != 0) return NULL;
     int err = bind_group(family, host, port, rcvbuf, sndbuf, nsock, &prog, fds, &what);
