@@ -267,7 +267,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
         const to = s.next;
         if (!to || to === c) return;
         // The replacement is already reading (see rollingRestart): it imports while serving.
-        send(to, { t: "snapshot", snapshot: m.snapshot });
+        send(to, { t: "snapshot", snapshot: m.snapshot, file: m.file });
         return;
       }
       case "reply":
