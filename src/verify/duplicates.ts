@@ -221,40 +221,41 @@ export class DuplicateCache {
    */
   importAnswered(snap: DuplicateSnapshot, now: number): { imported: number; skipped: number } {
     const buf = Buffer.from(snap.records.buffer, snap.records.byteOffset, snap.records.byteLength);
-    const entries: Array<{ address: string; port: number; identifier: number; authenticator: Buffer; ttl: number; reply: Buffer }> = [];
+    // First pass: validate, allocating nothing (it runs while the importing process serves).
     let o = 0;
+    let n = 0;
     while (o < buf.length) {
       if (o + RECORD_HEAD > buf.length) throw new RangeError("duplicate snapshot: truncated record");
-      const address = snap.addresses[buf.readUInt32BE(o)];
-      if (address === undefined) throw new RangeError("duplicate snapshot: address index out of range");
+      if (buf.readUInt32BE(o) >= snap.addresses.length) throw new RangeError("duplicate snapshot: address index out of range");
       const len = buf.readUInt16BE(o + 27);
       if (o + RECORD_HEAD + len > buf.length) throw new RangeError("duplicate snapshot: truncated reply");
-      entries.push({
-        address,
-        port: buf.readUInt16BE(o + 4),
-        identifier: buf[o + 6]!,
-        authenticator: buf.subarray(o + 7, o + 23),
-        ttl: buf.readUInt32BE(o + 23),
-        reply: buf.subarray(o + RECORD_HEAD, o + RECORD_HEAD + len),
-      });
       o += RECORD_HEAD + len;
+      n++;
     }
-    if (entries.length !== snap.count) throw new RangeError(`duplicate snapshot: ${entries.length} records, ${snap.count} announced`);
+    if (n !== snap.count) throw new RangeError(`duplicate snapshot: ${n} records, ${snap.count} announced`);
+    const aids = new Int32Array(snap.addresses.length).fill(-1);
     let imported = 0;
     let skipped = 0;
-    for (const e of entries) {
-      const aid = this.addressId(e.address);
-      const pid = ((e.port & 0xffff) << 8) | (e.identifier & 0xff);
-      const h = this.hash(aid, pid, e.authenticator);
-      const slot = this.find(h, aid, pid, e.authenticator);
+    for (o = 0; o < buf.length; ) {
+      const ai = buf.readUInt32BE(o);
+      let aid = aids[ai]!;
+      if (aid < 0) aid = aids[ai] = this.addressId(snap.addresses[ai]!);
+      const pid = ((buf.readUInt16BE(o + 4) & 0xffff) << 8) | buf[o + 6]!;
+      const authenticator = buf.subarray(o + 7, o + 23);
+      const ttl = buf.readUInt32BE(o + 23);
+      const len = buf.readUInt16BE(o + 27);
+      const start = o + RECORD_HEAD;
+      o = start + len;
+      const h = this.hash(aid, pid, authenticator);
+      const slot = this.find(h, aid, pid, authenticator);
       if (slot >= 0 && (this.expiresAt[slot] as number) > now) {
         skipped++;
         continue;
       }
       if (slot >= 0) this.release(slot);
-      if (e.ttl <= 0) continue;
-      const entry = this.claim(h, aid, pid, e.authenticator, now);
-      this.keep(entry.slot, e.reply, now + e.ttl);
+      if (ttl <= 0) continue;
+      const entry = this.claim(h, aid, pid, authenticator, now);
+      this.keep(entry.slot, buf.subarray(start, start + len), now + ttl);
       if (this.inUse[entry.slot] === 1) imported++;
     }
     return { imported, skipped };
