@@ -20,6 +20,7 @@ import { childPids, freeUdpPort, installCleanup, keepTempDir, loadAvg, runPinned
 import { passwordFor, usernameFor } from "./lib/radius.js";
 import type { LoadReport } from "./radius-load.js";
 import { seed } from "./seed-redis.js";
+import { counterDelta, udpCounters, udpSockets } from "./lib/udp-stats.js";
 
 const REPO = path.resolve(LOAD_TESTS_DIR, "..");
 
@@ -39,6 +40,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-restart.ts [options]
   --aux-cpu N           core for redis-server and the generator (default 1; the workers are not pinned)
   --out FILE            markdown report (default load-tests/results/restart-<date>.md)
   --keep                keep the work directory (server log, config) after the run
+  --no-restart          control run: the same load and placement without the rolling restart
+                        (what is lost without it is the machine's noise floor at this rate)
   --quiet               no per-second generator progress
 `;
 
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
       out: { type: "string" },
       quiet: { type: "boolean" },
       keep: { type: "boolean" },
+      "no-restart": { type: "boolean" },
     },
     USAGE,
   );
@@ -158,9 +162,13 @@ async function main(): Promise<void> {
     if (w.code !== 0) throw new Error(`warm-up generator exited with ${w.code}`);
     await sleep(1000);
   }
+  const restart = !flag(a, "no-restart");
   const cpu0 = treeCpuMs(proc.pid) ?? 0;
+  const udp0 = udpCounters();
+  const drops0 = serverDrops(port);
   const t0 = performance.now();
-  process.stderr.write(`load: ${rate}/s for ${duration} s; rolling restart (SIGUSR2) at ${duration / 2} s\n`);
+  const wall0 = Date.now();
+  process.stderr.write(`load: ${rate}/s for ${duration} s; ${restart ? `rolling restart (SIGUSR2) at ${duration / 2} s` : "no restart (control run)"}\n`);
   const gen = runPinned(
     genCmd[0]!,
     [...genCmd.slice(1), "--server", `127.0.0.1:${port}`, "--rate", String(rate), "--duration", String(duration), "--timeout", String(timeoutMs), "--users-count", String(users), "--seed", "1", "--json"],
@@ -168,13 +176,21 @@ async function main(): Promise<void> {
   );
   await sleep(t0 + (duration * 1000) / 2 - performance.now());
   const restartAt = performance.now() - t0;
-  proc.child.kill("SIGUSR2");
+  if (restart) proc.child.kill("SIGUSR2");
   const r = await gen;
+  const udp = counterDelta(udp0, udpCounters());
+  const kernelDrops = serverDrops(port) - drops0;
   const windowS = (performance.now() - t0) / 1000;
   const cpuMsUsed = (treeCpuMs(proc.pid) ?? cpu0) - cpu0;
   if (r.code !== 0) throw new Error(`generator exited with ${r.code}`);
   const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as LoadReport;
   const lines = logLines();
+  // Requests the server itself did not answer (deadline passed, shed, store timeout): the
+  // per-second "shedding load" / "requests dropped" summary of every worker, retired ones included, within the measured window.
+  const wall1 = Date.now();
+  const serverShed = lines
+    .filter((l) => (l.msg === "shedding load" || l.msg === "requests dropped") && typeof l.time === "string" && Date.parse(l.time) > wall0 && Date.parse(l.time) <= wall1 + 1500)
+    .reduce((n, l) => n + (typeof l.shed === "number" ? l.shed : 0) + (typeof l.dropped === "number" ? l.dropped : 0), 0);
   const done = lines.find((l) => l.msg === "rolling restart done: every worker replaced");
   const stopped = lines.find((l) => l.msg === "rolling restart stopped");
   const pidsAfter = childPids(proc.pid);
@@ -188,26 +204,33 @@ async function main(): Promise<void> {
   md.push(`Command: \`npx tsx load-tests/bench-restart.ts ${process.argv.slice(2).join(" ")}\``, "");
   md.push(
     `PAP + Message-Authenticator at ${rate}/s open loop (Poisson) for ${duration} s, give-up ${timeoutMs} ms (no retransmission), ${users} subscribers on Redis, generator ${generator}; ` +
-      `one rolling restart (SIGUSR2) at ${(restartAt / 1000).toFixed(1)} s. Machine: ${ncpu} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}. Load average before ${loadBefore}, after ${loadAvg()}.`,
+      `${restart ? `one rolling restart (SIGUSR2) at ${(restartAt / 1000).toFixed(1)} s` : "**no restart** (control run)"}. Machine: ${ncpu} x ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}. Load average before ${loadBefore}, after ${loadAvg()}.`,
     "",
   );
   for (const n of notes) md.push(`- note: ${n}`);
   md.push("");
-  md.push("| workers | rate | sent | answered | lost (timeouts) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers; – when workers were replaced, as an exited process's CPU time cannot be read) | restart | workers replaced |");
-  md.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+  md.push("| workers | rate | sent | answered | lost (timeouts) | not answered by the server (shed, dropped) | kernel drops: server sockets (all UDP) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers; – when workers were replaced, as an exited process's CPU time cannot be read) | restart | workers replaced |");
+  md.push("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|");
   md.push(
-    `| ${workers} | ${rate} | ${report.sent} | ${report.answered} | ${report.timeouts} | ${report.duplicates} | ${report.badAuthenticator + report.badMessageAuthenticator + report.malformed} | ` +
+    `| ${workers} | ${rate} | ${report.sent} | ${report.answered} | ${report.timeouts} | ${serverShed} | ${kernelDrops} (${(udp["UdpRcvbufErrors"] ?? 0) + (udp["Udp6RcvbufErrors"] ?? 0)}) | ${report.duplicates} | ${report.badAuthenticator + report.badMessageAuthenticator + report.malformed} | ` +
       `${report.latencyMs.p50?.toFixed(2)} | ${report.latencyMs.p99?.toFixed(2)} | ${report.latencyMs.max?.toFixed(2)} | ${replaced > 0 ? "–" : `${((100 * cpuMsUsed) / 1000 / windowS).toFixed(0)} %`} | ` +
-      `${restartMs !== null ? `done in ${restartMs} ms` : stopped ? `stopped: ${String(stopped.err)}` : "not finished"} | ${replaced} of ${pidsBefore.length} |`,
+      `${!restart ? "none (control run)" : restartMs !== null ? `done in ${restartMs} ms` : stopped ? `stopped: ${String(stopped.err)}` : "not finished"} | ${replaced} of ${pidsBefore.length} |`,
   );
   md.push("");
-  md.push(`Lost across one rolling restart: **${report.timeouts}** of ${report.sent}.`, "");
+  md.push(restart ? `Lost across one rolling restart: **${report.timeouts}** of ${report.sent}.` : `Lost without a restart (control run): **${report.timeouts}** of ${report.sent}.`, "");
   const text = md.join("\n");
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, text);
-  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), rate, duration, workers, generator, restartAtMs: restartAt, restartMs, pidsBefore, pidsAfter, report }, null, 2) + "\n");
+  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), rate, duration, workers, generator, restart, kernelDrops, serverShed, udp, restartAtMs: restart ? restartAt : null, restartMs, pidsBefore, pidsAfter, report }, null, 2) + "\n");
   process.stdout.write(text);
   process.stderr.write(`\nwritten: ${path.relative(process.cwd(), outFile)} (+ .json)\n`);
+}
+
+/** Kernel drops counted on the server's sockets (every socket bound to its port). */
+function serverDrops(port: number): number {
+  return udpSockets()
+    .filter((r) => r.localPort === port)
+    .reduce((n, r) => n + r.drops, 0);
 }
 
 main().catch((err: unknown) => {

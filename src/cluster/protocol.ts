@@ -25,7 +25,7 @@ export type ToWorker =
   /** Import the snapshot (if any), then read the sockets. */
   | { t: "start"; snapshot: DuplicateSnapshot | null }
   /** More answered entries, from the retiring worker after its requests in flight finished. */
-  | { t: "snapshot"; snapshot: DuplicateSnapshot; file?: string | undefined }
+  | { t: "snapshot"; snapshot: DuplicateSnapshot; file?: string | undefined; dump?: string | undefined }
   /** Hand over: stop reading, send "handover", finish what is in flight, exit 0. */
   | { t: "retire" }
   /** Graceful stop of the whole server (SIGTERM to the primary). */
@@ -38,12 +38,16 @@ export type FromWorker =
   | { t: "ready" }
   /** Reading the sockets. */
   | { t: "reading" }
-  /** A retiring worker's answered duplicates; final: sent after its requests in flight finished. */
+  /** A retiring worker's duplicates, sent after its requests in flight finished. */
   /**
    * A duplicate snapshot for the replacement. With `file`, the records are in that file (mode
    * 0600, removed by the reader) and `snapshot.records` is empty: a few MB through the IPC pipes
    * and the primary cost the serving workers CPU at the moment of a hand-over.
    */
-  | { t: "handover"; snapshot: DuplicateSnapshot; final: boolean; file?: string | undefined }
+  /**
+   * With `dump`, that file (mode 0600, removed by the reader) holds the whole duplicate cache
+   * (DuplicateCache.dump) for the replacement to adopt as is; `snapshot` is then empty.
+   */
+  | { t: "handover"; snapshot: DuplicateSnapshot; final: boolean; file?: string | undefined; dump?: string | undefined }
   | { t: "call"; id: number; op: CallOp }
   | { t: "reply"; id: number; value: unknown };

@@ -81,6 +81,18 @@ export class Metrics {
     return total;
   }
 
+  /** Totals of the series matching `match`, grouped by the value of one label (non-zero only). */
+  sumBy(name: string, label: string, match: Labels = {}): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.series.values()) {
+      if (s.name !== name || s.value === 0) continue;
+      if (!Object.entries(match).every(([k, v]) => s.labels[k] === v)) continue;
+      const key = s.labels[label] ?? "";
+      out[key] = (out[key] ?? 0) + s.value;
+    }
+    return out;
+  }
+
   snapshot(): Array<{ name: string; labels: Labels; value: number }> {
     return [...this.series.values()].map((s) => ({ name: s.name, labels: s.labels, value: s.value }));
   }

@@ -45,26 +45,45 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
   metrics.gauge("aaa_duplicate_cache_entries", "Entries in the duplicate-detection cache.", () => [{ labels: {}, value: core.duplicates.size }]);
 }
 
-/** While shedding, one warn line per second that says how much was shed, why, and the state. */
+/**
+ * While shedding, one warn line per second that says how much was shed, why, and the state; on
+ * stop, one more for what was shed since the last line. A second in which requests were dropped
+ * but none shed (bad input, store failures or timeouts) gets a "requests dropped" line with the
+ * reasons instead.
+ */
 export function startShedSummary(metrics: Metrics, scheduler: Scheduler, log: Logger, everyMs = 1000): { stop(): void } {
   let lastShed = metrics.sum("aaa_datagrams_total", { outcome: "shed" });
+  let lastDropped = metrics.sum("aaa_datagrams_total", { outcome: "dropped" });
   let lastAnswered = metrics.sum("aaa_datagrams_total", { outcome: "answered" });
-  const timer = setInterval(() => {
+  const report = (): void => {
     const shed = metrics.sum("aaa_datagrams_total", { outcome: "shed" });
+    const dropped = metrics.sum("aaa_datagrams_total", { outcome: "dropped" });
     const answered = metrics.sum("aaa_datagrams_total", { outcome: "answered" });
     const shedNow = shed - lastShed;
+    const droppedNow = dropped - lastDropped;
     if (shedNow > 0) {
       const s = scheduler.stats();
       const byReason: Record<string, number> = {};
       for (const c of REQUEST_CLASSES) for (const [r, v] of Object.entries(s.shed[c])) if (v > 0) byReason[`${c}/${r}`] = v;
       log.warn(
-        { shed: shedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
+        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
         "shedding load",
       );
+    } else if (droppedNow > 0) {
+      log.warn({ dropped: droppedNow, answered: answered - lastAnswered, droppedTotalByReason: metrics.sumBy("aaa_datagrams_total", "reason", { outcome: "dropped" }) }, "requests dropped");
     }
     lastShed = shed;
+    lastDropped = dropped;
     lastAnswered = answered;
-  }, everyMs);
+  };
+  const timer = setInterval(report, everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  // The last, partial interval too: a process that stops (a worker replaced in a rolling
+  // restart) does not take its last shedding out of the log with it.
+  return {
+    stop: () => {
+      clearInterval(timer);
+      report();
+    },
+  };
 }

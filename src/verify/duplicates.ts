@@ -89,6 +89,128 @@ export function splitSnapshot(snap: DuplicateSnapshot, maxRecords: number): Dupl
   return out;
 }
 
+function keyHash(seed: number, aid: number, pid: number, a: Buffer): number {
+  let h = Math.imul(a.readInt32LE(0) ^ seed, 0x9e3779b1);
+  h ^= Math.imul(a.readInt32LE(4) ^ aid, 0x85ebca77);
+  h ^= Math.imul(a.readInt32LE(8) ^ pid, 0xc2b2ae3d);
+  h ^= a.readInt32LE(12);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 12);
+}
+
+/**
+ * A whole cache as bytes, for a replacement process that adopts it as is (`adoptPredecessor`)
+ * instead of importing it entry by entry: its index and slot arrays, the part of the reply ring
+ * that holds live replies, and the interned address names. Taking over 100k+ entries one by
+ * one cost the replacement CPU while it served at full rate (docs/benchmarks.md); a dump costs
+ * a few memory copies to write and none to adopt.
+ *
+ * Layout: u32 BE length of a JSON header, the header, zero padding to a multiple of 8, then the
+ * sections the header lists (each at a multiple of 8 from the start).
+ */
+interface DumpHeader {
+  v: 1;
+  /** Slots, hash table cells (a power of two), hash seed. */
+  n: number;
+  cap: number;
+  seed: number;
+  /** The dumping process's clock (performance.now()) and wall clock (Date.now()) when dumped. */
+  now: number;
+  wall: number;
+  windowMs: number;
+  /** Absolute ring positions [ringLo, ringHi) of the `ring` section. */
+  ringLo: number;
+  ringHi: number;
+  addresses: [string, number][];
+  sections: Record<DumpSection, [offset: number, bytes: number]>;
+}
+type DumpSection = "table" | "hashOf" | "inUse" | "addrId" | "portId" | "auth" | "expiresAt" | "replyAt" | "replyLen" | "ring";
+const DUMP_SECTIONS: readonly DumpSection[] = ["table", "hashOf", "inUse", "addrId", "portId", "auth", "expiresAt", "replyAt", "replyLen", "ring"];
+const pad8 = (x: number): number => (x + 7) & ~7;
+
+/**
+ * A predecessor's cache adopted from its dump: read-only, consulted when this process's own
+ * cache has no entry, until the last of its entries expires. Its times are shifted to this
+ * process's clock through both processes' wall clocks.
+ */
+class AdoptedCache {
+  private readonly table: Int32Array;
+  private readonly hashOf: Int32Array;
+  private readonly inUse: Uint8Array;
+  private readonly addrId: Int32Array;
+  private readonly portId: Int32Array;
+  private readonly auth: Uint8Array;
+  private readonly expiresAt: Float64Array;
+  private readonly replyAt: Float64Array;
+  private readonly replyLen: Uint16Array;
+  private readonly ring: Uint8Array;
+  private readonly ids: Map<string, number>;
+  private readonly mask: number;
+  /** Add to a dumped time to get this process's clock. */
+  private readonly shift: number;
+  /** This process's time after which no adopted entry is live. */
+  readonly until: number;
+  readonly entries: number;
+
+  constructor(
+    private readonly h: DumpHeader,
+    body: ArrayBuffer,
+    now: number,
+    wallNow: number,
+  ) {
+    const view = <T>(name: DumpSection, make: (buf: ArrayBuffer, off: number, len: number) => T, size: number, count: number): T => {
+      const [off, bytes] = h.sections[name];
+      if (bytes !== size * count) throw new RangeError(`duplicate dump: section ${name} has ${bytes} octets, ${size * count} expected`);
+      return make(body, off, count);
+    };
+    this.table = view("table", (b, o, c) => new Int32Array(b, o, c), 4, h.cap);
+    this.hashOf = view("hashOf", (b, o, c) => new Int32Array(b, o, c), 4, h.n);
+    this.inUse = view("inUse", (b, o, c) => new Uint8Array(b, o, c), 1, h.n);
+    this.addrId = view("addrId", (b, o, c) => new Int32Array(b, o, c), 4, h.n);
+    this.portId = view("portId", (b, o, c) => new Int32Array(b, o, c), 4, h.n);
+    this.auth = view("auth", (b, o, c) => new Uint8Array(b, o, 16 * c), 16, h.n);
+    this.expiresAt = view("expiresAt", (b, o, c) => new Float64Array(b, o, c), 8, h.n);
+    this.replyAt = view("replyAt", (b, o, c) => new Float64Array(b, o, c), 8, h.n);
+    this.replyLen = view("replyLen", (b, o, c) => new Uint16Array(b, o, c), 2, h.n);
+    this.ring = view("ring", (b, o, c) => new Uint8Array(b, o, c), 1, h.ringHi - h.ringLo);
+    this.mask = h.cap - 1;
+    this.ids = new Map(h.addresses);
+    this.shift = now - (h.now + (wallNow - h.wall));
+    this.until = h.now + h.windowMs + this.shift;
+    let entries = 0;
+    for (let s = 0; s < h.n; s++) if (this.inUse[s] === 1 && this.replyAt[s] !== PENDING && (this.expiresAt[s] as number) + this.shift > now) entries++;
+    this.entries = entries;
+  }
+
+  /** The reply kept for this request, if the predecessor had answered it within the window. */
+  lookup(key: DuplicateKey, now: number): Buffer | undefined {
+    const aid = this.ids.get(key.address);
+    if (aid === undefined) return undefined;
+    const pid = ((key.port & 0xffff) << 8) | (key.identifier & 0xff);
+    const a = key.authenticator;
+    const hv = keyHash(this.h.seed, aid, pid, a);
+    // Bounded probe: a damaged table without an empty cell must not loop.
+    for (let i = hv & this.mask, k = 0; k <= this.mask; i = (i + 1) & this.mask, k++) {
+      const v = this.table[i] as number;
+      if (v === 0) return undefined;
+      const slot = v - 1;
+      if (slot >= this.h.n || this.inUse[slot] !== 1) continue;
+      if (this.hashOf[slot] !== hv || this.addrId[slot] !== aid || this.portId[slot] !== pid) continue;
+      let b = 0;
+      while (b < 16 && this.auth[slot * 16 + b] === a[b]) b++;
+      if (b < 16) continue;
+      const at = this.replyAt[slot] as number;
+      const len = this.replyLen[slot] as number;
+      if (at === PENDING || (this.expiresAt[slot] as number) + this.shift <= now) return undefined;
+      if (at < this.h.ringLo || at + len > this.h.ringHi) return undefined;
+      const off = at - this.h.ringLo;
+      return Buffer.from(this.ring.subarray(off, off + len));
+    }
+    return undefined;
+  }
+}
+
 export class DuplicateCache {
   private readonly n: number;
   private readonly mask: number;
@@ -112,7 +234,10 @@ export class DuplicateCache {
   private ringPos = 0;
   private next = 0;
   private live = 0;
+  private predecessor: AdoptedCache | undefined;
   evictions = 0;
+  /** Retransmissions answered from an adopted predecessor's cache. */
+  adoptedHits = 0;
 
   constructor(private readonly opts: DuplicateCacheOptions) {
     const n = (this.n = opts.maxEntries);
@@ -158,7 +283,134 @@ export class DuplicateCache {
       }
     }
     if (slot >= 0) this.release(slot);
+    if (this.predecessor) {
+      if (now >= this.predecessor.until) this.predecessor = undefined;
+      else {
+        const reply = this.predecessor.lookup(key, now);
+        if (reply) {
+          this.adoptedHits++;
+          return { kind: "answered", reply };
+        }
+      }
+    }
     return { kind: "new", entry: this.claim(h, aid, pid, key.authenticator, now) };
+  }
+
+  /**
+   * The whole cache as bytes for `adoptPredecessor` in another process: copies of its arrays
+   * (this process may go on answering while the bytes are written) and of the ring's live part.
+   * `wall` is Date.now() at the same moment as `now`.
+   */
+  dump(now: number, wall: number): Uint8Array[] {
+    // The oldest reply still readable: live replies lie in [lo, ringPos).
+    let lo = this.ringPos;
+    for (let s = 0; s < this.n; s++) {
+      if (this.inUse[s] !== 1 || (this.expiresAt[s] as number) <= now) continue;
+      const at = this.replyAt[s] as number;
+      if (at !== PENDING && at < lo) lo = at;
+    }
+    lo = Math.max(lo, this.ringPos - this.ring.length);
+    const ring = Buffer.allocUnsafeSlow(this.ringPos - lo);
+    for (let p = lo, o = 0; p < this.ringPos; ) {
+      const off = p % this.ring.length;
+      const k = Math.min(this.ringPos - p, this.ring.length - off);
+      this.ring.copy(ring, o, off, off + k);
+      p += k;
+      o += k;
+    }
+    const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+    const parts: Record<DumpSection, Uint8Array> = {
+      table: bytesOf(this.table),
+      hashOf: bytesOf(this.hashOf),
+      inUse: bytesOf(this.inUse),
+      addrId: bytesOf(this.addrId),
+      portId: bytesOf(this.portId),
+      auth: bytesOf(this.auth),
+      expiresAt: bytesOf(this.expiresAt),
+      replyAt: bytesOf(this.replyAt),
+      replyLen: bytesOf(this.replyLen),
+      ring,
+    };
+    // Section offsets are relative to the body, which starts 8-aligned after the header.
+    const sections = {} as DumpHeader["sections"];
+    let at = 0;
+    for (const name of DUMP_SECTIONS) {
+      sections[name] = [at, parts[name].byteLength];
+      at = pad8(at + parts[name].byteLength);
+    }
+    const header: DumpHeader = {
+      v: 1,
+      n: this.n,
+      cap: this.mask + 1,
+      seed: this.seed,
+      now,
+      wall,
+      windowMs: this.opts.windowMs,
+      ringLo: lo,
+      ringHi: this.ringPos,
+      addresses: [...this.addressIds],
+      sections,
+    };
+    const json = Buffer.from(JSON.stringify(header));
+    const head = Buffer.alloc(pad8(4 + json.length));
+    head.writeUInt32BE(json.length, 0);
+    json.copy(head, 4);
+    const out: Uint8Array[] = [head];
+    for (const name of DUMP_SECTIONS) {
+      const part = parts[name];
+      out.push(part);
+      const gap = pad8(part.byteLength) - part.byteLength;
+      if (gap > 0) out.push(new Uint8Array(gap));
+    }
+    return out;
+  }
+
+  /**
+   * Adopts a predecessor's dump (`dump`, written by another process): from now until its last
+   * entry expires, a request this cache does not know is looked up there too, so a retransmission
+   * of a request the predecessor answered gets the same reply. Costs no work per entry. Throws on
+   * a malformed dump, before changing anything; returns the answered entries still live in it.
+   */
+  adoptPredecessor(bytes: Uint8Array, now: number, wall: number): number {
+    if (bytes.byteLength < 4) throw new RangeError("duplicate dump: truncated");
+    const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+    if (4 + len > bytes.byteLength) throw new RangeError("duplicate dump: truncated header");
+    let h: DumpHeader;
+    try {
+      h = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 4, len).toString("utf8")) as DumpHeader;
+    } catch {
+      throw new RangeError("duplicate dump: the header is not JSON");
+    }
+    const int = (x: unknown, max: number): boolean => Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= max;
+    const num = (x: unknown): boolean => typeof x === "number" && Number.isFinite(x);
+    if (h?.v !== 1) throw new RangeError("duplicate dump: unknown version");
+    if (!int(h.n, 10_000_000) || h.n < 1 || !int(h.cap, 1 << 26) || h.cap < 2 * h.n || (h.cap & (h.cap - 1)) !== 0) throw new RangeError("duplicate dump: bad sizes");
+    if (!int(h.seed, 0x7fffffff) || !num(h.now) || !num(h.wall) || !int(h.windowMs, 60_000)) throw new RangeError("duplicate dump: bad header");
+    if (!int(h.ringLo, Number.MAX_SAFE_INTEGER) || !int(h.ringHi, Number.MAX_SAFE_INTEGER) || h.ringHi < h.ringLo) throw new RangeError("duplicate dump: bad ring bounds");
+    if (!Array.isArray(h.addresses) || !h.addresses.every((e) => Array.isArray(e) && typeof e[0] === "string" && int(e[1], 0x7fffffff))) throw new RangeError("duplicate dump: bad address table");
+    // The body, 8-aligned in memory so that the typed arrays can be views of it.
+    const start = pad8(4 + len);
+    const size = bytes.byteLength - start;
+    for (const name of DUMP_SECTIONS) {
+      const sec = h.sections?.[name];
+      if (!Array.isArray(sec) || !int(sec[0], size) || !int(sec[1], size) || sec[0] % 8 !== 0 || sec[0] + sec[1] > size) throw new RangeError(`duplicate dump: bad section ${name}`);
+    }
+    let body: ArrayBuffer;
+    let base: number;
+    if ((bytes.byteOffset + start) % 8 === 0 && bytes.buffer instanceof ArrayBuffer) {
+      body = bytes.buffer;
+      base = bytes.byteOffset + start;
+    } else {
+      // A copy at offset 0 (Buffer#slice would be a view of the same unaligned memory).
+      const copy = new Uint8Array(size);
+      copy.set(bytes.subarray(start));
+      body = copy.buffer;
+      base = 0;
+    }
+    const shifted: DumpHeader = { ...h, sections: Object.fromEntries(DUMP_SECTIONS.map((n) => [n, [h.sections[n][0] + base, h.sections[n][1]]])) as DumpHeader["sections"] };
+    const adopted = new AdoptedCache(shifted, body, now, wall);
+    this.predecessor = adopted;
+    return adopted.entries;
   }
 
   /** The request was answered: keep the reply for the window. */
@@ -301,13 +553,7 @@ export class DuplicateCache {
   }
 
   private hash(aid: number, pid: number, a: Buffer): number {
-    let h = Math.imul(a.readInt32LE(0) ^ this.seed, 0x9e3779b1);
-    h ^= Math.imul(a.readInt32LE(4) ^ aid, 0x85ebca77);
-    h ^= Math.imul(a.readInt32LE(8) ^ pid, 0xc2b2ae3d);
-    h ^= a.readInt32LE(12);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    return h ^ (h >>> 12);
+    return keyHash(this.seed, aid, pid, a);
   }
 
   private find(h: number, aid: number, pid: number, a: Buffer): number {

@@ -106,4 +106,121 @@ describe("duplicate cache hand-over", () => {
     expect(splitSnapshot(whole, 1000)).toHaveLength(1);
     expect(() => splitSnapshot({ ...whole, records: whole.records.subarray(0, whole.records.length - 1) }, 4)).toThrow(RangeError);
   });
+
+  describe("whole-cache dump, adopted by another process", () => {
+    // What a file round trip gives the reader: one Buffer of the concatenated parts.
+    const bytesOf = (parts: Uint8Array[], shift = 0): Buffer => {
+      const all = Buffer.concat([Buffer.alloc(shift), ...parts]);
+      return all.subarray(shift);
+    };
+
+    it("answers the predecessor's retransmissions with the exact bytes, for the time they had left", () => {
+      const a = new DuplicateCache({ windowMs: 5000, maxEntries: 100 });
+      const k1 = DuplicateCache.key("10.0.0.1", 4000, 9, authOf(1));
+      const k2 = DuplicateCache.key("2001:db8::7", 65535, 255, authOf(2));
+      const pending = DuplicateCache.key("10.0.0.1", 4000, 10, authOf(3));
+      answer(a, k1, Buffer.from("reply one"), 1000);
+      answer(a, k2, Buffer.alloc(3000, 0xab), 3000);
+      expect(a.check(pending, 3500).kind).toBe("new");
+      // Dumped at 4000 on a's clock, wall clock 50_000; adopted 20 ms of wall time later by a
+      // process whose own clock reads 1_000_000 then.
+      const dump = bytesOf(a.dump(4000, 50_000));
+      const b = new DuplicateCache({ windowMs: 5000, maxEntries: 100 });
+      expect(b.adoptPredecessor(dump, 1_000_000, 50_020)).toBe(2);
+      expect(b.check(k1, 1_000_000)).toEqual({ kind: "answered", reply: Buffer.from("reply one") });
+      expect(b.check(k2, 1_000_000)).toEqual({ kind: "answered", reply: Buffer.alloc(3000, 0xab) });
+      expect(b.adoptedHits).toBe(2);
+      // k1 expires at 6000 on a's clock: 1980 ms after the adoption here.
+      expect(b.check(k1, 1_001_979).kind).toBe("answered");
+      // Not adopted into b's own table: a miss after expiry is a new request.
+      expect(b.check(k1, 1_001_981).kind).toBe("new");
+      expect(b.check(k2, 1_003_979).kind).toBe("answered");
+      // The request still in progress at the dump is not answered from it.
+      expect(b.check(pending, 1_000_100).kind).toBe("new");
+      // Unknown address, port, Identifier or authenticator: new.
+      expect(b.check(DuplicateCache.key("10.0.0.9", 4000, 9, authOf(1)), 1_000_100).kind).toBe("new");
+      expect(b.check(DuplicateCache.key("10.0.0.1", 4001, 9, authOf(1)), 1_000_100).kind).toBe("new");
+      expect(b.check(DuplicateCache.key("10.0.0.1", 4000, 8, authOf(1)), 1_000_100).kind).toBe("new");
+      expect(b.check(DuplicateCache.key("10.0.0.1", 4000, 9, authOf(4)), 1_000_100).kind).toBe("new");
+    });
+
+    it("its own entries come first, and after the window the predecessor is forgotten", () => {
+      const a = new DuplicateCache({ windowMs: 1000, maxEntries: 50 });
+      const k = DuplicateCache.key("10.0.0.1", 1, 1, authOf(1));
+      answer(a, k, Buffer.from("from a"), 0);
+      const b = new DuplicateCache({ windowMs: 1000, maxEntries: 50 });
+      answer(b, k, Buffer.from("from b"), 0);
+      b.adoptPredecessor(bytesOf(a.dump(10, 0)), 10, 0);
+      expect(b.check(k, 20)).toEqual({ kind: "answered", reply: Buffer.from("from b") });
+      expect(b.adoptedHits).toBe(0);
+      const other = DuplicateCache.key("10.0.0.2", 1, 1, authOf(2));
+      answer(a, other, Buffer.from("late"), 20); // after the dump: not in it
+      expect(b.check(other, 30).kind).toBe("new");
+    });
+
+    it("reads a dump at any alignment, with a wrapped reply ring, many entries", () => {
+      const a = new DuplicateCache({ windowMs: 5000, maxEntries: 2000, replyBytes: 65_536 });
+      const keys = Array.from({ length: 3000 }, (_, i) => DuplicateCache.key(`10.1.${i % 5}.1`, 1000 + (i % 300), i & 0xff, authOf(i & 0xff)));
+      // 3000 replies of 1..120 octets through a 64 KiB ring: it wraps and the oldest are gone.
+      keys.forEach((k, i) => answer(a, k, Buffer.alloc(1 + (i % 120), i & 0xff), i));
+      const dump = a.dump(3000, 0);
+      // What `a` itself answers, newest first (a miss claims a slot, evicting the oldest entry,
+      // which in this order has already been looked at or is gone from the ring anyway).
+      const expected = keys.map(() => "").slice();
+      const replies: (Buffer | undefined)[] = [];
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const got = a.check(keys[i]!, 3000);
+        expected[i] = got.kind;
+        replies[i] = got.kind === "answered" ? got.reply : undefined;
+      }
+      const answered = expected.filter((k) => k === "answered").length;
+      expect(answered).toBeGreaterThan(500);
+      expect(answered).toBeLessThan(2000);
+      for (const shift of [0, 1, 3]) {
+        const b = new DuplicateCache({ windowMs: 5000, maxEntries: 10 });
+        b.adoptPredecessor(bytesOf(dump, shift), 3000, 0);
+        keys.forEach((k, i) => {
+          const adopted = b.check(k, 3000);
+          if (expected[i] === "answered") expect(adopted).toEqual({ kind: "answered", reply: replies[i] });
+          // `a` gives up on a reply a little before the ring overwrites it; the dump holds
+          // exactly the intact bytes, so it may answer a few more, never with other bytes.
+          else if (adopted.kind === "answered") expect(adopted.reply).toEqual(Buffer.alloc(1 + (i % 120), i & 0xff));
+        });
+      }
+    });
+
+    it("refuses a damaged dump with a reason, without changing anything", () => {
+      const a = new DuplicateCache({ windowMs: 5000, maxEntries: 100 });
+      const k = DuplicateCache.key("10.0.0.1", 1, 1, authOf(1));
+      answer(a, k, Buffer.from("reply"), 0);
+      const good = bytesOf(a.dump(0, 0));
+      const b = new DuplicateCache({ windowMs: 5000, maxEntries: 100 });
+      expect(() => b.adoptPredecessor(good.subarray(0, 2), 0, 0)).toThrow(/truncated/);
+      expect(() => b.adoptPredecessor(good.subarray(0, 40), 0, 0)).toThrow(/truncated header/);
+      expect(() => b.adoptPredecessor(good.subarray(0, good.length - 100), 0, 0)).toThrow(/bad section/);
+      const notJson = Buffer.from(good);
+      notJson[4] = 0x7b + 1;
+      expect(() => b.adoptPredecessor(notJson, 0, 0)).toThrow(/not JSON/);
+      const len = good.readUInt32BE(0);
+      const header = JSON.parse(good.subarray(4, 4 + len).toString());
+      const withHeader = (h: unknown): Buffer => {
+        const json = Buffer.from(JSON.stringify(h).padEnd(len, " "));
+        expect(json.length).toBe(len);
+        return Buffer.concat([good.subarray(0, 4), json, good.subarray(4 + len)]);
+      };
+      expect(() => b.adoptPredecessor(withHeader({ ...header, v: 2 }), 0, 0)).toThrow(/unknown version/);
+      expect(() => b.adoptPredecessor(withHeader({ ...header, cap: 3 }), 0, 0)).toThrow(/bad sizes/);
+      expect(() => b.adoptPredecessor(withHeader({ ...header, ringHi: 0, ringLo: 1 }), 0, 0)).toThrow(/ring bounds/);
+      expect(() => b.adoptPredecessor(withHeader({ ...header, addresses: [[1, 2]] }), 0, 0)).toThrow(/address table/);
+      expect(() => b.adoptPredecessor(withHeader({ ...header, n: 50 }), 0, 0)).toThrow(/section hashOf/);
+      expect(b.check(k, 1).kind).toBe("new");
+      // A table without an empty cell (every cell points at a non-matching slot) ends the probe.
+      const full = Buffer.from(good);
+      const body = (4 + len + 7) & ~7;
+      const [tOff, tLen] = header.sections.table as [number, number];
+      for (let o = body + tOff; o < body + tOff + tLen; o += 4) full.writeInt32LE(100, o); // slot 99
+      b.adoptPredecessor(full, 0, 0);
+      expect(b.check(DuplicateCache.key("10.0.0.1", 1, 1, authOf(1)), 1).kind).toBe("in-progress");
+    });
+  });
 });
