@@ -31,6 +31,7 @@ import { waitUntilAnswering } from "./lib/probe.js";
 import {
   coreBusyMs,
   cpuMs,
+  freeTcpPort,
   freeUdpPort,
   installCleanup,
   keepTempDir,
@@ -98,6 +99,9 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
   --cpu-quota PCT         limit each server under test to PCT % of its core (kernel CPU
                           bandwidth control, 10 ms period; needs root): brings a capacity the
                           generator cannot reach 4x of within reach, the same for every system
+  --cpu-period MS         period of that quota (default 10; the quota must be ≥ 1 ms): the
+                          server runs at most PCT % of each period, then waits for the next, so
+                          a shorter period means shorter stalls (closer to a slower core)
   --server-cpu N          core of the server under test (default 0)
   --aux-cpu N             core of redis-server, generators and this script (default 1)
   --out PREFIX            output path without extension (default
@@ -135,6 +139,8 @@ interface Measure {
   auxCoreBusyPct: number;
   windowS: number;
   rssSeries?: [number, number][];
+  /** carrier-aaa: requests not answered during the run, by client, outcome and reason ("nas1 shed:stale"), from /metrics. */
+  unanswered?: Record<string, number>;
 }
 
 interface SweepRow extends Measure {
@@ -153,6 +159,40 @@ interface Sut {
   proc: Started;
   port: number;
   notes: string[];
+  /** carrier-aaa: its /metrics URL. */
+  metricsUrl?: string;
+}
+
+/** aaa_datagrams_total series that are not "answered", keyed "client outcome:reason". */
+async function unansweredCounts(url: string): Promise<Record<string, number> | undefined> {
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+    const out: Record<string, number> = {};
+    for (const line of text.split("\n")) {
+      if (!line.startsWith("aaa_datagrams_total{")) continue;
+      const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      if (labels["outcome"] === "answered" || labels["outcome"] === "duplicate") continue;
+      const key = `${labels["client"] ?? "?"} ${labels["outcome"]}:${labels["reason"] ?? ""}`;
+      out[key] = (out[key] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+function countsDelta(before: Record<string, number> | undefined, after: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!before || !after) return undefined;
+  const d: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) d[k] = v - (before[k] ?? 0);
+  return d;
+}
+
+/** "nas1 shed:stale 120, nas4 shed:codel 9000" (largest first). */
+function fmtUnanswered(d: Record<string, number> | undefined): string {
+  if (!d) return "";
+  const e = Object.entries(d).sort((a, b) => b[1] - a[1]);
+  return e.length ? e.map(([k, v]) => `${k} ${v}`).join(", ") : "none";
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -222,6 +262,7 @@ async function main(): Promise<void> {
       "wait-quiet": { type: "string" },
       "max-minutes": { type: "string" },
       "cpu-quota": { type: "string" },
+      "cpu-period": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
       out: { type: "string" },
@@ -258,6 +299,8 @@ async function main(): Promise<void> {
   const waitQuietS = num(a, "wait-quiet", quick ? 5 : 60, { min: 0 });
   const maxMinutes = num(a, "max-minutes", quick ? 15 : 60, { min: 1 });
   const cpuQuota = optStr(a, "cpu-quota") === undefined ? undefined : num(a, "cpu-quota", 100, { min: 1, max: 100 });
+  const cpuPeriodMs = num(a, "cpu-period", 10, { min: 1, max: 1000 });
+  if (cpuQuota !== undefined && (cpuQuota * cpuPeriodMs) / 100 < 1) throw new Error(`--cpu-quota ${cpuQuota} with --cpu-period ${cpuPeriodMs}: the quota would be below the kernel's 1 ms floor`);
   const verbose = flag(a, "verbose");
   const givenCapacity = optStr(a, "capacity") !== undefined ? num(a, "capacity", 0, { min: 1 }) : undefined;
   const notes: string[] = [];
@@ -334,6 +377,7 @@ async function main(): Promise<void> {
     const srv0 = cpuMs(sut.proc.pid) ?? 0;
     const red0 = cpuMs(redis.pid) ?? 0;
     const self0 = process.cpuUsage();
+    const un0 = sut.metricsUrl ? await unansweredCounts(sut.metricsUrl) : undefined;
     const t0 = performance.now();
     const rssSeries: [number, number][] = [];
     let sampler: NodeJS.Timeout | undefined;
@@ -378,8 +422,11 @@ async function main(): Promise<void> {
     const busyMs = cores().reduce((s, c) => s + ((busy1[c] ?? 0) - (busy0[c] ?? 0)), 0);
     const oursMs = srvMs + redMs + reports.reduce((s, r) => s + r.cpuMs, 0) + (self.user + self.system) / 1000;
     const mem = memoryMiB(sut.proc.pid);
+    // Replies still on their way settle within the budget; then read what was not answered.
+    const unanswered = sut.metricsUrl ? (await sleep(2 * budgetMs), countsDelta(un0, await unansweredCounts(sut.metricsUrl))) : undefined;
     return {
       reports,
+      ...(unanswered ? { unanswered } : {}),
       serverCpuPct: (100 * srvMs) / 1000 / windowS,
       rssMiB: mem?.rss ?? NaN,
       hwmMiB: mem?.hwm ?? NaN,
@@ -416,12 +463,15 @@ async function main(): Promise<void> {
       return { id, proc: fr, port, notes: [`${frThreads} threads / Redis connections, max_requests 262144, rlm_redis HGET + pap; clients nas1..nas${NAS_COUNT} = 127.0.0.1..${NAS_COUNT}`] };
     }
     const on = id === "carrier-on";
+    // /metrics, read before and after each run: what was not answered, by client and reason.
+    const httpPort = await freeTcpPort();
     let cfg: Record<string, unknown> = {
       radius: { auth: { host: "127.0.0.1", port } },
       clients: Array.from({ length: NAS_COUNT }, (_, i) => ({ name: `nas${i + 1}`, address: `127.0.0.${i + 1}/32`, secret: SECRET, requireMessageAuthenticator: true })),
       store: { redis: { url: redis.url, keyPrefix: "aaa:" } },
       log: { level: "warn" },
       scheduler: { enabled: on },
+      http: { host: "127.0.0.1", port: httpPort },
     };
     cfg = deepMerge(cfg, carrierOverrides);
     const sched = isPlainObject(cfg["scheduler"]) ? cfg["scheduler"] : {};
@@ -446,7 +496,7 @@ async function main(): Promise<void> {
     const { clients: _c, store: _s, ...shown } = cfg;
     void _c;
     void _s;
-    return { id, proc, port, notes: [`config (clients nas1..nas${NAS_COUNT} = 127.0.0.1..${NAS_COUNT}, Redis store): \`${JSON.stringify(shown)}\``] };
+    return { id, proc, port, metricsUrl: `http://127.0.0.1:${httpPort}/metrics`, notes: [`config (clients nas1..nas${NAS_COUNT} = 127.0.0.1..${NAS_COUNT}, Redis store): \`${JSON.stringify(shown)}\``] };
   };
 
   // ---- Runs ------------------------------------------------------------------------------
@@ -464,8 +514,8 @@ async function main(): Promise<void> {
   for (const id of systems) {
     const sut = await startSystem(id);
     if (cpuQuota !== undefined) {
-      limitCpu(sut.proc.pid, cpuQuota);
-      sut.notes.push(`limited to ${cpuQuota} % of core ${serverCpu ?? "(any)"} (CFS quota ${cpuQuota / 10} ms per 10 ms)`);
+      limitCpu(sut.proc.pid, cpuQuota, cpuPeriodMs);
+      sut.notes.push(`limited to ${cpuQuota} % of core ${serverCpu ?? "(any)"} (CFS quota ${fmt((cpuQuota * cpuPeriodMs) / 100, 2)} ms per ${cpuPeriodMs} ms)`);
     }
     systemNotes[id] = sut.notes;
     log(`${LABEL[id]}: pid ${sut.proc.pid} answering on 127.0.0.1:${sut.port}`);
@@ -505,7 +555,7 @@ async function main(): Promise<void> {
           const m = await measure(sut, [pap(rate, duration)], duration);
           sweep.push({ system: id, multiplier: mult, rate, ...m });
           const r = m.reports[0]!;
-          log(`${id} sweep ${mult}x = ${rate}/s: answered ${r.answeredPerSec}/s, goodput ${r.goodput}/s, timeouts ${r.timeouts}, p99 ${fmt(r.latencyMs.p99, 1)} ms, CPU ${fmt(m.serverCpuPct, 0)} %${tag(m)}`);
+          log(`${id} sweep ${mult}x = ${rate}/s: answered ${r.answeredPerSec}/s, goodput ${r.goodput}/s, timeouts ${r.timeouts}, p99 ${fmt(r.latencyMs.p99, 1)} ms, CPU ${fmt(m.serverCpuPct, 0)} %${tag(m)}${m.unanswered ? `; not answered: ${fmtUnanswered(m.unanswered)}` : ""}`);
           await settle(sut);
         }
       }
@@ -527,7 +577,7 @@ async function main(): Promise<void> {
         });
         const m = await measure(sut, gens, duration);
         floodRows.push({ system: id, shareRate: share, m });
-        log(`${id} flood (share ${Math.round(share)}/s, nas${NAS_COUNT} x${floodFactor}): within budget ${m.reports.map((r, i) => `nas${i + 1} ${pct(r.withinBudget, r.sent)}`).join(", ")}${tag(m)}`);
+        log(`${id} flood (share ${Math.round(share)}/s, nas${NAS_COUNT} x${floodFactor}): within budget ${m.reports.map((r, i) => `nas${i + 1} ${pct(r.withinBudget, r.sent)}`).join(", ")}${tag(m)}${m.unanswered ? `; not answered: ${fmtUnanswered(m.unanswered)}` : ""}`);
         await settle(sut);
       }
       if (runs.has("step")) {
@@ -729,6 +779,12 @@ async function main(): Promise<void> {
           ),
           "",
         );
+        const why = rows.filter((r) => r.unanswered);
+        if (why.length) {
+          L.push("Not answered by the server, by reason (from its /metrics; the rest of the timeouts were dropped by the kernel on full receive queues, or answered after the give-up time):", "");
+          for (const r of why) L.push(`- ${r.multiplier}x: ${fmtUnanswered(r.unanswered)}`);
+          L.push("");
+        }
       }
       L.push("Summary, goodput as a share of capacity C:", "");
       L.push(
@@ -814,6 +870,7 @@ async function main(): Promise<void> {
         const worst = Math.min(...others);
         L.push(`- ${LABEL[r.system]}: well-behaved NASes' worst success ${fmt(100 * worst, 1)} % -> target ${worst >= 0.95 ? "met" : "**not met**"}.`);
       }
+      for (const r of floodRows) if (r.m.unanswered) L.push(`- ${LABEL[r.system]}, not answered by the server (client outcome:reason, from its /metrics): ${fmtUnanswered(r.m.unanswered)}.`);
       L.push("");
     }
 

@@ -331,10 +331,12 @@ const quotaGroups = new Set<string>();
  * the generator cannot otherwise reach. Needs root and a writable cgroup cpu controller; throws
  * with the reason otherwise. The group is removed when this script exits.
  */
-export function limitCpu(pid: number, percent: number): string {
+export function limitCpu(pid: number, percent: number, periodMs = 10): string {
   if (!(percent > 0 && percent <= 100)) throw new RangeError(`CPU quota must be 1..100 % (got ${percent})`);
-  const periodUs = 10_000;
-  const quotaUs = Math.max(1000, Math.round((periodUs * percent) / 100));
+  const periodUs = Math.round(periodMs * 1000);
+  const quotaUs = Math.round((periodUs * percent) / 100);
+  // The kernel's floor for the quota is 1 ms.
+  if (quotaUs < 1000 || periodUs > 1_000_000) throw new RangeError(`CPU quota: ${percent} % of a ${periodMs} ms period is ${quotaUs / 1000} ms (at least 1 ms, period at most 1 s)`);
   const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers") && readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("cpu");
   const root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu";
   if (!existsSync(root)) throw new Error("no cgroup cpu controller at /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpu (v1)");
