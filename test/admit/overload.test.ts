@@ -128,7 +128,10 @@ describe("overload (simulated)", () => {
 
   it("recovers at once after a 1x -> 2x -> 1x step", () => {
     const r = simulate({
-      config: {},
+      // The simulated store serves 10 requests per ms, one at a time: the default floor of the
+      // limit (256 in flight, sized for Redis) would queue 25 ms there. A floor below what it
+      // serves within a few ms lets the limiter keep its queue short (operations.md, sizing).
+      config: { limiter: { initial: 32, min: 16 } },
       sources: [{ client: "a", class: "access", rate: (t) => (t < 1000 ? 0.9 * CAPACITY : t < 2000 ? 2 * CAPACITY : 0.9 * CAPACITY) }],
       store,
       durationMs: 3000,
