@@ -219,6 +219,10 @@ export interface SchedulerStats {
     /** No-load round trip (ms). */
     baselineMs: number | undefined;
     gradient: number | undefined;
+    /** The gradient limiter's own limit; `limit` above is the smaller of it and the throughput cap. */
+    gradientLimit: number;
+    /** Throughput x target round trip after the last saturated window; null: no cap. */
+    throughputCap: number | null;
     windows: number;
     probes: number;
     probing: boolean;
@@ -284,6 +288,10 @@ const DEFAULT_TUNING: SchedulerTuning = {
 
 const N = REQUEST_CLASSES.length;
 const STATUS = 0;
+/** Window of the throughput cap (limiter.rttTargetShare). */
+const CAP_WINDOW_MS = 100;
+/** The throughput cap never goes below this many requests in flight. */
+const CAP_FLOOR = 16;
 
 function classCounts(f: (cls: RequestClass, rank: number) => number): ClassCounts {
   const out = {} as ClassCounts;
@@ -311,6 +319,11 @@ export class Scheduler {
   private queuedTotal = 0;
   private inFlight = 0;
   private orphans = 0;
+  // Throughput cap (Little's law, see capWindow): completions and saturation in the current window.
+  private cap = Infinity;
+  private capWindowStart: number | undefined;
+  private capCompleted = 0;
+  private capSaturated = false;
   private readonly running = new RunningList();
   private signals: SchedulerSignals = {};
   private loopSaturated = false;
@@ -539,6 +552,7 @@ export class Scheduler {
       this.abandoned[e.rank]!++;
     }
     this.limiter.update(now, this.inFlight + this.orphans, this.loopSaturated);
+    this.capWindow(now);
     this.pump(true);
   }
 
@@ -556,8 +570,9 @@ export class Scheduler {
     }
   }
 
+  /** The concurrency limit in force: the gradient limiter's, or the throughput cap if lower. */
   get limit(): number {
-    return this.limiter.limit;
+    return this.effectiveLimit();
   }
 
   /** Requests queued or running (all classes): 0 when everything submitted has ended. */
@@ -583,7 +598,7 @@ export class Scheduler {
     const byRank = (a: number[]) => classCounts((_, i) => a[i] as number);
     return {
       enabled: this.on,
-      limit: this.limiter.limit,
+      limit: this.effectiveLimit(),
       inFlight: this.inFlight,
       running: this.running.size,
       orphanedStoreCommands: this.orphans,
@@ -609,6 +624,8 @@ export class Scheduler {
         rttMs: this.limiter.last?.rttMs,
         baselineMs: this.limiter.baselineMs(now),
         gradient: this.limiter.last?.gradient,
+        gradientLimit: this.limiter.limit,
+        throughputCap: Number.isFinite(this.cap) ? this.cap : null,
         windows: this.limiter.windows,
         probes: this.limiter.probes,
         probing: this.limiter.probing,
@@ -620,8 +637,54 @@ export class Scheduler {
 
   // --- decisions -----------------------------------------------------------------------------
 
+  private effectiveLimit(): number {
+    return Math.min(this.limiter.limit, this.cap);
+  }
+
   private canStart(): boolean {
-    return this.inFlight + this.orphans < this.limiter.limit;
+    return this.inFlight + this.orphans < this.effectiveLimit();
+  }
+
+  /**
+   * The throughput cap, recomputed every CAP_WINDOW_MS. The gradient limiter reads congestion
+   * from round-trip inflation against a no-load baseline; with a floor high enough that CPU
+   * contention does not throttle a healthy store, it cannot stop the round trip itself from
+   * growing when the throughput falls: with L requests in flight and X completed per ms, each
+   * takes L / X ms (Little's law), and when that eats the budget the expected service time rises,
+   * requests are shed as `deadline` after they were read and verified, the throughput falls, and
+   * the round trip grows further. Requests of every client wait their turn at the store behind
+   * all of those in flight, so a flooding NAS's requests also cost the others their time there.
+   * So after a window in which requests waited for a slot (the limit was binding), the limit is
+   * capped at X x T, T being a share of the smallest budget (or twice the no-load round trip when
+   * the store is far away): at saturation the round trip stays near T. While the round trip is
+   * below T the cap grows by T / rtt per window; a window without waiting removes it.
+   */
+  private capWindow(now: number): void {
+    const share = this.config.limiter.rttTargetShare;
+    if (share <= 0) {
+      this.cap = Infinity;
+      this.capWindowStart = undefined;
+      return;
+    }
+    if (this.capWindowStart === undefined) {
+      this.capWindowStart = now;
+      this.capCompleted = 0;
+      this.capSaturated = false;
+      return;
+    }
+    const span = now - this.capWindowStart;
+    if (span < CAP_WINDOW_MS) return;
+    if (this.capSaturated && this.capCompleted > 0) {
+      let budget = Infinity;
+      for (let r = 1; r < N; r++) budget = Math.min(budget, this.budgets[r] as number);
+      const target = Math.max(share * budget, 2 * (this.limiter.baselineMs(now) ?? 0));
+      this.cap = Math.max(CAP_FLOOR, Math.ceil((this.capCompleted / span) * target));
+    } else {
+      this.cap = Infinity;
+    }
+    this.capWindowStart = now;
+    this.capCompleted = 0;
+    this.capSaturated = false;
   }
 
   /** Remaining time (minus the hidden kernel-buffer wait) below the expected service time. */
@@ -750,7 +813,8 @@ export class Scheduler {
   }
 
   private checkBacklog(): void {
-    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
+    if (this.queuedTotal > 0 && !this.canStart()) this.capSaturated = true;
+    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.effectiveLimit();
     if (now === this.backlogged) return;
     this.backlogged = now;
     try {
@@ -858,6 +922,7 @@ export class Scheduler {
     const now = this.clock();
     const r = e.rank;
     this.completed[r]!++;
+    if (e.limited) this.capCompleted++;
     if (now > e.deadline) this.late[r]!++;
     if (!ok) this.failed[r]!++;
     const rep = typeof report === "object" && report !== null ? report : undefined;

@@ -496,3 +496,100 @@ describe("Scheduler: live reconfiguration", () => {
     expect(h.s.stats().shed.access).toMatchObject({ deadline: 0, queue_full: 0 });
   });
 });
+
+describe("Scheduler: throughput cap (Little's law)", () => {
+  /** Limit 100 fixed, budget 1000 ms, target round trip 1 % of it = 10 ms; no CoDel shedding. */
+  const capped = (extra: Record<string, unknown> = {}) =>
+    fixed(100, { limiter: { initial: 100, min: 100, max: 100, rttTargetShare: 0.01 }, codel: { targetMs: 900, intervalMs: 950 }, ...extra });
+
+  /** Keep the limit busy for `ms` ms, ending `perMs` of the oldest running jobs every ms. */
+  function serve(h: ReturnType<typeof harness>, ms: number, perMs: number): void {
+    for (let t = 0; t < ms; t++) {
+      h.clock.advance(1);
+      for (const id of h.running().slice(0, perMs)) h.finish(id);
+    }
+  }
+
+  it("after a window in which requests waited, caps the requests in flight at throughput x target round trip", () => {
+    const h = harness(capped());
+    for (let i = 0; i < 600; i++) h.submit(`r${i}`, "access");
+    h.s.tick(); // the window opens
+    serve(h, 100, 2); // 2 completions per ms while 500 wait
+    expect(h.s.limit).toBe(100);
+    h.s.tick(); // 200 completed in 100 ms = 2/ms; x 10 ms
+    expect(h.s.limit).toBe(20);
+    expect(h.s.stats().limiter).toMatchObject({ gradientLimit: 100, throughputCap: 20 });
+    // 100 are running: nothing starts until fewer than 20 are.
+    const startedBefore = h.started().length;
+    for (const id of h.running().slice(0, 80)) h.finish(id);
+    expect(h.started().length).toBe(startedBefore);
+    expect(h.running()).toHaveLength(20);
+    h.finish(h.running()[0]!);
+    expect(h.started().length).toBe(startedBefore + 1);
+    expect(h.running()).toHaveLength(20);
+  });
+
+  it("grows while the round trip stays under the target, and goes when a window passes without waiting", () => {
+    const h = harness(capped());
+    for (let i = 0; i < 2000; i++) h.submit(`r${i}`, "access");
+    h.s.tick();
+    serve(h, 100, 2);
+    h.s.tick();
+    expect(h.s.limit).toBe(20);
+    // Every running job ends after 5 ms (a 5 ms round trip under a 10 ms target): the throughput
+    // follows the cap, 20 / 5 = 4 per ms, and the next cap is 40 (48: the 100 that were running
+    // when the cap came end in this window too).
+    for (let t = 0; t < 100; t++) {
+      h.clock.advance(1);
+      const due = [...h.jobs.values()].filter((j) => j.run && !j.deferred.isSettled && h.clock.t - j.run.startedAt >= 5);
+      for (const j of due) h.finish(j.id);
+    }
+    h.s.tick();
+    expect(h.s.limit).toBe(48);
+    // Drain: finish everything until the queue is empty, then a whole window without waiting.
+    while (h.running().length > 0) for (const id of h.running()) h.finish(id);
+    expect(h.s.stats().queuedTotal).toBe(0);
+    h.clock.advance(100);
+    h.s.tick(); // the window that drained the queue had waiting in it
+    h.clock.advance(100);
+    h.s.tick();
+    expect(h.s.stats().limiter.throughputCap).toBeNull();
+    expect(h.s.limit).toBe(100);
+  });
+
+  it("never caps below 16, and not at all with rttTargetShare 0", () => {
+    const h = harness(capped());
+    for (let i = 0; i < 200; i++) h.submit(`r${i}`, "access");
+    h.s.tick();
+    h.clock.advance(100);
+    h.finish(h.running()[0]!); // one completion in 100 ms while the rest waited
+    h.s.tick();
+    expect(h.s.limit).toBe(16);
+
+    const off = harness(fixed(100, { limiter: { initial: 100, min: 100, max: 100, rttTargetShare: 0 } }));
+    for (let i = 0; i < 200; i++) off.submit(`r${i}`, "access");
+    off.s.tick();
+    off.clock.advance(100);
+    off.finish(off.running()[0]!);
+    off.s.tick();
+    expect(off.s.limit).toBe(100);
+    expect(off.s.stats().limiter.throughputCap).toBeNull();
+  });
+
+  it("backpressure follows the capped limit", () => {
+    const h = harness(capped());
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    for (let i = 0; i < 150; i++) h.submit(`r${i}`, "access"); // 50 queued < 100: no backpressure
+    expect(changes).toEqual([]);
+    h.s.tick();
+    serve(h, 100, 1); // 100 completions in 100 ms: cap 10 -> floor 16
+    h.s.tick();
+    expect(h.s.limit).toBe(16);
+    // 50 running, none queued: 15 queued do not fill a round of 16, the 16th does.
+    for (let i = 0; i < 15; i++) h.submit(`more${i}`, "access");
+    expect(changes).toEqual([]);
+    h.submit("last", "access");
+    expect(changes).toEqual([true]);
+  });
+});
