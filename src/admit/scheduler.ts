@@ -147,7 +147,13 @@ export interface Timers {
 }
 
 export interface SchedulerTuning {
-  /** Smoothing of the per-class expected service time (default 0.1). */
+  /**
+   * Smoothing of the per-class expected service time, per sample (default 0.1). At high rates this
+   * follows the last few completions only, which share whatever delays them now (a CPU-quota
+   * stall, a GC pause): measured under a 30 % quota, that tracks the moment better than an
+   * average over 100 ms, which started more requests that then ended late
+   * (docs/overload-benchmark.md).
+   */
   ewmaAlpha: number;
   /** Window of the sojourn percentiles in stats (ms, default 10 000). */
   sojournWindowMs: number;
@@ -440,6 +446,33 @@ export class Scheduler {
     return arrivedAt + max;
   }
 
+  /**
+   * Before verification, from the packet code alone (the first octet of the datagram): true when
+   * no class a request with this code can be (Access-Request: with or without State;
+   * Accounting-Request: Stop or not; Status-Server; anything else: the lowest class) could still
+   * be started in time, so the datagram is not worth verifying. The same test as at submission
+   * (remaining time below the expected service time), taken at the most favourable class.
+   */
+  tooLateToStart(code: number, arrivedAt: number): boolean {
+    if (!this.on) return false;
+    const now = this.clock();
+    let first: number;
+    let last: number;
+    if (code === 12) first = last = STATUS;
+    else if (code === 1) [first, last] = [1, 2];
+    else if (code === 4) [first, last] = [3, 4];
+    else first = last = N - 1;
+    // A class without a service time learnt yet is judged by its sibling's (both do the same
+    // store work); without either, nothing is known and only a passed deadline counts.
+    let judged = false;
+    for (let r = first; r <= last; r++) {
+      if (!this.expectedSeen[r] && (r !== last || judged)) continue;
+      judged = true;
+      if (!this.tooLate(r, arrivedAt + (this.budgets[r] as number), now)) return false;
+    }
+    return true;
+  }
+
   /** The deadline a request of this class arriving at `arrivedAt` gets. */
   deadlineFor(cls: RequestClass, arrivedAt: number): number {
     return arrivedAt + (this.budgets[classRank(cls)] as number);
@@ -689,11 +722,15 @@ export class Scheduler {
 
   /** Remaining time (minus the hidden kernel-buffer wait) below the expected service time. */
   private cannotFinish(e: Entry, now: number): boolean {
+    return this.tooLate(e.rank, e.deadline, now);
+  }
+
+  private tooLate(rank: number, deadline: number, now: number): boolean {
     const hidden = this.kernelStamped ? 0 : Math.max(0, this.signals.loopDelayMs ?? 0);
-    const remaining = e.deadline - now - hidden;
+    const remaining = deadline - now - hidden;
     // The expectation is capped at half the budget: it is learnt only from requests that ran, so
     // an inflated value that shed everything would never see the sample that corrects it.
-    const expected = Math.min(this.expected[e.rank] as number, (this.budgets[e.rank] as number) / 2);
+    const expected = Math.min(this.expected[rank] as number, (this.budgets[rank] as number) / 2);
     return remaining <= 0 || remaining < expected;
   }
 
@@ -928,12 +965,7 @@ export class Scheduler {
     const rep = typeof report === "object" && report !== null ? report : undefined;
     if (ok && rep?.sample !== false) {
       const service = now - e.startedAt;
-      if (!this.expectedSeen[r]) {
-        this.expected[r] = service;
-        this.expectedSeen[r] = true;
-      } else {
-        this.expected[r] = (this.expected[r] as number) + this.tuning.ewmaAlpha * (service - (this.expected[r] as number));
-      }
+      this.recordService(r, service);
       if (e.limited) this.limiter.sample(rep?.rttMs ?? service, now, this.inFlight + this.orphans, this.loopSaturated, e.inFlightAtStart);
     }
     this.pump(false);
@@ -944,6 +976,16 @@ export class Scheduler {
     e.state = "done";
     this.running.remove(e);
     if (e.limited) this.inFlight--;
+  }
+
+  /** One service time of class `r`. */
+  private recordService(r: number, ms: number): void {
+    if (!this.expectedSeen[r]) {
+      this.expected[r] = ms;
+      this.expectedSeen[r] = true;
+    } else {
+      this.expected[r] = (this.expected[r] as number) + this.tuning.ewmaAlpha * (ms - (this.expected[r] as number));
+    }
   }
 
   private recordSojourn(now: number, ms: number): void {

@@ -229,9 +229,9 @@ export class RadiusCore {
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */
   handle(ev: DatagramEvent, send: SendReply): void {
     const ctx: Ctx = { ev, version: this.current, client: null, code: 0, cls: "none" };
-    // A datagram that waited in the kernel queue past every deadline cannot be answered in time:
-    // shed before spending a verification on it (arrival stamps come from the kernel, native io).
-    if (this.o.scheduler.enabled && this.o.now() > this.o.scheduler.latestDeadline(ev.arrivedAt)) {
+    // A datagram that waited in the kernel queue until too little of its budget is left to be
+    // served in time (by its packet code) is shed before a verification is spent on it.
+    if (this.o.scheduler.enabled && ev.data.length > 0 && this.o.scheduler.tooLateToStart(ev.data[0]!, ev.arrivedAt)) {
       this.finish(ctx, { kind: "shed", reason: "stale" });
       return;
     }

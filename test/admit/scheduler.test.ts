@@ -212,6 +212,28 @@ describe("Scheduler: deadlines", () => {
     expect(h.submit("ok", "access", { arrivedAt: now - 25 })).toBe("started"); // 25 ms left
   });
 
+  it("tells from the packet code alone whether a datagram is worth verifying", () => {
+    const h = learnt(); // access: 20 ms expected; access-state, acct-stop, acct: nothing learnt
+    const now = h.clock.t;
+    // Access-Request (code 1), 15 ms left: below access's 20, and access-state is judged by it.
+    expect(h.s.tooLateToStart(1, now - 35)).toBe(true);
+    expect(h.s.tooLateToStart(1, now - 25)).toBe(false); // 25 ms left
+    // Accounting-Request (4): nothing learnt, only a passed deadline counts.
+    expect(h.s.tooLateToStart(4, now - 45)).toBe(false);
+    expect(h.s.tooLateToStart(4, now - 51)).toBe(true);
+    // Status-Server (12) does no store work: answered while any of its budget is left.
+    expect(h.s.tooLateToStart(12, now - 49)).toBe(false);
+    expect(h.s.tooLateToStart(12, now - 50)).toBe(true);
+    // Once access-state has learnt a short service time, an Access-Request may carry State.
+    h.submit("eap", "access-state");
+    h.clock.advance(2);
+    h.finish("eap");
+    expect(h.s.tooLateToStart(1, h.clock.t - 35)).toBe(false);
+    // With the scheduler off nothing is judged.
+    h.s.reconfigure(schedulerConfig({ enabled: false, budgetMs: 50 }));
+    expect(h.s.tooLateToStart(1, h.clock.t - 49)).toBe(false);
+  });
+
   it("sheds a queued request once it can no longer finish in time, without starting it", () => {
     const h = learnt();
     h.submit("hold", "access");
