@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -141,6 +141,14 @@ function workerPids(): Map<number, number> {
   return m;
 }
 
+/** The nice value of every thread of a process, from /proc/<pid>/task/<tid>/stat (field 19). */
+function threadNices(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  });
+}
+
 beforeAll(async () => {
   redis = await startRedis();
   admin = new Redis(redis.url);
@@ -237,6 +245,15 @@ describe("serve --workers 2", () => {
       await waitFor(/"msg":"rolling restart done: every worker replaced"/, 1);
       const after = workerPids();
       for (const [slot, pid] of pidsBefore) expect(after.get(slot)).not.toBe(pid);
+      // Where priorities can be given back (root here, as in CI), each replacement started at
+      // the lowest CPU priority, and every one of its threads has the primary's priority now.
+      if (process.getuid?.() === 0) {
+        const lowered = logLines("replacement starting at the lowest CPU priority").map((l) => l.pid);
+        for (const pid of after.values()) {
+          expect(lowered).toContain(pid);
+          expect(threadNices(pid)).toEqual(threadNices(pid).map(() => os.getPriority(child.pid!)));
+        }
+      }
       // Each replacement adopts its predecessor's duplicate cache (a dump file) just after the
       // predecessor stopped reading; a retransmission before that would be served afresh.
       await waitFor(/"msg":"duplicate cache of the previous worker adopted"/, 2);
