@@ -11,7 +11,11 @@
 // concurrency) grows it while the median round trip stays near the no-load round trip (measured on
 // requests started at low concurrency, and probed for now and then as Envoy does) and cuts it in
 // proportion when the round trip inflates, so the store runs at full throughput without building a
-// queue of its own. The signal that drives shedding is queueing (sojourn) time, as DAGOR (WeChat,
+// queue of its own. Its floor must stay high (in one process the round trip also inflates with our
+// own CPU, which is not store congestion), so a second bound caps it from Little's law: while
+// requests wait for a slot, no more may be in flight than the throughput times a target round
+// trip (a quarter of the budget), so that the round trip cannot eat the budget when the
+// throughput falls (see capWindow). The signal that drives shedding is queueing (sojourn) time, as DAGOR (WeChat,
 // SoCC 2018) argues, not response time, which mixes in the dependency; it is controlled the way
 // Facebook does it ("Fail at Scale", ACM Queue 2015, CoDel applied to request queues): a queue
 // whose oldest request has stayed above a 5 ms target for a 100 ms interval is a standing queue,
