@@ -84,14 +84,6 @@ export const schedulerConfigSchema = z
           .describe("The limit shrinks when the median round-trip time exceeds tolerance x the minimum (plus rttSlackMs)."),
         rttSlackMs: z.number().min(0).max(1_000).default(1).describe("Absolute round-trip inflation (ms) always tolerated: sub-millisecond noise is not congestion."),
         windowMs: z.number().positive().max(10_000).default(50).describe("How often the limit is recomputed from the round-trip samples of the window."),
-        rttTargetShare: z
-          .number()
-          .min(0)
-          .max(1)
-          .default(0.25)
-          .describe(
-            "Throughput cap (Little's law): after a 100 ms window in which requests waited for a slot, the limit is at most (requests completed per ms) x (this share of the smallest store-bound budget, or twice the no-load round trip if that is longer), and at least 16. At saturation the store round trip then stays near that time whatever the throughput, so it cannot eat the budget when the throughput falls (measured under a 30 % CPU quota: with a fixed floor of 256 the round trip reached 256 / throughput, the expected service time rose, most requests were shed as `deadline` and the throughput fell further). 0: no cap.",
-          ),
       })
       .prefault({}),
     codel: z

@@ -11,11 +11,7 @@
 // concurrency) grows it while the median round trip stays near the no-load round trip (measured on
 // requests started at low concurrency, and probed for now and then as Envoy does) and cuts it in
 // proportion when the round trip inflates, so the store runs at full throughput without building a
-// queue of its own. Its floor must stay high (in one process the round trip also inflates with our
-// own CPU, which is not store congestion), so a second bound caps it from Little's law: while
-// requests wait for a slot, no more may be in flight than the throughput times a target round
-// trip (a quarter of the budget), so that the round trip cannot eat the budget when the
-// throughput falls (see capWindow). The signal that drives shedding is queueing (sojourn) time, as DAGOR (WeChat,
+// queue of its own. The signal that drives shedding is queueing (sojourn) time, as DAGOR (WeChat,
 // SoCC 2018) argues, not response time, which mixes in the dependency; it is controlled the way
 // Facebook does it ("Fail at Scale", ACM Queue 2015, CoDel applied to request queues): a queue
 // whose oldest request has stayed above a 5 ms target for a 100 ms interval is a standing queue,
@@ -229,10 +225,6 @@ export interface SchedulerStats {
     /** No-load round trip (ms). */
     baselineMs: number | undefined;
     gradient: number | undefined;
-    /** The gradient limiter's own limit; `limit` above is the smaller of it and the throughput cap. */
-    gradientLimit: number;
-    /** Throughput x target round trip after the last saturated window; null: no cap. */
-    throughputCap: number | null;
     windows: number;
     probes: number;
     probing: boolean;
@@ -298,10 +290,6 @@ const DEFAULT_TUNING: SchedulerTuning = {
 
 const N = REQUEST_CLASSES.length;
 const STATUS = 0;
-/** Window of the throughput cap (limiter.rttTargetShare). */
-const CAP_WINDOW_MS = 100;
-/** The throughput cap never goes below this many requests in flight. */
-const CAP_FLOOR = 16;
 
 function classCounts(f: (cls: RequestClass, rank: number) => number): ClassCounts {
   const out = {} as ClassCounts;
@@ -329,11 +317,6 @@ export class Scheduler {
   private queuedTotal = 0;
   private inFlight = 0;
   private orphans = 0;
-  // Throughput cap (Little's law, see capWindow): completions and saturation in the current window.
-  private cap = Infinity;
-  private capWindowStart: number | undefined;
-  private capCompleted = 0;
-  private capSaturated = false;
   private readonly running = new RunningList();
   private signals: SchedulerSignals = {};
   private loopSaturated = false;
@@ -589,7 +572,6 @@ export class Scheduler {
       this.abandoned[e.rank]!++;
     }
     this.limiter.update(now, this.inFlight + this.orphans, this.loopSaturated);
-    this.capWindow(now);
     this.pump(true);
   }
 
@@ -607,9 +589,8 @@ export class Scheduler {
     }
   }
 
-  /** The concurrency limit in force: the gradient limiter's, or the throughput cap if lower. */
   get limit(): number {
-    return this.effectiveLimit();
+    return this.limiter.limit;
   }
 
   /** Requests queued or running (all classes): 0 when everything submitted has ended. */
@@ -635,7 +616,7 @@ export class Scheduler {
     const byRank = (a: number[]) => classCounts((_, i) => a[i] as number);
     return {
       enabled: this.on,
-      limit: this.effectiveLimit(),
+      limit: this.limiter.limit,
       inFlight: this.inFlight,
       running: this.running.size,
       orphanedStoreCommands: this.orphans,
@@ -661,8 +642,6 @@ export class Scheduler {
         rttMs: this.limiter.last?.rttMs,
         baselineMs: this.limiter.baselineMs(now),
         gradient: this.limiter.last?.gradient,
-        gradientLimit: this.limiter.limit,
-        throughputCap: Number.isFinite(this.cap) ? this.cap : null,
         windows: this.limiter.windows,
         probes: this.limiter.probes,
         probing: this.limiter.probing,
@@ -674,54 +653,8 @@ export class Scheduler {
 
   // --- decisions -----------------------------------------------------------------------------
 
-  private effectiveLimit(): number {
-    return Math.min(this.limiter.limit, this.cap);
-  }
-
   private canStart(): boolean {
-    return this.inFlight + this.orphans < this.effectiveLimit();
-  }
-
-  /**
-   * The throughput cap, recomputed every CAP_WINDOW_MS. The gradient limiter reads congestion
-   * from round-trip inflation against a no-load baseline; with a floor high enough that CPU
-   * contention does not throttle a healthy store, it cannot stop the round trip itself from
-   * growing when the throughput falls: with L requests in flight and X completed per ms, each
-   * takes L / X ms (Little's law), and when that eats the budget the expected service time rises,
-   * requests are shed as `deadline` after they were read and verified, the throughput falls, and
-   * the round trip grows further. Requests of every client wait their turn at the store behind
-   * all of those in flight, so a flooding NAS's requests also cost the others their time there.
-   * So after a window in which requests waited for a slot (the limit was binding), the limit is
-   * capped at X x T, T being a share of the smallest budget (or twice the no-load round trip when
-   * the store is far away): at saturation the round trip stays near T. While the round trip is
-   * below T the cap grows by T / rtt per window; a window without waiting removes it.
-   */
-  private capWindow(now: number): void {
-    const share = this.config.limiter.rttTargetShare;
-    if (share <= 0) {
-      this.cap = Infinity;
-      this.capWindowStart = undefined;
-      return;
-    }
-    if (this.capWindowStart === undefined) {
-      this.capWindowStart = now;
-      this.capCompleted = 0;
-      this.capSaturated = false;
-      return;
-    }
-    const span = now - this.capWindowStart;
-    if (span < CAP_WINDOW_MS) return;
-    if (this.capSaturated && this.capCompleted > 0) {
-      let budget = Infinity;
-      for (let r = 1; r < N; r++) budget = Math.min(budget, this.budgets[r] as number);
-      const target = Math.max(share * budget, 2 * (this.limiter.baselineMs(now) ?? 0));
-      this.cap = Math.max(CAP_FLOOR, Math.ceil((this.capCompleted / span) * target));
-    } else {
-      this.cap = Infinity;
-    }
-    this.capWindowStart = now;
-    this.capCompleted = 0;
-    this.capSaturated = false;
+    return this.inFlight + this.orphans < this.limiter.limit;
   }
 
   /** Remaining time (minus the hidden kernel-buffer wait) below the expected service time. */
@@ -854,8 +787,7 @@ export class Scheduler {
   }
 
   private checkBacklog(): void {
-    if (this.queuedTotal > 0 && !this.canStart()) this.capSaturated = true;
-    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.effectiveLimit();
+    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
     if (now === this.backlogged) return;
     this.backlogged = now;
     try {
@@ -963,7 +895,6 @@ export class Scheduler {
     const now = this.clock();
     const r = e.rank;
     this.completed[r]!++;
-    if (e.limited) this.capCompleted++;
     if (now > e.deadline) this.late[r]!++;
     if (!ok) this.failed[r]!++;
     const rep = typeof report === "object" && report !== null ? report : undefined;

@@ -11,11 +11,7 @@ import type { Logger } from "../log.js";
 const perClass = (f: (c: RequestClass) => number) => REQUEST_CLASSES.map((c) => ({ labels: { class: c }, value: f(c) }));
 
 export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler, store: SubscriberStore, signals: SignalSampler, core: RadiusCore): void {
-  metrics.gauge("aaa_scheduler_limit", "Current concurrency limit on store-bound requests (the gradient limit or the throughput cap, whichever is lower).", () => [{ labels: {}, value: scheduler.limit }]);
-  metrics.gauge("aaa_scheduler_throughput_cap", "Throughput cap on store-bound requests in flight (completions/s x target round trip); absent while no cap applies.", () => {
-    const cap = scheduler.stats().limiter.throughputCap;
-    return cap === null ? [] : [{ labels: {}, value: cap }];
-  });
+  metrics.gauge("aaa_scheduler_limit", "Current adaptive concurrency limit on store-bound requests.", () => [{ labels: {}, value: scheduler.limit }]);
   metrics.gauge("aaa_scheduler_in_flight", "Store-bound requests running.", () => [{ labels: {}, value: scheduler.stats().inFlight }]);
   metrics.gauge("aaa_scheduler_queued", "Requests waiting in the scheduler, by class.", () => {
     const s = scheduler.stats();
@@ -70,7 +66,7 @@ export function startShedSummary(metrics: Metrics, scheduler: Scheduler, log: Lo
       const byReason: Record<string, number> = {};
       for (const c of REQUEST_CLASSES) for (const [r, v] of Object.entries(s.shed[c])) if (v > 0) byReason[`${c}/${r}`] = v;
       log.warn(
-        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, gradientLimit: s.limiter.gradientLimit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
+        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
         "shedding load",
       );
     } else if (droppedNow > 0) {

@@ -15,7 +15,7 @@ describe("scheduler config", () => {
     expect(c.enabled).toBe(false);
     expect(c.budgetMs).toBe(50);
     expect(c.maxQueue).toBe(2048);
-    expect(c.limiter).toEqual({ initial: 512, min: 256, max: 2048, tolerance: 2, rttSlackMs: 1, windowMs: 50, rttTargetShare: 0.25 });
+    expect(c.limiter).toEqual({ initial: 512, min: 256, max: 2048, tolerance: 2, rttSlackMs: 1, windowMs: 50 });
     expect(c.codel).toEqual({ targetMs: 5, intervalMs: 100 });
     expect(c.eventLoop).toEqual({ maxDelayMs: 10, maxUtilization: 0.95 });
     expect(c.classes.acct.minShare).toBe(DEFAULT_MIN_SHARES.acct);
@@ -54,8 +54,6 @@ describe("scheduler config", () => {
     expect(problems({ limiter: { min: 10, max: 20, initial: 30 } }).join("\n")).toMatch(/^limiter\.initial: /m);
     expect(problems({ limiter: { min: 0 } }).join("\n")).toMatch(/^limiter\.min: /m);
     expect(problems({ limiter: { initial: 2.5 } }).join("\n")).toMatch(/^limiter\.initial: /m);
-    expect(problems({ limiter: { rttTargetShare: 1.5 } }).join("\n")).toMatch(/^limiter\.rttTargetShare: /m);
-    expect(problems({ limiter: { rttTargetShare: -0.1 } }).join("\n")).toMatch(/^limiter\.rttTargetShare: /m);
   });
 
   it("refuses minimum shares that do not fit in 1, or are negative", () => {
