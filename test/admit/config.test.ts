@@ -17,7 +17,7 @@ describe("scheduler config", () => {
     expect(c.maxQueue).toBe(2048);
     expect(c.limiter).toEqual({ initial: 512, min: 256, max: 2048, tolerance: 2, rttSlackMs: 1, windowMs: 50 });
     expect(c.codel).toEqual({ targetMs: 5, intervalMs: 100 });
-    expect(c.eventLoop).toEqual({ maxDelayMs: 10, maxUtilization: 0.95 });
+    expect(c.eventLoop).toEqual({ maxDelayMs: 25, maxUtilization: 0.95 });
     expect(c.classes.acct.minShare).toBe(DEFAULT_MIN_SHARES.acct);
     expect(classBudgetMs(c, "access")).toBe(50);
     expect(schedulerConfig({ budgetMs: 80 }).budgetMs).toBe(80);

@@ -341,7 +341,9 @@ describe("Scheduler: CoDel and adaptive LIFO", () => {
     expect(h.jobs.get("q1")?.shed).toBe("sojourn");
     h.s.setSignals({ loopUtilization: 0.5 });
     expect(h.s.stats().loopSaturated).toBe(false);
-    h.s.setSignals({ loopDelayMs: 11 });
+    h.s.setSignals({ loopDelayMs: 25 });
+    expect(h.s.stats().loopSaturated).toBe(false); // the default threshold is 25 ms
+    h.s.setSignals({ loopDelayMs: 26 });
     expect(h.s.stats().loopSaturated).toBe(true);
   });
 });
