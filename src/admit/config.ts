@@ -105,7 +105,7 @@ export const schedulerConfigSchema = z
           .max(60_000)
           .default(25)
           .describe(
-            "Event-loop delay (ms), the mean over the last 100 ms, above which the process counts as saturated: overload mode at once and no growth of the limit. Default 25, half the default budget: short stalls that are not saturation (CPU steal, a CPU quota's throttling, a GC pause) raise the mean delay too, and at 10 ms they put every queue in overload mode most of the time (measured under a 30 % CPU quota: with 25, 19.9-20.9k/s within budget at 2x capacity and 23.7k/s at 4x, against 16.4-17.2k and 20.5-21.8k with 10; docs/overload-benchmark.md). A truly saturated loop shows in the utilisation.",
+            "Event-loop delay (ms), the mean over the last 100 ms, above which the process counts as saturated: overload mode at once and no growth of the limit. Default 25, half the default budget (it was 10): short stalls that are not saturation (CPU steal, a CPU quota's throttling, a GC pause) raise the mean delay too. Measured under a 30 % CPU quota in two A/B pairs: with 25, 19.9-20.9k/s within budget at 2x capacity and 23.7k/s at 4x, against 16.4-17.2k and 20.5-21.8k with 10 (1x and the flood run mixed); why is not established: the loop still counted as saturated in most seconds of shedding (docs/overload-benchmark.md). A truly saturated loop shows in the utilisation.",
           ),
         maxUtilization: z.number().gt(0).max(1).default(0.95).describe("Event-loop utilisation (0..1) above which the process counts as saturated."),
       })
