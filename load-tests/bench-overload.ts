@@ -107,6 +107,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
   --out PREFIX            output path without extension (default
                           load-tests/results/overload-<date>[-quick])
   --verbose               pass the generators' per-second progress through
+  --node-flags FLAGS      extra node flags for carrier-aaa, space-separated (e.g.
+                          "--trace-gc"; its worker process inherits them)
   --keep-logs             keep carrier-aaa's configuration and log (its temporary directory
                           is printed): the per-second "shedding load" lines show the limit,
                           requests in flight and the expected service time
@@ -265,6 +267,7 @@ async function main(): Promise<void> {
       "wait-quiet": { type: "string" },
       "max-minutes": { type: "string" },
       "cpu-quota": { type: "string" },
+      "node-flags": { type: "string" },
       "cpu-period": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
@@ -304,6 +307,8 @@ async function main(): Promise<void> {
   const maxMinutes = num(a, "max-minutes", quick ? 15 : 60, { min: 1 });
   const cpuQuota = optStr(a, "cpu-quota") === undefined ? undefined : num(a, "cpu-quota", 100, { min: 1, max: 100 });
   const cpuPeriodMs = num(a, "cpu-period", 10, { min: 1, max: 1000 });
+  const nodeFlags = (optStr(a, "node-flags") ?? "").split(/\s+/).filter((f) => f !== "");
+  for (const f of nodeFlags) if (!f.startsWith("--")) throw new Error(`--node-flags: "${f}" is not a node flag (flags start with --)`);
   if (cpuQuota !== undefined && (cpuQuota * cpuPeriodMs) / 100 < 1) throw new Error(`--cpu-quota ${cpuQuota} with --cpu-period ${cpuPeriodMs}: the quota would be below the kernel's 1 ms floor`);
   const verbose = flag(a, "verbose");
   const keepLogs = flag(a, "keep-logs");
@@ -494,7 +499,7 @@ async function main(): Promise<void> {
       keepTempDir(dir);
       log(`${id}: configuration and log kept in ${dir}`);
     }
-    const proc = startPinned(process.execPath, [path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", "1"], { cpu: serverCpu, logFile, cwd: REPO });
+    const proc = startPinned(process.execPath, [...nodeFlags, path.join(REPO, "bin", "carrier-aaa.js"), "serve", "--config", cfgFile, "--workers", "1"], { cpu: serverCpu, logFile, cwd: REPO });
     try {
       await waitUntilAnswering({ host: "127.0.0.1", port, secret: SECRET, mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => proc.child.exitCode === null });
     } catch (err) {

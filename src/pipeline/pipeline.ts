@@ -232,6 +232,9 @@ export class RadiusCore {
     // A datagram that waited in the kernel queue until too little of its budget is left to be
     // served in time (by its packet code) is shed before a verification is spent on it.
     if (this.o.scheduler.enabled && ev.data.length > 0 && this.o.scheduler.tooLateToStart(ev.data[0]!, ev.arrivedAt)) {
+      // Counted under the client its source address belongs to (not verified: a label only), so
+      // that what went stale in the kernel queues shows per NAS.
+      ctx.client = ctx.version.clients.lookup(ev.remote.address);
       this.finish(ctx, { kind: "shed", reason: "stale" });
       return;
     }

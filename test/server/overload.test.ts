@@ -1,9 +1,11 @@
 // A live server with the scheduler on, flooded while its store stalls: it must shed (silently,
 // counted by reason), keep answering Status-Server, and serve normally afterwards.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
+import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { Redis } from "ioredis";
 import { Code } from "../../src/radius/codes.js";
+import { loadUdpMmsg } from "../../src/transport/native/binding.js";
 import { decodePacket } from "../../src/radius/packet.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { startTestServer, UdpPeer, type TestServer } from "../helpers/server.js";
@@ -97,4 +99,24 @@ describe("overload", () => {
       probe.close();
     }
   }, 20_000);
+
+  it("sheds a datagram that waited in the kernel queue past its budget as stale, counted under its NAS", async () => {
+    // Only the native reader has kernel arrival stamps (CI builds it).
+    if (process.env["CARRIER_AAA_TEST_IO"] === "dgram" || !loadUdpMmsg().binding) return;
+    const stale = () => server.metrics.sum("aaa_datagrams_total", { outcome: "shed", reason: "stale", client: "test" });
+    const answeredBefore = server.metrics.sum("aaa_datagrams_total", { outcome: "answered" });
+    const before = stale();
+    // Another process sends while this one (the server's) is blocked: the datagram waits in the
+    // kernel queue, stamped on arrival, for longer than the 200 ms budget.
+    const packet = accessRequest({ user: "alice", password: "s3cret" }).packet.toString("hex");
+    const send = `const s=require("node:dgram").createSocket("udp4");s.send(Buffer.from("${packet}","hex"),${server.port},"127.0.0.1",()=>s.close())`;
+    execFileSync(process.execPath, ["-e", send]);
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      // blocked
+    }
+    for (let i = 0; i < 100 && stale() === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stale()).toBe(before + 1);
+    expect(server.metrics.sum("aaa_datagrams_total", { outcome: "answered" })).toBe(answeredBefore);
+  });
 });
