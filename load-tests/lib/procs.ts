@@ -326,7 +326,7 @@ const quotaGroups = new Set<string>();
 
 /**
  * Limit a process (all its threads) to `percent` of one core with the kernel's CPU bandwidth
- * control (a cgroup with a CFS quota over a 10 ms period; cgroup v2 `cpu.max` or v1
+ * control (a cgroup with a CFS quota over `periodMs`, default 10 ms; cgroup v2 `cpu.max` or v1
  * `cpu.cfs_quota_us`), for overload runs whose offered load must be a multiple of a capacity
  * the generator cannot otherwise reach. Needs root and a writable cgroup cpu controller; throws
  * with the reason otherwise. The group is removed when this script exits.
