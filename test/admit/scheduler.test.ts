@@ -346,6 +346,26 @@ describe("Scheduler: CoDel and adaptive LIFO", () => {
     h.s.setSignals({ loopDelayMs: 26 });
     expect(h.s.stats().loopSaturated).toBe(true);
   });
+
+  it("with kernel arrival stamps a saturated loop leaves the queues alone: oldest first, shed only by deadline", () => {
+    const h = harness(fixed(1, { budgetMs: 50 }));
+    h.s.setKernelStampedArrivals(true);
+    h.submit("hold", "access");
+    h.submit("q1", "access");
+    h.clock.advance(1);
+    h.submit("q2", "access");
+    h.s.setSignals({ loopUtilization: 0.99, loopDelayMs: 30 });
+    expect(h.s.stats()).toMatchObject({ loopSaturated: true, standingQueues: 0 });
+    h.clock.advance(20); // far past the 5 ms CoDel target, well within the 50 ms budget
+    h.s.tick();
+    h.finish("hold");
+    expect(h.started()).toEqual(["hold", "q1"]);
+    expect(h.jobs.get("q2")?.shed).toBeUndefined();
+    h.clock.advance(40); // q2 (arrived at 1) is now past its deadline
+    h.s.tick();
+    expect(h.jobs.get("q2")?.shed).toBe("deadline");
+    expect(h.s.stats().shed.access.sojourn).toBe(0);
+  });
 });
 
 describe("Scheduler: modes, failures and housekeeping", () => {
