@@ -23,7 +23,8 @@
 // not used: it assumes senders that slow down on a drop, and RADIUS clients send open loop.
 //
 // Deadlines come first. A request carries arrival + budget (per class); one whose remaining time is
-// less than the expected service time of its class (EWMA) is shed before it starts, at submission,
+// less than the expected service time of its class (EWMA mean plus two mean deviations, the
+// estimator of TCP's retransmission timer, RFC 6298) is shed before it starts, at submission,
 // in the queue or when its turn comes: work that cannot be answered in time only delays work that
 // can (Google SRE book, "Handling Overload"; deadlines propagate, late work is dropped). A saturated
 // loop (delay or utilisation over its threshold) stops the limit from growing. The time a datagram
@@ -156,6 +157,12 @@ export interface SchedulerTuning {
    * (docs/overload-benchmark.md).
    */
   ewmaAlpha: number;
+  /**
+   * A request is started only if its remaining time covers the expected service time plus this
+   * many mean deviations of it (default 2; 0: the mean alone). Capped, with the mean, at half the
+   * class's budget.
+   */
+  serviceDeviations: number;
   /** Window of the sojourn percentiles in stats (ms, default 10 000). */
   sojournWindowMs: number;
   /** Sojourn samples kept for the percentiles (default 4096). */
@@ -280,6 +287,7 @@ class RunningList {
 
 const DEFAULT_TUNING: SchedulerTuning = {
   ewmaAlpha: 0.1,
+  serviceDeviations: 2,
   sojournWindowMs: 10_000,
   sojournMaxSamples: 4096,
   leakAfterMs: 30_000,
@@ -311,6 +319,8 @@ export class Scheduler {
   private readonly shares: number[];
   private readonly owed: number[] = new Array<number>(N).fill(0);
   private readonly expected: number[] = new Array<number>(N).fill(0);
+  /** Mean deviation of the service time by class (same smoothing as `expected`). */
+  private readonly deviation: number[] = new Array<number>(N).fill(0);
   private readonly expectedSeen: boolean[] = new Array<boolean>(N).fill(false);
   private readonly queues: ClassQueue<Entry>[];
   private weights = new Map<string, number>();
@@ -668,7 +678,7 @@ export class Scheduler {
     const remaining = deadline - now - hidden;
     // The expectation is capped at half the budget: it is learnt only from requests that ran, so
     // an inflated value that shed everything would never see the sample that corrects it.
-    const expected = Math.min(this.expected[rank] as number, (this.budgets[rank] as number) / 2);
+    const expected = Math.min(this.admissionMs(rank), (this.budgets[rank] as number) / 2);
     return remaining <= 0 || remaining < expected;
   }
 
@@ -927,13 +937,27 @@ export class Scheduler {
     if (e.limited) this.inFlight--;
   }
 
+  /**
+   * The service time a request of class `r` must still have ahead of it to be started: the mean
+   * plus `serviceDeviations` mean deviations (Jacobson and Karels' retransmission timer, RFC 6298,
+   * with 2 deviations where TCP takes 4). The mean alone starts requests that have about even
+   * odds of ending late, and such a request costs as much as one answered in time.
+   */
+  private admissionMs(r: number): number {
+    return (this.expected[r] as number) + this.tuning.serviceDeviations * (this.deviation[r] as number);
+  }
+
   /** One service time of class `r`. */
   private recordService(r: number, ms: number): void {
     if (!this.expectedSeen[r]) {
       this.expected[r] = ms;
+      this.deviation[r] = ms / 2;
       this.expectedSeen[r] = true;
     } else {
-      this.expected[r] = (this.expected[r] as number) + this.tuning.ewmaAlpha * (ms - (this.expected[r] as number));
+      const a = this.tuning.ewmaAlpha;
+      const mean = this.expected[r] as number;
+      this.deviation[r] = (this.deviation[r] as number) + a * (Math.abs(ms - mean) - (this.deviation[r] as number));
+      this.expected[r] = mean + a * (ms - mean);
     }
   }
 

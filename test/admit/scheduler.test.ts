@@ -212,6 +212,30 @@ describe("Scheduler: deadlines", () => {
     expect(h.submit("ok", "access", { arrivedAt: now - 25 })).toBe("started"); // 25 ms left
   });
 
+  it("asks for the expected service time plus twice its mean deviation (RFC 6298's estimator)", () => {
+    const h = harness({ budgetMs: 100, limiter: { initial: 1, min: 1, max: 1 } });
+    const serve = (id: string, ms: number) => {
+      h.submit(id, "access");
+      h.clock.advance(ms);
+      h.finish(id);
+    };
+    // A steady 10 ms: the deviation fades, 12 ms left is enough.
+    for (let i = 0; i < 60; i++) serve(`s${i}`, 10);
+    expect(h.s.stats().expectedServiceMs.access).toBeCloseTo(10, 1);
+    expect(h.submit("steady", "access", { arrivedAt: h.clock.t - 88 })).toBe("started");
+    h.finish("steady");
+    // The same mean with a wide spread (2 and 18 ms in turn): 15 ms left is about even odds of
+    // ending late, and is not started; 40 ms left is.
+    for (let i = 0; i < 60; i++) serve(`w${i}`, i % 2 === 0 ? 2 : 18);
+    expect(h.s.stats().expectedServiceMs.access).toBeGreaterThan(8);
+    expect(h.s.stats().expectedServiceMs.access).toBeLessThan(12);
+    expect(h.submit("even-odds", "access", { arrivedAt: h.clock.t - 85 })).toBe("shed");
+    expect(h.jobs.get("even-odds")?.shed).toBe("deadline");
+    expect(h.s.tooLateToStart(1, h.clock.t - 85)).toBe(true);
+    expect(h.submit("ample", "access", { arrivedAt: h.clock.t - 60 })).toBe("started");
+    expect(h.s.tooLateToStart(1, h.clock.t - 60)).toBe(false);
+  });
+
   it("tells from the packet code alone whether a datagram is worth verifying", () => {
     const h = learnt(); // access: 20 ms expected; access-state, acct-stop, acct: nothing learnt
     const now = h.clock.t;
