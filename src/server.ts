@@ -11,6 +11,8 @@ import type { SubscriberStore } from "./store/store.js";
 import { ClientTable } from "./verify/clients.js";
 import { Scheduler, REQUEST_CLASSES, classBudgetMs } from "./admit/scheduler.js";
 import { sampleSignals } from "./admit/signals.js";
+import { flowHoldBackSettings, type FlowHoldBackStats } from "./admit/flow-holdback.js";
+import { kernelQueueSettings } from "./admit/kernel-queue.js";
 import { RadiusCore } from "./pipeline/pipeline.js";
 import { WorkerPool } from "./pipeline/worker-pool.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
@@ -164,9 +166,13 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
   metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
-  const summary = startShedSummary(metrics, scheduler, log);
-  const processMetrics = registerProcessMetrics(metrics);
   let auth: UdpListener | undefined;
+  const summary = startShedSummary(metrics, scheduler, log, 1000, () => {
+    const hb = auth?.flowHoldBackStats?.();
+    const kq = auth?.kernelQueueStats?.();
+    return { ...(hb ? { flowHoldBack: hb } : {}), ...(kq ? { receiveBuffers: kq } : {}) };
+  });
+  const processMetrics = registerProcessMetrics(metrics);
   let authBound = false;
   // POST /v1/admin/reload: bound once the reload machinery below exists.
   let reloadFromFileLate: (() => Promise<ReloadResult>) | undefined;
@@ -238,6 +244,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       // Clients named as single IPv4 hosts get flow queues of their own (set at start: clients
       // added by a reload are hashed until a restart).
       exactSources: exactSources(config.clients.map((c) => c.address)),
+      flowHoldBack: flowHoldBackSettings(config.scheduler),
+      kernelQueue: kernelQueueSettings(config.scheduler),
       adopt: inh?.auth,
       deferReading: inh?.deferReading,
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
@@ -253,6 +261,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         recvBufferSize: config.radius.acct.recvBufferSize,
         io: config.radius.acct.io,
         flows: config.radius.acct.io === "dgram" ? 0 : (config.radius.acct.flows ?? 0),
+        flowHoldBack: flowHoldBackSettings(config.scheduler),
+        kernelQueue: kernelQueueSettings(config.scheduler),
         adopt: inh?.acct,
         deferReading: inh?.deferReading,
         onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable for accounting, using node:dgram"),
@@ -316,6 +326,37 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     }
     return out;
   });
+  const holdBackGauge = (name: string, help: string, pick: (s: FlowHoldBackStats) => number): void => {
+    metrics.gauge(name, help, () => {
+      const out: Array<{ labels: Record<string, string>; value: number }> = [];
+      for (const [listener, l] of [["auth", authListener], ["acct", acctListener]] as const) {
+        const st = l?.flowHoldBackStats?.();
+        if (st) out.push({ labels: { listener }, value: pick(st) });
+      }
+      return out;
+    });
+  };
+  holdBackGauge("aaa_udp_flow_holdback_windows", "Windows in which a backlogged and a light kernel flow queue were both read (monotonic).", (s) => s.contendedWindows);
+  holdBackGauge("aaa_udp_flow_holdback_pressure_windows", "Of those, windows whose light datagrams waited in the kernel longer than flowHoldBack.targetWaitMs (monotonic).", (s) => s.pressureWindows);
+  holdBackGauge("aaa_udp_flow_holdback_holds", "Times a backlogged flow queue was not read for the rest of a window (monotonic).", (s) => s.holds);
+  holdBackGauge("aaa_udp_flow_holdback_limited_flows", "Flow queues with a read allowance now.", (s) => s.limitedFlows);
+  metrics.gauge("aaa_udp_receive_buffer_cuts", "Times a backlogged kernel queue's receive buffer was cut because its datagrams waited longer than scheduler.kernelQueue.targetWaitMs (monotonic).", () => {
+    const out: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const [listener, l] of [["auth", authListener], ["acct", acctListener]] as const) {
+      const st = l?.kernelQueueStats?.();
+      if (st) out.push({ labels: { listener }, value: st.cuts });
+    }
+    return out;
+  });
+  metrics.gauge("aaa_udp_receive_buffer_bytes", "Receive buffer (SO_RCVBUF as set) of each sized kernel queue.", () => {
+    const out: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const [listener, l] of [["auth", authListener], ["acct", acctListener]] as const) {
+      const st = l?.kernelQueueStats?.();
+      if (st) st.bytes.forEach((value, queue) => out.push({ labels: { listener, queue: String(queue) }, value }));
+    }
+    return out;
+  });
+  holdBackGauge("aaa_udp_flow_holdback_light_wait_ms", "Mean kernel wait of the light flow queues' datagrams in the last contended window (ms).", (s) => s.lightWaitMs);
   log.info(
     {
       auth: auth.address,
@@ -382,6 +423,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     log.level = eff.log.level;
     scheduler.setClientWeights(new Map([...eff.clients.map((c) => [c.name, c.weight ?? 1] as const), [HTTP_AUTH_CLIENT, eff.http?.authWeight ?? 1] as const]));
     scheduler.reconfigure(eff.scheduler);
+    auth?.setFlowHoldBack?.(flowHoldBackSettings(eff.scheduler));
+    acct?.setFlowHoldBack?.(flowHoldBackSettings(eff.scheduler));
+    auth?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
+    acct?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
     const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage });
     running = eff;
     pendingRestart = plan.needsRestart;

@@ -49,9 +49,15 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
  * While shedding, one warn line per second that says how much was shed, why, and the state; on
  * stop, one more for what was shed since the last line. A second in which requests were dropped
  * but none shed (bad input, store failures or timeouts) gets a "requests dropped" line with the
- * reasons instead.
+ * reasons instead. `extra` adds fields of other parts (the listener's per-flow hold-back).
  */
-export function startShedSummary(metrics: Metrics, scheduler: Scheduler, log: Logger, everyMs = 1000): { stop(): void } {
+export function startShedSummary(
+  metrics: Metrics,
+  scheduler: Scheduler,
+  log: Logger,
+  everyMs = 1000,
+  extra: () => Record<string, unknown> | undefined = () => undefined,
+): { stop(): void } {
   let lastShed = metrics.sum("aaa_datagrams_total", { outcome: "shed" });
   let lastDropped = metrics.sum("aaa_datagrams_total", { outcome: "dropped" });
   let lastAnswered = metrics.sum("aaa_datagrams_total", { outcome: "answered" });
@@ -66,7 +72,7 @@ export function startShedSummary(metrics: Metrics, scheduler: Scheduler, log: Lo
       const byReason: Record<string, number> = {};
       for (const c of REQUEST_CLASSES) for (const [r, v] of Object.entries(s.shed[c])) if (v > 0) byReason[`${c}/${r}`] = v;
       log.warn(
-        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
+        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason, ...extra() },
         "shedding load",
       );
     } else if (droppedNow > 0) {

@@ -2,6 +2,8 @@
 // JavaScript per batch, replies written with one sendmmsg per event-loop turn. Same contract as
 // the node:dgram listener in udp.ts; chosen by `radius.<listener>.io`.
 import { isIP } from "node:net";
+import { DEFAULT_FLOW_HOLD_BACK, FlowHoldBack } from "../admit/flow-holdback.js";
+import { DEFAULT_KERNEL_QUEUE, KernelQueueSizer } from "../admit/kernel-queue.js";
 import type { DatagramEvent, Remote } from "../pipeline/event.js";
 import { SLOT_META, type UdpMmsgBinding } from "./native/binding.js";
 import { steeringPlan } from "./steering.js";
@@ -13,6 +15,8 @@ const DEFAULT_BATCH = 64;
 /** With flow queues, each queue is read at most this many datagrams per turn (its quantum). */
 const DEFAULT_FLOW_BATCH = 16;
 const MAX_CACHED_ADDRESSES = 65_536;
+/** Window of the receive-buffer sizer when there is no per-flow hold-back to share one with. */
+const WINDOW_MS = 10;
 
 /** A source address as received: the text form the core sees, plus the raw form for replies. */
 class NativeRemote implements Remote {
@@ -52,6 +56,33 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let retired = false;
   let discard: (() => void) | null = null;
   let handle: object | null = null;
+  // Per-flow hold-back: the flow queues are the sockets below the State queue.
+  const flowCount = keepFrom ?? 0;
+  const governor = flowCount > 0 ? new FlowHoldBack(flowCount, batch, o.flowHoldBack ?? { ...DEFAULT_FLOW_HOLD_BACK, enabled: false }) : null;
+  // Receive buffers sized by time: the flow queues, or the one socket of a listener without them.
+  const sizedQueues = flowCount > 0 ? flowCount : sockets === 1 && !o.adopt ? 1 : 0;
+  const sizer =
+    sizedQueues > 0 && (o.recvBufferSize ?? 0) > 0
+      ? new KernelQueueSizer(sizedQueues, o.recvBufferSize!, o.kernelQueue ?? { ...DEFAULT_KERNEL_QUEUE, enabled: false })
+      : null;
+  let windowTimer: NodeJS.Timeout | undefined;
+
+  /** Flow queues are read unless the whole listener is not reading or they are held back together. */
+  const flowsReading = (): boolean => !closed && !!handle && !deferred && !held && !discard;
+
+  const onWindow = (): void => {
+    if (closed || !handle) return;
+    const resume = governor ? governor.endWindow() : [];
+    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => binding.drops(handle!, q))) binding.receiveBuffer(handle, q, bytes);
+    if (!flowsReading()) return;
+    for (const f of resume) binding.poll(handle, f, true);
+  };
+
+  /** After binding.start (which starts every socket): stop again the flow queues held back on their own. */
+  const restopHeld = (): void => {
+    if (!governor || !handle) return;
+    for (let f = 0; f < flowCount; f++) if (governor.isHeld(f)) binding.poll(handle, f, false);
+  };
 
   const sendError = (message: string): void => o.onSendError?.(new Error(message));
 
@@ -126,7 +157,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     return name;
   };
 
-  const onBatch = (count: number, _queue: number): void => {
+  const onBatch = (count: number, queue: number): void => {
     if (closed) return;
     if (count < 0) return sendError(`receive failed (errno ${-count})`);
     if (discard) {
@@ -134,6 +165,12 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       return;
     }
     const t = o.now();
+    if (count > 0 && (governor || sizer)) {
+      // FIFO: the first datagram of the read waited longest.
+      const headWaitMs = Math.max(0, rmeta[4]!) / 1000;
+      if (sizer && queue < sizedQueues) sizer.onRead(queue, count, headWaitMs, t);
+      if (governor && queue < flowCount && governor.onRead(queue, count, headWaitMs) && handle) binding.poll(handle, queue, false);
+    }
     for (let i = 0; i < count; i++) {
       const m = i * SLOT_META;
       const len = rmeta[m]!;
@@ -155,6 +192,10 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, sockets, plan?.program ?? null, o.adopt?.fds ?? null);
   const port = binding.localPort(handle);
   if (!deferred) binding.start(handle);
+  if (governor || sizer) {
+    windowTimer = setInterval(onWindow, governor?.windowMs ?? WINDOW_MS);
+    windowTimer.unref();
+  }
   return {
     io: "native",
     queues: sockets,
@@ -167,6 +208,8 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
         held = false;
         binding.start(handle);
       }
+      // Flow queues held back on their own are read again too.
+      if (handle && !closed && !deferred && governor) for (let f = 0; f < flowCount; f++) if (governor.isHeld(f)) binding.poll(handle, f, true);
     },
     holdBack: (hold: boolean) => {
       if (closed || !handle || hold === held || discard) return;
@@ -174,13 +217,30 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       if (deferred) return; // startReading() applies it
       // The State and Status-Server queues (the last two) are still read.
       if (hold) binding.pause(handle, keepFrom ?? -1);
-      else binding.start(handle);
+      else {
+        binding.start(handle);
+        restopHeld();
+      }
     },
+    setFlowHoldBack: (settings) => {
+      if (!governor) return;
+      const windowChanged = settings.windowMs !== governor.windowMs;
+      governor.reconfigure(settings);
+      if (windowChanged && windowTimer) {
+        clearInterval(windowTimer);
+        windowTimer = setInterval(onWindow, settings.windowMs);
+        windowTimer.unref();
+      }
+    },
+    flowHoldBackStats: () => governor?.stats(),
+    setKernelQueue: (settings) => sizer?.reconfigure(settings),
+    kernelQueueStats: () => sizer?.stats(),
     startReading: () => {
       if (closed || !handle || retired || !deferred) return;
       deferred = false;
       binding.start(handle);
       if (held) binding.pause(handle, keepFrom ?? -1);
+      else restopHeld();
     },
     retire: () => {
       if (closed || !handle || retired) return;
@@ -193,6 +253,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       if (closed) return;
       flush();
       closed = true;
+      if (windowTimer) clearInterval(windowTimer);
       if (handle) binding.close(handle);
       handle = null;
     },

@@ -7,6 +7,8 @@
 // it was built and loads, node:dgram otherwise.
 import dgram from "node:dgram";
 import { isIP } from "node:net";
+import type { FlowHoldBackSettings, FlowHoldBackStats } from "../admit/flow-holdback.js";
+import type { KernelQueueSettings, KernelQueueStats } from "../admit/kernel-queue.js";
 import type { DatagramEvent, ListenerName, Remote } from "../pipeline/event.js";
 import { loadUdpMmsg } from "./native/binding.js";
 import { listenUdpNative } from "./udp-native.js";
@@ -47,6 +49,16 @@ export interface UdpListenerOptions {
   adopt?: { fds: readonly number[]; keepFrom: number | null } | undefined;
   /** Open the sockets but read nothing until startReading() (a worker that takes over from another). */
   deferReading?: boolean | undefined;
+  /**
+   * Native with flow queues: hold back a backlogged flow queue while others are light (see
+   * src/admit/flow-holdback.ts). Absent or disabled: every flow queue is read in turn.
+   */
+  flowHoldBack?: FlowHoldBackSettings | undefined;
+  /**
+   * Native: receive buffers sized by the time datagrams wait in them (see
+   * src/admit/kernel-queue.ts), up to `recvBufferSize`. Absent or disabled: `recvBufferSize`.
+   */
+  kernelQueue?: KernelQueueSettings | undefined;
 }
 
 export interface UdpListener {
@@ -60,6 +72,14 @@ export interface UdpListener {
    * there are, are still read. node:dgram cannot stop reading: there it does nothing.
    */
   holdBack(hold: boolean): void;
+  /** New per-flow hold-back settings (live reload); nothing without flow queues. */
+  setFlowHoldBack?(settings: FlowHoldBackSettings): void;
+  /** Per-flow hold-back counters, when there are flow queues. */
+  flowHoldBackStats?(): FlowHoldBackStats | undefined;
+  /** New receive-buffer sizing settings (live reload). */
+  setKernelQueue?(settings: KernelQueueSettings): void;
+  /** Receive-buffer sizing: cuts so far and current sizes, when sized. */
+  kernelQueueStats?(): KernelQueueStats | undefined;
   readonly address: { address: string; port: number; family: string };
   /**
    * Graceful shutdown, step 1: datagrams received from now on go to `onDiscard` instead of the

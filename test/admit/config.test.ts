@@ -71,6 +71,15 @@ describe("scheduler config", () => {
     expect(problems({ eventLoop: { maxUtilization: 1.5 } }).join("\n")).toMatch(/^eventLoop\.maxUtilization: /m);
   });
 
+  it("refuses kernel-queue targets that cannot work, naming the key; the defaults follow the budget", () => {
+    expect(problems({ flowHoldBack: { targetWaitMs: 50 } }).join("\n")).toMatch(/^flowHoldBack\.targetWaitMs: .*budgetMs/m);
+    expect(problems({ kernelQueue: { targetWaitMs: 60 } }).join("\n")).toMatch(/^kernelQueue\.targetWaitMs: .*budgetMs/m);
+    expect(problems({ kernelQueue: { minBytes: 100 } }).join("\n")).toMatch(/^kernelQueue\.minBytes: /m);
+    expect(problems({ flowHoldBack: { windowMs: 0 } }).join("\n")).toMatch(/^flowHoldBack\.windowMs: /m);
+    // A small budget with the default targets is fine: they are shares of it.
+    expect(() => schedulerConfig({ budgetMs: 8 })).not.toThrow();
+  });
+
   it("refuses a client weight that is not positive", () => {
     expect(clientWeightSchema.safeParse(0).success).toBe(false);
     expect(clientWeightSchema.safeParse(-1).success).toBe(false);

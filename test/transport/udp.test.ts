@@ -241,3 +241,69 @@ test("native: holdBack stops reading new requests (the State and Status-Server q
     await listener.close();
   }
 });
+
+test("native: a flooding source's flow queue is held back and its receive buffer cut while a light source's datagrams all arrive", async () => {
+  if (!native.binding) {
+    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
+    return;
+  }
+  let light = 0;
+  let heavy = 0;
+  const max = 65_536;
+  const listener = await listenUdp({
+    name: "auth",
+    host: "127.0.0.1",
+    port: 0,
+    io: "native",
+    flows: 2,
+    // 127.0.0.1 reads flow queue 0, 127.0.0.2 flow queue 1.
+    exactSources: [0x7f000001, 0x7f000002],
+    recvBufferSize: max,
+    flowHoldBack: { enabled: true, targetWaitMs: 1, windowMs: 5 },
+    kernelQueue: { enabled: true, targetWaitMs: 2, minBytes: 4096 },
+    now: () => performance.now(),
+    onEvent: (ev) => {
+      // Each datagram costs the loop 0.2 ms: a flood of them keeps it busy.
+      const until = performance.now() + 0.2;
+      while (performance.now() < until);
+      if (ev.remote.address === "127.0.0.1") light++;
+      else heavy++;
+    },
+  });
+  const quiet = await client("udp4", "127.0.0.1");
+  const flood = await client("udp4", "127.0.0.2");
+  const port = listener.address.port;
+  try {
+    const sent = new Promise<void>((resolve) => {
+      let n = 0;
+      const t = setInterval(() => {
+        quiet.send(Uint8Array.of(1, n & 0xff, 0, 4), port, "127.0.0.1");
+        if (++n === 100) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
+    const burst = Uint8Array.of(1, 0, 0, 4);
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 500; i++) flood.send(burst, port, "127.0.0.1");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await sent;
+    for (let i = 0; i < 200 && light < 100; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(light).toBe(100);
+    expect(heavy).toBeGreaterThan(0);
+    expect(heavy).toBeLessThan(5000);
+    expect(listener.kernelDrops()).toBeGreaterThan(0);
+    const hb = listener.flowHoldBackStats?.();
+    expect(hb?.holds).toBeGreaterThan(0);
+    const kq = listener.kernelQueueStats?.();
+    expect(kq?.cuts).toBeGreaterThan(0);
+    // The light source's queue never overflowed: never cut.
+    expect(kq?.bytes[0]).toBe(max);
+  } finally {
+    quiet.close();
+    flood.close();
+    await listener.close();
+  }
+});

@@ -1,0 +1,192 @@
+// Per-flow hold-back: when one kernel flow queue is backlogged while others are not, read less of
+// it, so that the event loop keeps room for the others. Pure: the listener reports its reads and
+// the end of each window, and starts or stops reading a flow queue when told; time does not enter.
+//
+// Why. The kernel flow queues (src/transport/steering.ts) and the listener's turn-by-turn reads
+// give every NAS an equal share of the *reads* when all are backlogged. They do not protect a NAS
+// that sends less than its share: a flooding NAS's queue is never empty, so every turn of the
+// loop carries a full batch of it, the loop is saturated, and the light NASes' requests wait for
+// the loop twice, in the kernel queue before they are read and for their store reply after. They
+// are shed as stale or their store command ends after the deadline: measured under a 30 % CPU
+// quota with one NAS at 5x its share, the others lost 13-18 % that way (docs/overload-benchmark.md).
+// The flooder's excess costs the process nothing while it is dropped by the kernel; it costs the
+// others their budget once it is read. So in each window a flow queue that is backlogged (a read
+// filled the batch, and it took clearly more than an equal share of the window's reads) while
+// another is light gets a read allowance, and its socket is not read once the allowance is used,
+// until the window ends.
+//
+// The allowance follows the light flows' kernel wait, the time their datagrams spent in the
+// kernel queue before they were read (known from the kernel arrival stamps): the turn length of
+// the loop as the light NASes see it. A window in which a light flow's oldest datagram waited
+// longer than `targetWaitMs` halves every backlogged flow's allowance (from what it read); a
+// window under the target adds one batch. This is additive increase, multiplicative decrease
+// (Chiu and Jain, 1989), the law TCP uses to share a bottleneck, applied to what the process reads
+// rather than to what a sender sends (RADIUS clients do not slow down on a drop). The longest wait
+// and not the mean: what the light NASes lose is the tail (a datagram read after 25 ms or more is
+// stale), and under a CPU quota the mean stayed at 1-3 ms in windows that lost requests. Fair
+// queuing (DRR, FQ-CoDel's sparse flows) orders the reads; this sets how many of the heavy flow's
+// reads the loop can take without making the light flows wait. With no light flow (one NAS, or
+// every NAS backlogged) nothing is held back: the reads are equal shares already, and holding back
+// would only leave the core idle.
+
+/** The `scheduler.flowHoldBack` settings. */
+export interface FlowHoldBackSettings {
+  readonly enabled: boolean;
+  /** Longest kernel wait (ms) of a light flow's datagram in a window above which the heavy flows' allowance is halved. */
+  readonly targetWaitMs: number;
+  /** Length of a window (ms): allowances are per window, and decided at its end. */
+  readonly windowMs: number;
+}
+
+export const DEFAULT_FLOW_HOLD_BACK: FlowHoldBackSettings = { enabled: true, targetWaitMs: 10, windowMs: 10 };
+
+/** A flow that filled a batch is backlogged when it also read more than this times an equal share. */
+const HEAVY_SHARE = 1.25;
+
+export interface FlowHoldBackStats {
+  /** Windows with both a backlogged and a light flow queue. */
+  contendedWindows: number;
+  /** Of those, windows whose light datagrams waited longer than the target (allowances halved). */
+  pressureWindows: number;
+  /** Times a flow queue was stopped for the rest of a window. */
+  holds: number;
+  /** Flow queues with an allowance now (held back or liable to be). */
+  limitedFlows: number;
+  /** Longest kernel wait (ms) of a light flow's datagram in the last contended window. */
+  lightWaitMs: number;
+}
+
+export class FlowHoldBack {
+  private settings: FlowHoldBackSettings;
+  private readonly reads: Float64Array;
+  private readonly maxWaitMs: Float64Array;
+  private readonly full: Uint8Array;
+  private readonly held: Uint8Array;
+  /** Reads allowed per window; Infinity: not limited. */
+  private readonly allowance: Float64Array;
+  private contended = 0;
+  private pressure = 0;
+  private holds = 0;
+  private lastLightWaitMs = 0;
+
+  /**
+   * @param flows the flow queues (socket indices 0..flows-1); the State and Status-Server queues
+   *   that follow them are never held back and are not reported.
+   * @param batch datagrams one read takes at most: a read of `batch` means the queue had more.
+   */
+  constructor(
+    readonly flows: number,
+    readonly batch: number,
+    settings: FlowHoldBackSettings = DEFAULT_FLOW_HOLD_BACK,
+  ) {
+    if (!Number.isInteger(flows) || flows < 1) throw new RangeError(`flows must be a positive integer (got ${flows})`);
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer (got ${batch})`);
+    this.settings = settings;
+    this.reads = new Float64Array(flows);
+    this.maxWaitMs = new Float64Array(flows);
+    this.full = new Uint8Array(flows);
+    this.held = new Uint8Array(flows);
+    this.allowance = new Float64Array(flows).fill(Infinity);
+  }
+
+  /** New settings (live reload); disabling releases every allowance at the next window's end. */
+  reconfigure(settings: FlowHoldBackSettings): void {
+    this.settings = settings;
+  }
+
+  get windowMs(): number {
+    return this.settings.windowMs;
+  }
+
+  /**
+   * One read of `count` datagrams from flow queue `flow`, the oldest of which waited `maxWaitMs`
+   * in the kernel. True: stop reading this queue until the window ends (its allowance is used).
+   */
+  onRead(flow: number, count: number, maxWaitMs: number): boolean {
+    if (flow < 0 || flow >= this.flows || count <= 0) return false;
+    this.reads[flow] = (this.reads[flow] as number) + count;
+    if (maxWaitMs > (this.maxWaitMs[flow] as number)) this.maxWaitMs[flow] = maxWaitMs;
+    if (count >= this.batch) this.full[flow] = 1;
+    if (this.held[flow] || (this.reads[flow] as number) < (this.allowance[flow] as number)) return false;
+    this.held[flow] = 1;
+    this.holds++;
+    return true;
+  }
+
+  /** Is this flow queue held back for the rest of the window? */
+  isHeld(flow: number): boolean {
+    return this.held[flow] === 1;
+  }
+
+  /**
+   * The window ends: set the allowances for the next one and return the flow queues to read again
+   * (those held back in this one).
+   */
+  endWindow(): number[] {
+    const n = this.flows;
+    let active = 0;
+    let total = 0;
+    for (let f = 0; f < n; f++) {
+      const reads = this.reads[f] as number;
+      if (reads > 0 || this.held[f]) active++;
+      total += reads;
+    }
+    // Backlogged: held back, or a read filled the batch and the flow took clearly more than an
+    // equal share of the window's reads (a light flow fills a batch now and then after a stall).
+    const fair = active > 0 ? total / active : 0;
+    const heavy = (f: number): boolean => this.held[f] === 1 || (this.full[f] === 1 && (this.reads[f] as number) > HEAVY_SHARE * fair);
+    let heavyCount = 0;
+    let lightCount = 0;
+    let lightWait = 0;
+    for (let f = 0; f < n; f++) {
+      if (heavy(f)) heavyCount++;
+      else if ((this.reads[f] as number) > 0) {
+        lightCount++;
+        if ((this.maxWaitMs[f] as number) > lightWait) lightWait = this.maxWaitMs[f] as number;
+      }
+    }
+    if (!this.settings.enabled || heavyCount === 0 || lightCount === 0) {
+      this.allowance.fill(Infinity);
+    } else {
+      this.contended++;
+      this.lastLightWaitMs = lightWait;
+      const over = lightWait > this.settings.targetWaitMs;
+      if (over) this.pressure++;
+      for (let f = 0; f < n; f++) {
+        if (!heavy(f)) {
+          this.allowance[f] = Infinity;
+          continue;
+        }
+        // From what it read: an allowance that did not bind says nothing about the right one.
+        const base = Math.min(this.allowance[f] as number, this.reads[f] as number);
+        // At least one read per window: the allowance is checked after each read.
+        this.allowance[f] = over ? Math.max(1, Math.floor(base / 2)) : base + this.batch;
+      }
+    }
+    const resume: number[] = [];
+    for (let f = 0; f < n; f++) {
+      if (this.held[f]) resume.push(f);
+      this.held[f] = 0;
+      this.full[f] = 0;
+      this.reads[f] = 0;
+      this.maxWaitMs[f] = 0;
+    }
+    return resume;
+  }
+
+  stats(): FlowHoldBackStats {
+    let limited = 0;
+    for (let f = 0; f < this.flows; f++) if (Number.isFinite(this.allowance[f] as number)) limited++;
+    return { contendedWindows: this.contended, pressureWindows: this.pressure, holds: this.holds, limitedFlows: limited, lightWaitMs: this.lastLightWaitMs };
+  }
+}
+
+/** The listener's settings from the `scheduler:` section: off whenever the scheduler is. */
+export function flowHoldBackSettings(scheduler: {
+  readonly enabled: boolean;
+  readonly budgetMs: number;
+  readonly flowHoldBack: { readonly enabled: boolean; readonly targetWaitMs?: number | undefined; readonly windowMs: number };
+}): FlowHoldBackSettings {
+  const f = scheduler.flowHoldBack;
+  return { enabled: scheduler.enabled && f.enabled, targetWaitMs: f.targetWaitMs ?? scheduler.budgetMs / 5, windowMs: f.windowMs };
+}

@@ -1,0 +1,102 @@
+import { describe, it, expect } from "@jest/globals";
+import { FlowHoldBack, flowHoldBackSettings, type FlowHoldBackSettings } from "../../src/admit/flow-holdback.js";
+
+const ON: FlowHoldBackSettings = { enabled: true, targetWaitMs: 10, windowMs: 10 };
+const BATCH = 16;
+
+/**
+ * One window: `heavy` reads full batches until held back (or `maxReads` of them); each light flow
+ * reads `lightCount` datagrams once, the oldest having waited `lightWaitMs`. Returns how many
+ * datagrams the heavy flow read and the flows resumed at the window's end.
+ */
+function window(h: FlowHoldBack, o: { heavy: number; light: number[]; lightCount?: number; lightWaitMs: number; maxReads?: number }): { heavyRead: number; resumed: number[] } {
+  let heavyRead = 0;
+  for (let i = 0; i < (o.maxReads ?? 20); i++) {
+    if (h.isHeld(o.heavy)) break;
+    heavyRead += BATCH;
+    h.onRead(o.heavy, BATCH, 30);
+  }
+  for (const f of o.light) h.onRead(f, o.lightCount ?? 5, o.lightWaitMs);
+  return { heavyRead, resumed: h.endWindow() };
+}
+
+describe("FlowHoldBack", () => {
+  it("holds nothing back while no flow is light: one NAS alone, or every NAS backlogged", () => {
+    const h = new FlowHoldBack(4, BATCH, ON);
+    for (let w = 0; w < 20; w++) {
+      // One flow alone, its reads full, whatever the wait.
+      for (let i = 0; i < 10; i++) expect(h.onRead(0, BATCH, 40)).toBe(false);
+      expect(h.endWindow()).toEqual([]);
+    }
+    for (let w = 0; w < 20; w++) {
+      // Four flows, all full and equal.
+      for (let i = 0; i < 5; i++) for (let f = 0; f < 4; f++) expect(h.onRead(f, BATCH, 40)).toBe(false);
+      expect(h.endWindow()).toEqual([]);
+    }
+    expect(h.stats()).toMatchObject({ contendedWindows: 0, holds: 0, limitedFlows: 0 });
+  });
+
+  it("halves a backlogged flow's reads while a light flow's datagrams wait past the target, and resumes it at each window's end", () => {
+    const h = new FlowHoldBack(4, BATCH, ON);
+    const reads: number[] = [];
+    for (let w = 0; w < 6; w++) {
+      const { heavyRead, resumed } = window(h, { heavy: 3, light: [0, 1, 2], lightWaitMs: 25 });
+      reads.push(heavyRead);
+      // Held back in this window (from the second on): read again from the next.
+      if (w > 0) expect(resumed).toEqual([3]);
+    }
+    // Unlimited in the first window (320), then halved from what it read, down to one read.
+    expect(reads[0]).toBe(20 * BATCH);
+    expect(reads[1]).toBe(10 * BATCH);
+    expect(reads[2]).toBe(5 * BATCH);
+    expect(reads[5]).toBe(BATCH);
+    expect(h.stats()).toMatchObject({ limitedFlows: 1, pressureWindows: 6, lightWaitMs: 25 });
+    expect(h.stats().holds).toBeGreaterThanOrEqual(5);
+  });
+
+  it("gives the allowance back one batch per window while the light flows wait less than the target", () => {
+    const h = new FlowHoldBack(4, BATCH, ON);
+    for (let w = 0; w < 6; w++) window(h, { heavy: 3, light: [0], lightWaitMs: 25 });
+    const low = window(h, { heavy: 3, light: [0], lightWaitMs: 25 }).heavyRead;
+    const grown: number[] = [];
+    for (let w = 0; w < 4; w++) grown.push(window(h, { heavy: 3, light: [0], lightWaitMs: 2 }).heavyRead);
+    expect(low).toBe(BATCH);
+    expect(grown).toEqual([BATCH, 2 * BATCH, 3 * BATCH, 4 * BATCH]);
+  });
+
+  it("releases the allowance once no flow is light any more", () => {
+    const h = new FlowHoldBack(2, BATCH, ON);
+    for (let w = 0; w < 5; w++) window(h, { heavy: 1, light: [0], lightWaitMs: 25 });
+    expect(h.stats().limitedFlows).toBe(1);
+    // The light NAS goes quiet: the heavy flow is alone, and read without limit.
+    expect(window(h, { heavy: 1, light: [], lightWaitMs: 0 }).heavyRead).toBeLessThan(20 * BATCH);
+    expect(h.stats().limitedFlows).toBe(0);
+    expect(window(h, { heavy: 1, light: [], lightWaitMs: 0 }).heavyRead).toBe(20 * BATCH);
+  });
+
+  it("does not take a light flow that filled one batch after a stall for a backlogged one", () => {
+    const h = new FlowHoldBack(3, BATCH, ON);
+    for (let w = 0; w < 5; w++) {
+      // Flow 0 fills one batch (after a stall) but reads no more than an equal share.
+      h.onRead(0, BATCH, 25);
+      h.onRead(1, 14, 25);
+      h.onRead(2, 15, 25);
+      h.endWindow();
+    }
+    expect(h.stats()).toMatchObject({ contendedWindows: 0, limitedFlows: 0, holds: 0 });
+  });
+
+  it("is off when disabled, and whenever the scheduler is", () => {
+    const h = new FlowHoldBack(4, BATCH, { ...ON, enabled: false });
+    for (let w = 0; w < 5; w++) expect(window(h, { heavy: 3, light: [0, 1], lightWaitMs: 40 }).heavyRead).toBe(20 * BATCH);
+    expect(flowHoldBackSettings({ enabled: false, budgetMs: 50, flowHoldBack: ON }).enabled).toBe(false);
+    expect(flowHoldBackSettings({ enabled: true, budgetMs: 50, flowHoldBack: ON }).enabled).toBe(true);
+    // The target defaults to a fifth of the budget.
+    expect(flowHoldBackSettings({ enabled: true, budgetMs: 30, flowHoldBack: { enabled: true, windowMs: 10 } }).targetWaitMs).toBe(6);
+  });
+
+  it("rejects a flow count or batch that is not a positive integer", () => {
+    expect(() => new FlowHoldBack(0, BATCH)).toThrow(/flows/);
+    expect(() => new FlowHoldBack(4, 0)).toThrow(/batch/);
+  });
+});
