@@ -44,9 +44,9 @@ export const DEFAULT_FLOW_HOLD_BACK: FlowHoldBackSettings = { enabled: true, tar
 const HEAVY_SHARE = 1.25;
 
 export interface FlowHoldBackStats {
-  /** Windows with both a backlogged and a light flow queue. */
+  /** Windows with both a backlogged and a light flow queue, or with reads of the State or Status-Server queue. */
   contendedWindows: number;
-  /** Of those, windows whose light datagrams waited longer than the target (allowances halved). */
+  /** Of those, windows whose light or State/Status-Server datagrams waited longer than the target (allowances halved). */
   pressureWindows: number;
   /** Times a flow queue was stopped for the rest of a window. */
   holds: number;
@@ -68,6 +68,8 @@ export class FlowHoldBack {
   private pressure = 0;
   private holds = 0;
   private lastLightWaitMs = 0;
+  private protectedReads = 0;
+  private protectedWaitMs = 0;
 
   /**
    * @param flows the flow queues (socket indices 0..flows-1); the State and Status-Server queues
@@ -119,6 +121,15 @@ export class FlowHoldBack {
   }
 
   /**
+   * One read from a queue that is never held back (the State and Status-Server queues, higher
+   * classes than any flow queue's), the oldest datagram of which waited `maxWaitMs`.
+   */
+  onProtectedRead(maxWaitMs: number): void {
+    this.protectedReads++;
+    if (maxWaitMs > this.protectedWaitMs) this.protectedWaitMs = maxWaitMs;
+  }
+
+  /**
    * The window ends: set the allowances for the next one and return the flow queues to read again
    * (those held back in this one).
    */
@@ -131,8 +142,8 @@ export class FlowHoldBack {
       if (reads > 0 || this.held[f]) active++;
       total += reads;
     }
-    // Backlogged: held back, or a read filled the batch and the flow took clearly more than an
-    // equal share of the window's reads (a light flow fills a batch now and then after a stall).
+    // Heavy: held back, or a read filled the batch and the flow took clearly more than an equal
+    // share of the window's reads (a light flow fills a batch now and then after a stall).
     const fair = active > 0 ? total / active : 0;
     const heavy = (f: number): boolean => this.held[f] === 1 || (this.full[f] === 1 && (this.reads[f] as number) > HEAVY_SHARE * fair);
     let heavyCount = 0;
@@ -145,24 +156,34 @@ export class FlowHoldBack {
         if ((this.maxWaitMs[f] as number) > lightWait) lightWait = this.maxWaitMs[f] as number;
       }
     }
-    if (!this.settings.enabled || heavyCount === 0 || lightCount === 0) {
-      this.allowance.fill(Infinity);
-    } else {
-      this.contended++;
-      this.lastLightWaitMs = lightWait;
-      const over = lightWait > this.settings.targetWaitMs;
-      if (over) this.pressure++;
-      for (let f = 0; f < n; f++) {
-        if (!heavy(f)) {
-          this.allowance[f] = Infinity;
-          continue;
-        }
-        // From what it read: an allowance that did not bind says nothing about the right one.
-        const base = Math.min(this.allowance[f] as number, this.reads[f] as number);
-        // At least one read per window: the allowance is checked after each read.
-        this.allowance[f] = over ? Math.max(1, Math.floor(base / 2)) : base + this.batch;
+    const target = this.settings.targetWaitMs;
+    // The State and Status-Server queues come before every flow queue: while theirs wait too
+    // long, every backlogged flow queue (a read filled the batch) is cut, whatever its share.
+    const protectedPressure = this.protectedReads > 0 && this.protectedWaitMs > target;
+    const lightContended = heavyCount > 0 && lightCount > 0;
+    const lightPressure = lightContended && lightWait > target;
+    if (lightContended || this.protectedReads > 0) this.contended++;
+    if (protectedPressure || lightPressure) this.pressure++;
+    if (lightContended) this.lastLightWaitMs = lightWait;
+    for (let f = 0; f < n; f++) {
+      if (!this.settings.enabled) {
+        this.allowance[f] = Infinity;
+        continue;
+      }
+      const reads = this.reads[f] as number;
+      const was = this.allowance[f] as number;
+      const cut = protectedPressure ? this.held[f] === 1 || this.full[f] === 1 : lightPressure && heavy(f);
+      if (cut) {
+        // From what it read: an allowance that did not bind says nothing about the right one. At
+        // least one read per window: the allowance is checked after each read.
+        this.allowance[f] = Math.max(1, Math.floor(Math.min(was, reads) / 2));
+      } else if (Number.isFinite(was)) {
+        // Additive increase while it binds; released once a window passes in which it did not.
+        this.allowance[f] = this.held[f] || reads >= was ? Math.min(was, reads) + this.batch : Infinity;
       }
     }
+    this.protectedReads = 0;
+    this.protectedWaitMs = 0;
     const resume: number[] = [];
     for (let f = 0; f < n; f++) {
       if (this.held[f]) resume.push(f);

@@ -169,7 +169,10 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       // FIFO: the first datagram of the read waited longest.
       const headWaitMs = Math.max(0, rmeta[4]!) / 1000;
       if (sizer && queue < sizedQueues) sizer.onRead(queue, count, headWaitMs, t);
-      if (governor && queue < flowCount && governor.onRead(queue, count, headWaitMs) && handle) binding.poll(handle, queue, false);
+      if (governor) {
+        if (queue >= flowCount) governor.onProtectedRead(headWaitMs);
+        else if (governor.onRead(queue, count, headWaitMs) && handle) binding.poll(handle, queue, false);
+      }
     }
     for (let i = 0; i < count; i++) {
       const m = i * SLOT_META;

@@ -64,14 +64,34 @@ describe("FlowHoldBack", () => {
     expect(grown).toEqual([BATCH, 2 * BATCH, 3 * BATCH, 4 * BATCH]);
   });
 
-  it("releases the allowance once no flow is light any more", () => {
+  it("gives the allowance back once no flow is light any more: one batch a window, released once it no longer binds", () => {
     const h = new FlowHoldBack(2, BATCH, ON);
     for (let w = 0; w < 5; w++) window(h, { heavy: 1, light: [0], lightWaitMs: 25 });
     expect(h.stats().limitedFlows).toBe(1);
-    // The light NAS goes quiet: the heavy flow is alone, and read without limit.
-    expect(window(h, { heavy: 1, light: [], lightWaitMs: 0 }).heavyRead).toBeLessThan(20 * BATCH);
+    // The light NAS goes quiet: the heavy flow is alone.
+    const reads: number[] = [];
+    for (let w = 0; w < 30 && h.stats().limitedFlows > 0; w++) reads.push(window(h, { heavy: 1, light: [], lightWaitMs: 0 }).heavyRead);
     expect(h.stats().limitedFlows).toBe(0);
+    expect(reads.length).toBeGreaterThan(5);
+    for (let i = 1; i < reads.length; i++) expect(reads[i]!).toBeGreaterThanOrEqual(reads[i - 1]!);
     expect(window(h, { heavy: 1, light: [], lightWaitMs: 0 }).heavyRead).toBe(20 * BATCH);
+  });
+
+  it("cuts every backlogged flow queue, alone or not, while the State or Status-Server queue waits past the target", () => {
+    const h = new FlowHoldBack(2, BATCH, ON);
+    const reads: number[] = [];
+    for (let w = 0; w < 4; w++) {
+      h.onProtectedRead(25);
+      // Flow 1 is light (short reads): never cut.
+      h.onRead(1, 3, 25);
+      reads.push(window(h, { heavy: 0, light: [], lightWaitMs: 0 }).heavyRead);
+    }
+    expect(reads).toEqual([20 * BATCH, 10 * BATCH, 5 * BATCH, 3 * BATCH]);
+    expect(h.stats()).toMatchObject({ limitedFlows: 1, pressureWindows: 4 });
+    // The State queue is read in time again: the allowance grows back.
+    h.onProtectedRead(2);
+    expect(window(h, { heavy: 0, light: [], lightWaitMs: 0 }).heavyRead).toBe(2 * BATCH);
+    expect(h.stats().pressureWindows).toBe(4);
   });
 
   it("does not take a light flow that filled one batch after a stall for a backlogged one", () => {
