@@ -124,7 +124,7 @@ export const schedulerConfigSchema = z
           .max(60_000)
           .optional()
           .describe(
-            "The light NASes' datagrams may wait this long (ms) in the kernel queue before they are read; a window in which one waited longer halves the backlogged queues' read allowance, a window under it adds one batch (AIMD). Default: a fifth of budgetMs (10 ms at 50).",
+            "The light NASes' datagrams may wait this long (ms) in the kernel queue before they are read; a window in which one waited longer halves the backlogged queues' read allowance, a window under it adds one batch (AIMD). Default: a tenth of budgetMs (5 ms at 50); measured under a CPU quota with one NAS flooding, 5 ms kept the others ahead of 10 ms in 7 of 8 interleaved pairs (docs/overload-benchmark.md).",
           ),
         windowMs: z.number().min(1).max(10_000).default(10).describe("Read allowances are per window of this length (ms)."),
       })

@@ -38,7 +38,7 @@ export interface FlowHoldBackSettings {
   readonly windowMs: number;
 }
 
-export const DEFAULT_FLOW_HOLD_BACK: FlowHoldBackSettings = { enabled: true, targetWaitMs: 10, windowMs: 10 };
+export const DEFAULT_FLOW_HOLD_BACK: FlowHoldBackSettings = { enabled: true, targetWaitMs: 5, windowMs: 10 };
 
 /** A flow that filled a batch is backlogged when it also read more than this times an equal share. */
 const HEAVY_SHARE = 1.25;
@@ -209,5 +209,5 @@ export function flowHoldBackSettings(scheduler: {
   readonly flowHoldBack: { readonly enabled: boolean; readonly targetWaitMs?: number | undefined; readonly windowMs: number };
 }): FlowHoldBackSettings {
   const f = scheduler.flowHoldBack;
-  return { enabled: scheduler.enabled && f.enabled, targetWaitMs: f.targetWaitMs ?? scheduler.budgetMs / 5, windowMs: f.windowMs };
+  return { enabled: scheduler.enabled && f.enabled, targetWaitMs: f.targetWaitMs ?? scheduler.budgetMs / 10, windowMs: f.windowMs };
 }

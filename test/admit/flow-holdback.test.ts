@@ -111,8 +111,8 @@ describe("FlowHoldBack", () => {
     for (let w = 0; w < 5; w++) expect(window(h, { heavy: 3, light: [0, 1], lightWaitMs: 40 }).heavyRead).toBe(20 * BATCH);
     expect(flowHoldBackSettings({ enabled: false, budgetMs: 50, flowHoldBack: ON }).enabled).toBe(false);
     expect(flowHoldBackSettings({ enabled: true, budgetMs: 50, flowHoldBack: ON }).enabled).toBe(true);
-    // The target defaults to a fifth of the budget.
-    expect(flowHoldBackSettings({ enabled: true, budgetMs: 30, flowHoldBack: { enabled: true, windowMs: 10 } }).targetWaitMs).toBe(6);
+    // The target defaults to a tenth of the budget.
+    expect(flowHoldBackSettings({ enabled: true, budgetMs: 30, flowHoldBack: { enabled: true, windowMs: 10 } }).targetWaitMs).toBe(3);
   });
 
   it("rejects a flow count or batch that is not a positive integer", () => {
