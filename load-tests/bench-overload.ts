@@ -26,6 +26,7 @@ import path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { flag, num, numList, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
+import { CoreSpeedProbes, fmtSpeeds } from "./lib/core-speed.js";
 import { fmt, mdTable, pct, recoveryMs, svgChart, type Panel, type Series, type Timeline } from "./lib/overload-report.js";
 import { waitUntilAnswering } from "./lib/probe.js";
 import {
@@ -93,6 +94,10 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
   --budget MS             latency budget (default 50)
   --warmup S              unrecorded warm-up per system (default 3)
   --pause S               minimum pause between runs (default 3; then wait for the server idle)
+  --retry-slowed N        repeat a run (at most N times, default 2) when a benchmark core ran
+                          below 85 % of its full speed for a quarter of it (a probe on each core
+                          measures it: on a VM the host can slow a vCPU down for tens of
+                          seconds); 0: only mark such runs. The report lists every repeat.
   --wait-quiet S          before each run, wait up to S s until processes outside the benchmark
                           use < 0.1 core on the benchmark cores (default 60; quick 5; 0: don't)
   --max-minutes M         stop everything after M minutes (default 60; quick 15)
@@ -136,6 +141,10 @@ const LABEL: Record<SystemId, string> = {
 };
 const COLOR: Record<SystemId, string> = { "carrier-on": "#1f77b4", "carrier-off": "#ff7f0e", freeradius: "#2ca02c" };
 
+/** A run is slowed when a benchmark core ran below this share of its full speed for a quarter of it or more. */
+const SLOW_CORE = 0.85;
+const isSlowed = (m: { coreSpeeds: number[] }): boolean => m.coreSpeeds.some((x) => x < SLOW_CORE);
+
 interface Measure {
   reports: Report[];
   serverCpuPct: number;
@@ -145,6 +154,10 @@ interface Measure {
   auxCoreBusyPct: number;
   windowS: number;
   rssSeries?: [number, number][];
+  /** Speed of each benchmark core (server, aux) during the run (lower quartile of its samples) as a share of its full speed; NaN: no probe. */
+  coreSpeeds: number[];
+  /** Core speeds of earlier attempts of this run, measured on slowed cores and repeated. */
+  slowedAttempts: number[][];
   /** carrier-aaa: requests not answered during the run, by client, outcome and reason ("nas1 shed:stale"), from /metrics. */
   unanswered?: Record<string, number>;
 }
@@ -266,6 +279,7 @@ async function main(): Promise<void> {
       warmup: { type: "string" },
       pause: { type: "string" },
       "wait-quiet": { type: "string" },
+      "retry-slowed": { type: "string" },
       "max-minutes": { type: "string" },
       "cpu-quota": { type: "string" },
       "node-flags": { type: "string" },
@@ -305,6 +319,7 @@ async function main(): Promise<void> {
   const warmupS = num(a, "warmup", 3, { min: 0 });
   const pauseS = num(a, "pause", quick ? 1 : 3, { min: 0 });
   const waitQuietS = num(a, "wait-quiet", quick ? 5 : 60, { min: 0 });
+  const retrySlowed = num(a, "retry-slowed", 2, { min: 0, max: 10, int: true });
   const maxMinutes = num(a, "max-minutes", quick ? 15 : 60, { min: 1 });
   const cpuQuota = optStr(a, "cpu-quota") === undefined ? undefined : num(a, "cpu-quota", 100, { min: 1, max: 100 });
   // 5 ms, not 10: the stalls a quota adds are an artefact of the harness (a slower core has
@@ -361,6 +376,8 @@ async function main(): Promise<void> {
   // The C generator is required: mix, bind, steps and timeline exist only there.
   const gen = buildC("radius-load");
   if (gen instanceof Error) throw new Error(`the overload benchmark needs the C generator: ${gen.message}`);
+  const speedBin = buildC("core-speed");
+  if (speedBin instanceof Error) notes.push(`no core speed probe (${speedBin.message.split("\n")[0]}): slowed cores are not detected`);
 
   // Configuration overrides.
   const carrierOverrides = optStr(a, "carrier-overrides") ? readYamlObject(optStr(a, "carrier-overrides")!, "--carrier-overrides") : {};
@@ -381,18 +398,45 @@ async function main(): Promise<void> {
   log(`redis-server ${redis.url} (pid ${redis.pid}); seeded ${seeded.users} users (${seeded.keysWritten} keys) in ${seeded.ms} ms`);
   const probeUser = { username: usernameFor(1), password: passwordFor(usernameFor(1)) };
   const cores = (): number[] => (serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i));
+  // One speed probe per benchmark core, for the whole benchmark (1 % of each core).
+  const speedDir = tempDir("aaa-lt-speed-");
+  if (keepLogs && speedBin instanceof Error === false) {
+    keepTempDir(speedDir);
+    log(`core speed samples kept in ${speedDir}`);
+  }
+  const speed = speedBin instanceof Error ? null : new CoreSpeedProbes(speedBin, cores(), speedDir);
+  const probeCpuMs = (): number => (speed ? speed.pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0) : 0);
 
   let seedCounter = 0;
   /** Run the generators of one step at once (all on the aux core) and measure the server. */
-  const measure = async (sut: Sut, gens: GenSpec[], seconds: number, o: { sampleRss?: boolean; maxPackets?: number } = {}): Promise<Measure> => {
-    await waitQuiet({ cores: cores(), ourPids: [sut.proc.pid, redis.pid], maxS: waitQuietS, log });
+  type MeasureOptions = { sampleRss?: boolean; maxPackets?: number; retry?: boolean };
+  /**
+   * measureOnce, repeated (at most --retry-slowed times, after the server settles) while a
+   * benchmark core ran below SLOW_CORE of its full speed: that run measured a slower machine.
+   */
+  const measure = async (sut: Sut, gens: GenSpec[], seconds: number, o: MeasureOptions = {}): Promise<Measure> => {
+    const slowedAttempts: number[][] = [];
+    for (;;) {
+      const m = await measureOnce(sut, gens, seconds, o);
+      if (!isSlowed(m) || o.retry === false || slowedAttempts.length >= retrySlowed) return { ...m, slowedAttempts };
+      slowedAttempts.push(m.coreSpeeds);
+      log(`${sut.id}: ${gens.map((g) => g.label).join(" + ")} ran on slowed cores (${fmtSpeeds(cores(), m.coreSpeeds)} of full speed): repeating`);
+      await settle(sut);
+    }
+  };
+
+  const measureOnce = async (sut: Sut, gens: GenSpec[], seconds: number, o: MeasureOptions): Promise<Measure> => {
+    await waitQuiet({ cores: cores(), ourPids: [sut.proc.pid, redis.pid, ...(speed?.pids ?? [])], maxS: waitQuietS, log });
+    if (speed) await speed.waitFull({ threshold: SLOW_CORE, maxS: waitQuietS, log });
     const runSeed = ++seedCounter; // every run its own timetable and users, reproducibly
     const busy0 = coreBusyMs();
     const srv0 = cpuMs(sut.proc.pid) ?? 0;
     const red0 = cpuMs(redis.pid) ?? 0;
     const self0 = process.cpuUsage();
+    const probe0 = probeCpuMs();
     const un0 = sut.metricsUrl ? await unansweredCounts(sut.metricsUrl) : undefined;
     const t0 = performance.now();
+    const wall0 = Date.now();
     const rssSeries: [number, number][] = [];
     let sampler: NodeJS.Timeout | undefined;
     if (o.sampleRss) {
@@ -425,6 +469,7 @@ async function main(): Promise<void> {
     );
     if (sampler) clearInterval(sampler);
     const windowS = (performance.now() - t0) / 1000;
+    const wall1 = Date.now();
     const reports = results.map((r, i) => {
       if (r.code !== 0) throw new Error(`generator ${gens[i]!.label} exited with ${r.code} against ${sut.id}`);
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Report;
@@ -434,7 +479,7 @@ async function main(): Promise<void> {
     const redMs = (cpuMs(redis.pid) ?? red0) - red0;
     const self = process.cpuUsage(self0);
     const busyMs = cores().reduce((s, c) => s + ((busy1[c] ?? 0) - (busy0[c] ?? 0)), 0);
-    const oursMs = srvMs + redMs + reports.reduce((s, r) => s + r.cpuMs, 0) + (self.user + self.system) / 1000;
+    const oursMs = srvMs + redMs + reports.reduce((s, r) => s + r.cpuMs, 0) + (self.user + self.system) / 1000 + (probeCpuMs() - probe0);
     const mem = memoryMiB(sut.proc.pid);
     // Replies still on their way settle within the budget; then read what was not answered.
     const unanswered = sut.metricsUrl ? (await sleep(2 * budgetMs), countsDelta(un0, await unansweredCounts(sut.metricsUrl))) : undefined;
@@ -448,6 +493,8 @@ async function main(): Promise<void> {
       auxCoreBusyPct: auxCpu !== undefined ? ((busy1[auxCpu] ?? 0) - (busy0[auxCpu] ?? 0)) / 10 / windowS : NaN,
       windowS,
       ...(o.sampleRss ? { rssSeries } : {}),
+      coreSpeeds: speed ? speed.speeds(wall0, wall1) : cores().map(() => NaN),
+      slowedAttempts: [],
     };
   };
 
@@ -526,8 +573,11 @@ async function main(): Promise<void> {
   const stepRows: { system: SystemId; rate: number; m: Measure; recoveryP99Ms: number | null; recoveryStrictMs: number | null }[] = [];
   const memRows: { system: SystemId; rate: number; m: Measure }[] = [];
   const systemNotes: Partial<Record<SystemId, string[]>> = {};
-  const isDisturbed = (m: Measure): boolean => m.foreignCores > 0.1;
-  const tag = (m: Measure): string => (isDisturbed(m) ? ` [disturbed: other CPU ${fmt(m.foreignCores, 2)} core]` : "");
+  const isDisturbed = (m: Measure): boolean => m.foreignCores > 0.1 || isSlowed(m);
+  const tag = (m: Measure): string =>
+    (m.foreignCores > 0.1 ? ` [disturbed: other CPU ${fmt(m.foreignCores, 2)} core]` : "") +
+    (isSlowed(m) ? ` [slowed: ${fmtSpeeds(cores(), m.coreSpeeds)} of full speed]` : "") +
+    (m.slowedAttempts.length ? ` [repeated ${m.slowedAttempts.length}x: slowed cores]` : "");
 
   for (const id of systems) {
     const sut = await startSystem(id);
@@ -541,7 +591,7 @@ async function main(): Promise<void> {
       if (warmupS > 0) {
         const wr = capacity ? capacity * 0.5 : ramp[0]!;
         log(`${id}: warm-up ${warmupS} s at ${Math.round(wr)}/s (not recorded)`);
-        await measure(sut, [pap(wr, warmupS)], warmupS);
+        await measure(sut, [pap(wr, warmupS)], warmupS, { retry: false });
         await settle(sut);
       }
       if (capacity === undefined) {
@@ -626,6 +676,7 @@ async function main(): Promise<void> {
       await sut.proc.stop();
     }
   }
+  await speed?.stop();
   await redis.stop();
 
   // ---- Reports ---------------------------------------------------------------------------
@@ -931,12 +982,27 @@ async function main(): Promise<void> {
     }
 
     L.push("## Conditions", "");
-    const disturbed = allMeasures.filter((x) => isDisturbed(x.m));
+    const disturbed = allMeasures.filter((x) => x.m.foreignCores > 0.1);
     L.push(
       disturbed.length
         ? `- **disturbed** (other processes used > 0.1 core on the benchmark cores; marked *): ${disturbed.map((x) => `${x.what} (${fmt(x.m.foreignCores, 2)})`).join(", ")}. Repeat those before drawing conclusions.`
         : "- quiet: no run had more than 0.1 core of other work on the benchmark cores.",
     );
+    if (!speed) L.push("- core speed: not probed (no C compiler for load-tests/core-speed.c).");
+    else {
+      const slowed = allMeasures.filter((x) => isSlowed(x.m));
+      const repeated = allMeasures.filter((x) => x.m.slowedAttempts.length > 0);
+      const all = allMeasures.flatMap((x) => x.m.coreSpeeds).filter(Number.isFinite);
+      L.push(
+        slowed.length
+          ? `- **slowed** (a benchmark core ran below ${Math.round(100 * SLOW_CORE)} % of its full speed for a quarter of the run or more, also after ${retrySlowed} repeats; marked *): ${slowed.map((x) => `${x.what} (${fmtSpeeds(cores(), x.m.coreSpeeds)})`).join("; ")}. The host slowed the VM down: such a run measured a slower machine.`
+          : `- core speed: every recorded run ran at ${Math.round(100 * SLOW_CORE)} % of full speed or more on both benchmark cores (lowest ${all.length ? Math.round(100 * Math.min(...all)) : "?"} %).`,
+      );
+      if (repeated.length)
+        L.push(
+          `- repeated because a core was slowed (the speeds of the discarded attempts): ${repeated.map((x) => `${x.what} (${x.m.slowedAttempts.map((sp) => fmtSpeeds(cores(), sp)).join("; ")})`).join(", ")}.`,
+        );
+    }
     const lag = allMeasures.filter((x) => x.m.reports.some((r) => r.achievedSendRate < 0.98 * r.intendedRate || r.sendLagMs.p99 > 5));
     if (lag.length) L.push(`- warning: a generator lagged (sent < 98 % of intended, or send-lag p99 > 5 ms) in ${lag.map((x) => x.what).join(", ")}: latency there includes generator delay.`);
     const aux = allMeasures.filter((x) => x.m.auxCoreBusyPct > 90);
