@@ -995,7 +995,7 @@ async function main(): Promise<void> {
       const all = allMeasures.flatMap((x) => x.m.coreSpeeds).filter(Number.isFinite);
       L.push(
         slowed.length
-          ? `- **slowed** (a benchmark core ran below ${Math.round(100 * SLOW_CORE)} % of its full speed for a quarter of the run or more, also after ${retrySlowed} repeats; marked *): ${slowed.map((x) => `${x.what} (${fmtSpeeds(cores(), x.m.coreSpeeds)})`).join("; ")}. The host slowed the VM down: such a run measured a slower machine.`
+          ? `- **slowed** (a benchmark core ran below ${Math.round(100 * SLOW_CORE)} % of its full speed for a quarter of the run or more${retrySlowed > 0 ? `, also after ${retrySlowed} ${retrySlowed === 1 ? "repeat" : "repeats"}` : ""}; marked *): ${slowed.map((x) => `${x.what} (${fmtSpeeds(cores(), x.m.coreSpeeds)})`).join("; ")}. The host slowed the VM down: such a run measured a slower machine.`
           : `- core speed: every recorded run ran at ${Math.round(100 * SLOW_CORE)} % of full speed or more on both benchmark cores (lowest ${all.length ? Math.round(100 * Math.min(...all)) : "?"} %).`,
       );
       if (repeated.length)
