@@ -10,14 +10,16 @@
 //  1. capacity (unless --capacity): a short ramp on carrier-aaa with the scheduler off; capacity
 //     = highest rate with p99 of answers within the budget and no loss;
 //  2. sweep: offered load at each multiplier of capacity: answered/s, goodput/s (answered
-//     within the budget), p50/p99, timeouts, server CPU and RSS; G* = peak goodput;
+//     within the budget), p50/p99, timeouts, server CPU and RSS; G* = peak goodput; then
+//     2x and 4x the system's own G* (--gstar-checks), where the targets are set;
 //  3. mix: Status-Server / Access-Request with State / plain Access-Request at 2x and 4x,
 //     success within the budget per class;
 //  4. flood: four NASes (127.0.0.1..4, one generator each); three at their share of 0.75x, one
 //     at five times its share; success within the budget per NAS;
 //  5. step: 1x -> 2x -> 1x, per-100 ms timeline, time until p99 is back within the budget;
 //  6. (--memory-run) 4x for 60 s, RSS sampled every second.
-// Writes load-tests/results/overload-<date>.md/.json/.svg and -step.svg. Everything started
+// Writes load-tests/results/overload-<date>.md/.json/.svg and -step.svg; the report opens with
+// the targets judged from these runs (lib/targets.ts). Everything started
 // here is killed on exit or Ctrl-C; every run is bounded in time; loopback only.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +30,7 @@ import { flag, num, numList, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
 import { CoreSpeedProbes, fmtSpeeds } from "./lib/core-speed.js";
 import { fmt, mdTable, pct, recoveryMs, svgChart, type Panel, type Series, type Timeline } from "./lib/overload-report.js";
+import { fmtMet, judgeTargets, type Verdict } from "./lib/targets.js";
 import { waitUntilAnswering } from "./lib/probe.js";
 import {
   coreBusyMs,
@@ -64,6 +67,9 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
                           with the scheduler off)
   --multipliers LIST      sweep, multiples of capacity (default 0.5,0.75,1,1.25,1.5,2,3,4)
   --duration S            seconds per sweep step, mix and flood run (default 10)
+  --gstar-checks LIST     after a system's sweep, also offer these multiples of its own G*
+                          (default 2,4: the targets are set at 2x and 4x G*, which the sweep's
+                          multiples of C do not hit; none: skip)
   --runs LIST             which runs: sweep,mix,flood,step (default all four; none: only
                           the capacity ramp and --memory-run)
   --skip-freeradius       carrier-aaa only (scheduler on and off)
@@ -168,6 +174,14 @@ interface SweepRow extends Measure {
   rate: number;
 }
 
+/** A run offered `factor` times the system's own G* (from its sweep just before). */
+interface CheckRow extends Measure {
+  system: SystemId;
+  factor: number;
+  gStar: number;
+  rate: number;
+}
+
 interface GenSpec {
   args: string[];
   label: string;
@@ -252,6 +266,7 @@ async function main(): Promise<void> {
     {
       capacity: { type: "string" },
       multipliers: { type: "string" },
+      "gstar-checks": { type: "string" },
       duration: { type: "string" },
       runs: { type: "string" },
       "skip-freeradius": { type: "boolean" },
@@ -296,6 +311,8 @@ async function main(): Promise<void> {
   const quick = flag(a, "quick");
   const multipliers = numList(a, "multipliers", quick ? [0.5, 1, 2, 4] : [0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4]);
   const duration = num(a, "duration", quick ? 3 : 10, { min: 1 });
+  const gStarChecks = str(a, "gstar-checks", "2,4").trim() === "none" ? [] : numList(a, "gstar-checks", [2, 4]);
+  for (const f of gStarChecks) if (!(f > 0)) throw new Error(`--gstar-checks: ${f} is not a positive multiple`);
   const runs = new Set(str(a, "runs", "sweep,mix,flood,step").split(",").map((s) => s.trim()));
   runs.delete("none"); // e.g. --runs none --memory-run
   for (const r of runs) if (!["sweep", "mix", "flood", "step"].includes(r)) throw new Error(`--runs: unknown run "${r}" (sweep, mix, flood, step, none)`);
@@ -568,6 +585,7 @@ async function main(): Promise<void> {
   const rampRows: { rate: number; m: Measure; pass: boolean }[] = [];
   let capacity = givenCapacity;
   const sweep: SweepRow[] = [];
+  const checkRows: CheckRow[] = [];
   const mixRows: { system: SystemId; multiplier: number; rate: number; m: Measure }[] = [];
   const floodRows: { system: SystemId; shareRate: number; m: Measure }[] = [];
   const stepRows: { system: SystemId; rate: number; m: Measure; recoveryP99Ms: number | null; recoveryStrictMs: number | null }[] = [];
@@ -624,6 +642,16 @@ async function main(): Promise<void> {
           sweep.push({ system: id, multiplier: mult, rate, ...m });
           const r = m.reports[0]!;
           log(`${id} sweep ${mult}x = ${rate}/s: answered ${r.answeredPerSec}/s, goodput ${r.goodput}/s, timeouts ${r.timeouts}, p99 ${fmt(r.latencyMs.p99, 1)} ms, CPU ${fmt(m.serverCpuPct, 0)} %${tag(m)}${m.unanswered ? `; not answered: ${fmtUnanswered(m.unanswered)}` : ""}`);
+          await settle(sut);
+        }
+        const own = sweep.filter((r) => r.system === id);
+        const g = own.length ? Math.max(...own.map((r) => r.reports[0]!.goodput)) : 0;
+        for (const factor of g > 0 ? gStarChecks : []) {
+          const rate = Math.round(factor * g);
+          const m = await measure(sut, [pap(rate, duration)], duration);
+          checkRows.push({ system: id, factor, gStar: g, rate, ...m });
+          const r = m.reports[0]!;
+          log(`${id} ${factor}x G* (${g}/s) = ${rate}/s: goodput ${r.goodput}/s = ${pct(r.goodput, g, 1)} of G*, sent ${Math.round(r.sent / duration)}/s, p99 ${fmt(r.latencyMs.p99, 1)} ms, CPU ${fmt(m.serverCpuPct, 0)} %${tag(m)}${m.unanswered ? `; not answered: ${fmtUnanswered(m.unanswered)}` : ""}`);
           await settle(sut);
         }
       }
@@ -685,6 +713,35 @@ async function main(): Promise<void> {
   for (const id of systems) {
     const rows = sweep.filter((r) => r.system === id);
     if (rows.length) gStar[id] = Math.max(...rows.map((r) => r.reports[0]!.goodput));
+  }
+  /** The system the targets are for: carrier-aaa with the scheduler on (off when on was skipped). */
+  const targetSystem: SystemId | undefined = systems.includes("carrier-on") ? "carrier-on" : systems.includes("carrier-off") ? "carrier-off" : undefined;
+  function judge(id: SystemId): Verdict[] {
+    const mine = <T extends { system: SystemId }>(xs: T[]): T[] => xs.filter((x) => x.system === id);
+    const fr = sweep.filter((r) => r.system === "freeradius");
+    const frBest = fr.length ? fr.reduce((w, r) => (r.reports[0]!.goodput > w.reports[0]!.goodput ? r : w)) : undefined;
+    return judgeTargets({
+      budgetMs,
+      gStar: gStar[id] ?? 0,
+      baselineGStar: frBest ? { value: frBest.reports[0]!.goodput, what: `FreeRADIUS ${frBest.multiplier}x`, slowed: isSlowed(frBest) } : undefined,
+      checks: mine(checkRows).map((r) => ({ value: { factor: r.factor, goodput: r.reports[0]!.goodput }, what: `${r.factor}x G*`, slowed: isSlowed(r) })),
+      p99s: [
+        ...mine(sweep).map((r) => ({ value: r.reports[0]!.latencyMs.p99, what: `${r.multiplier}x C`, slowed: isSlowed(r) })),
+        ...mine(checkRows).map((r) => ({ value: r.reports[0]!.latencyMs.p99, what: `${r.factor}x G*`, slowed: isSlowed(r) })),
+      ],
+      status: mine(mixRows)
+        .filter((r) => r.m.reports[0]!.classes?.["status"])
+        .map((r) => {
+          const c = r.m.reports[0]!.classes!["status"]!;
+          return { value: c.sent > 0 ? c.withinBudget / c.sent : NaN, what: `mix ${r.multiplier}x`, slowed: isSlowed(r.m) };
+        }),
+      flood: mine(floodRows).map((r) => ({ value: Math.min(...r.m.reports.slice(0, NAS_COUNT - 1).map(successShare)), what: "flood", slowed: isSlowed(r.m) })),
+      stepRecoveryMs: mine(stepRows).map((r) => ({ value: r.recoveryP99Ms, what: "step", slowed: isSlowed(r.m) })),
+      memoryGrowthMiB: mine(memRows).map((r) => {
+        const s = r.m.rssSeries ?? [];
+        return { value: (s[s.length - 1]?.[1] ?? NaN) - (s[0]?.[1] ?? NaN), what: "memory", slowed: isSlowed(r.m) };
+      }),
+    });
   }
   const base = path.basename(outPrefix);
   const svgFile = `${outPrefix}.svg`;
@@ -763,7 +820,7 @@ async function main(): Promise<void> {
   writeFileSync(
     `${outPrefix}.json`,
     JSON.stringify(
-      { started: started.toISOString(), argv: process.argv.slice(2), commit: commit + dirty, capacity: C, capacityMeasured: givenCapacity === undefined, budgetMs, timeoutMs, duration, multipliers, gStar, rampRows, sweep, mixRows, floodRows, stepRows, memRows, notes, systemNotes },
+      { started: started.toISOString(), argv: process.argv.slice(2), commit: commit + dirty, capacity: C, capacityMeasured: givenCapacity === undefined, budgetMs, timeoutMs, duration, multipliers, gStar, rampRows, sweep, checkRows, targets: targetSystem ? judge(targetSystem) : null, mixRows, floodRows, stepRows, memRows, notes, systemNotes },
       null,
       1,
     ) + "\n",
@@ -778,6 +835,7 @@ async function main(): Promise<void> {
     const allMeasures: { what: string; m: Measure }[] = [
       ...rampRows.map((r) => ({ what: `ramp ${r.rate}/s`, m: r.m })),
       ...sweep.map((r) => ({ what: `${r.system} ${r.multiplier}x`, m: r as Measure })),
+      ...checkRows.map((r) => ({ what: `${r.system} ${r.factor}x G*`, m: r as Measure })),
       ...mixRows.map((r) => ({ what: `${r.system} mix ${r.multiplier}x`, m: r.m })),
       ...floodRows.map((r) => ({ what: `${r.system} flood`, m: r.m })),
       ...stepRows.map((r) => ({ what: `${r.system} step`, m: r.m })),
@@ -819,6 +877,29 @@ async function main(): Promise<void> {
       L.push(`**Capacity C = ${C}/s** (given with --capacity).`, "");
     }
 
+    if (targetSystem) {
+      L.push(`## Targets: ${LABEL[targetSystem]}`, "");
+      L.push(
+        "Judged from the runs below. *: a figure behind the verdict came from a run on slowed cores (see Conditions), which measured a slower machine.",
+        "",
+      );
+      L.push(mdTable(["target", "figure", "met"], judge(targetSystem).map((v) => [v.target, v.figure, fmtMet(v)]), 3), "");
+      // A G* check that answered more than the sweep's peak: the sweep's steps missed the peak.
+      const g = gStar[targetSystem] ?? 0;
+      const over = checkRows.filter((r) => r.system === targetSystem && r.reports[0]!.goodput > g);
+      if (over.length) {
+        const peak = Math.max(...over.map((r) => r.reports[0]!.goodput));
+        L.push(
+          `- G* is the peak of the sweep (${g}/s); the run at ${over.map((r) => `${r.factor}x`).join(" and ")} G* answered more within the budget (up to ${peak}/s), so the sweep's steps ` +
+            `missed the true peak. Against that peak the checks read: ${checkRows
+              .filter((r) => r.system === targetSystem)
+              .map((r) => `offered ${fmt(r.rate / peak, 2)}x, goodput ${pct(r.reports[0]!.goodput, peak, 1)}`)
+              .join("; ")}.`,
+          "",
+        );
+      }
+    }
+
     if (sweep.length) {
       L.push("## Sweep: offered load in multiples of C", "");
       L.push(`![goodput and p99 vs offered load](${path.basename(svgFile)})`, "");
@@ -852,6 +933,42 @@ async function main(): Promise<void> {
         if (why.length) {
           L.push("Not answered by the server, by reason (from its /metrics; the rest of the timeouts were dropped by the kernel on full receive queues, or answered after the give-up time):", "");
           for (const r of why) L.push(`- ${r.multiplier}x: ${fmtUnanswered(r.unanswered)}`);
+          L.push("");
+        }
+      }
+      if (checkRows.length) {
+        L.push("### At multiples of each system's own G*", "");
+        L.push(
+          `After its sweep, each system was offered ${gStarChecks.map((f) => `${f}x`).join(" and ")} its own G* (the targets are set there; the sweep's multiples of C do not hit them). ` +
+            "sent/s shows whether the generator reached the offered rate.",
+          "",
+        );
+        L.push(
+          mdTable(
+            ["system", "offered", "sent/s", "goodput/s", "goodput / G*", "p50 ms", "p99 ms", "timeouts", "server CPU", "other CPU"],
+            checkRows.map((r) => {
+              const x = r.reports[0]!;
+              return [
+                LABEL[r.system],
+                `${r.factor}x G* = ${r.rate}/s`,
+                Math.round(x.sent / duration),
+                x.goodput,
+                pct(x.goodput, r.gStar, 1),
+                fmt(x.latencyMs.p50, 2),
+                fmt(x.latencyMs.p99, 1),
+                x.timeouts,
+                `${fmt(r.serverCpuPct, 0)} %`,
+                `${fmt(r.foreignCores, 2)}${isDisturbed(r) ? " *" : ""}`,
+              ];
+            }),
+            1,
+          ),
+          "",
+        );
+        const why = checkRows.filter((r) => r.unanswered);
+        if (why.length) {
+          L.push("Not answered by the server, by reason:", "");
+          for (const r of why) L.push(`- ${LABEL[r.system]}, ${r.factor}x G*: ${fmtUnanswered(r.unanswered)}`);
           L.push("");
         }
       }
