@@ -70,10 +70,13 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   /** Flow queues are read unless the whole listener is not reading or they are held back together. */
   const flowsReading = (): boolean => !closed && !!handle && !deferred && !held && !discard;
 
+  // Kernel drops of each flow (or sized) queue so far, read once per window for both.
+  const drops = new Float64Array(Math.max(flowCount, sizedQueues));
   const onWindow = (): void => {
     if (closed || !handle) return;
-    const resume = governor ? governor.endWindow() : [];
-    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => binding.drops(handle!, q))) binding.receiveBuffer(handle, q, bytes);
+    for (let q = 0; q < drops.length; q++) drops[q] = binding.drops(handle, q);
+    const resume = governor ? governor.endWindow(drops) : [];
+    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => drops[q]!)) binding.receiveBuffer(handle, q, bytes);
     if (!flowsReading()) return;
     for (const f of resume) binding.poll(handle, f, true);
   };
