@@ -60,6 +60,11 @@ import { seed } from "./seed-redis.js";
 const REPO = path.resolve(LOAD_TESTS_DIR, "..");
 const SECRET = "testing123";
 const NAS_COUNT = 4;
+/** After --max-minutes, the longest a run in progress and the report may take before everything is killed. */
+const HARD_STOP_GRACE_S = 180;
+
+/** Thrown by measure() once --max-minutes has passed: no new run starts. */
+class OutOfTime extends Error {}
 
 const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
 
@@ -106,7 +111,8 @@ const USAGE = `Usage: npx tsx load-tests/bench-overload.ts [options]
                           seconds); 0: only mark such runs. The report lists every repeat.
   --wait-quiet S          before each run, wait up to S s until processes outside the benchmark
                           use < 0.1 core on the benchmark cores (default 60; quick 5; 0: don't)
-  --max-minutes M         stop everything after M minutes (default 60; quick 15)
+  --max-minutes M         start no run after M minutes and write the report with what was
+                          measured (default 90; quick 15)
   --cpu-quota PCT         limit each server under test to PCT % of its core (kernel CPU
                           bandwidth control; needs root): brings a capacity the generator
                           cannot reach 4x of within reach, the same for every system
@@ -337,7 +343,7 @@ async function main(): Promise<void> {
   const pauseS = num(a, "pause", quick ? 1 : 3, { min: 0 });
   const waitQuietS = num(a, "wait-quiet", quick ? 5 : 60, { min: 0 });
   const retrySlowed = num(a, "retry-slowed", 2, { min: 0, max: 10, int: true });
-  const maxMinutes = num(a, "max-minutes", quick ? 15 : 60, { min: 1 });
+  const maxMinutes = num(a, "max-minutes", quick ? 15 : 90, { min: 1 });
   const cpuQuota = optStr(a, "cpu-quota") === undefined ? undefined : num(a, "cpu-quota", 100, { min: 1, max: 100 });
   // 5 ms, not 10: the stalls a quota adds are an artefact of the harness (a slower core has
   // none), and at 30 % of 10 ms they are 7 ms long, a seventh of the 50 ms budget
@@ -353,10 +359,14 @@ async function main(): Promise<void> {
   const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
   // Bounded in time, whatever happens.
+  // At --max-minutes no new run starts and the report is written with what was measured; if
+  // that does not finish within a grace period, everything is stopped.
+  const softDeadline = Date.now() + maxMinutes * 60000;
+  let outOfTime: string | undefined;
   const deadline = setTimeout(() => {
-    log(`--max-minutes ${maxMinutes} reached: stopping everything`);
+    log(`--max-minutes ${maxMinutes} reached and the report not written within ${HARD_STOP_GRACE_S} s: stopping everything`);
     process.exit(2); // the exit handler of lib/procs.ts kills what we started
-  }, maxMinutes * 60000);
+  }, maxMinutes * 60000 + HARD_STOP_GRACE_S * 1000);
   deadline.unref();
 
   // Systems.
@@ -434,6 +444,7 @@ async function main(): Promise<void> {
   const measure = async (sut: Sut, gens: GenSpec[], seconds: number, o: MeasureOptions = {}): Promise<Measure> => {
     const slowedAttempts: number[][] = [];
     for (;;) {
+      if (Date.now() > softDeadline) throw new OutOfTime(`${sut.id}: ${gens.map((g) => g.label).join(" + ")}`);
       const m = await measureOnce(sut, gens, seconds, o);
       if (!isSlowed(m) || o.retry === false || slowedAttempts.length >= retrySlowed) return { ...m, slowedAttempts };
       slowedAttempts.push(m.coreSpeeds);
@@ -700,8 +711,17 @@ async function main(): Promise<void> {
         const s = m.rssSeries ?? [];
         log(`${id} memory ${rate}/s for ${memorySeconds} s: RSS ${fmt(s[0]?.[1], 0)} -> ${fmt(s[s.length - 1]?.[1], 0)} MiB (max ${fmt(Math.max(...s.map((x) => x[1])), 0)})${tag(m)}`);
       }
+    } catch (err) {
+      if (!(err instanceof OutOfTime)) throw err;
+      outOfTime = err.message;
     } finally {
       await sut.proc.stop();
+    }
+    if (outOfTime !== undefined) {
+      const left = systems.slice(systems.indexOf(id) + 1);
+      log(`--max-minutes ${maxMinutes} reached before ${outOfTime}: no further runs${left.length ? ` (not run: ${left.join(", ")})` : ""}; writing the report`);
+      notes.push(`**stopped at --max-minutes ${maxMinutes}** before ${outOfTime}; that run and every later one${left.length ? ` (and the systems ${left.join(", ")})` : ""} were not made`);
+      break;
     }
   }
   await speed?.stop();
@@ -1055,6 +1075,17 @@ async function main(): Promise<void> {
         const others = r.m.reports.slice(0, NAS_COUNT - 1).map(successShare);
         const worst = Math.min(...others);
         L.push(`- ${LABEL[r.system]}: well-behaved NASes' worst success ${fmt(100 * worst, 1)} % -> target ${worst >= 0.95 ? "met" : "**not met**"}.`);
+      }
+      // What the run's capacity allowed: fair queuing shares what the server answers in time
+      // equally among backlogged NASes, so a run that answered T/s in all cannot promise a NAS
+      // more than T/4 once every NAS is backlogged (max-min fairness).
+      for (const r of floodRows) {
+        const total = r.m.reports.reduce((s, x) => s + x.goodput, 0);
+        L.push(
+          `- ${LABEL[r.system]}: answered within the budget in all ${total}/s = ${fmt(total / C, 2)}x C. Shared equally by the ${NAS_COUNT} NASes, that is ` +
+            `${Math.round(total / NAS_COUNT)}/s each = ${pct(Math.min(total / NAS_COUNT, r.shareRate), r.shareRate, 0)} of a well-behaved NAS's rate ` +
+            `(the 95 % target needs ${fmt((NAS_COUNT * 0.95 * r.shareRate) / C, 2)}x C in all, unless the flooder is held below an equal share).`,
+        );
       }
       for (const r of floodRows) if (r.m.unanswered) L.push(`- ${LABEL[r.system]}, not answered by the server (client outcome:reason, from its /metrics): ${fmtUnanswered(r.m.unanswered)}.`);
       L.push("");

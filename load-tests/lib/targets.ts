@@ -64,8 +64,8 @@ export function judgeTargets(i: TargetInput): Verdict[] {
   const b = i.baselineGStar;
   out.push({
     target: `G* ≥ ${TARGETS.gStarOverBaseline}x FreeRADIUS's G*`,
-    figure: b ? `${i.gStar} vs ${b.value}/s = ${b.value > 0 ? (i.gStar / b.value).toFixed(2) : "∞"}x` : `${i.gStar}/s; FreeRADIUS not run`,
-    met: b ? i.gStar >= TARGETS.gStarOverBaseline * b.value : null,
+    figure: !(i.gStar > 0) ? "no sweep" : b ? `${i.gStar} vs ${b.value}/s = ${b.value > 0 ? (i.gStar / b.value).toFixed(2) : "∞"}x` : `${i.gStar}/s; FreeRADIUS not run`,
+    met: b && i.gStar > 0 ? i.gStar >= TARGETS.gStarOverBaseline * b.value : null,
     slowed: b ? b.slowed : false,
   });
   for (const [factor, floor] of TARGETS.checkFloor) {
