@@ -151,6 +151,35 @@ describe("FlowHoldBack", () => {
     expect(fixed.flooderReads).toBeLessThan(40 * 200 * 0.25);
   });
 
+  it("does not let a light flow held back by its own allowance cut the others with the wait that caused", () => {
+    const h = new FlowHoldBack(2, BATCH, ON);
+    const drops = [0, 0];
+    // Window 1: flow 0 bursts (three full batches) while flow 1 is held to nothing yet; flow 1
+    // is the flooder, its queue overflowing. Light pressure cuts flow 0, which read > 1.25x fair.
+    for (let i = 0; i < 3; i++) h.onRead(0, BATCH, 25);
+    h.onRead(1, 8, 25);
+    drops[1] = 100;
+    h.endWindow(drops);
+    // From now on flow 0 is held at its allowance every window, its oldest datagram 120 ms old,
+    // and flow 1 reads full batches until held. Flow 1's allowance must grow back: the only long
+    // wait is flow 0's own.
+    const flooder: number[] = [];
+    for (let w = 0; w < 6; w++) {
+      while (!h.isHeld(0)) h.onRead(0, 8, 120);
+      let r = 0;
+      while (r < 20 * BATCH && !h.isHeld(1)) {
+        h.onRead(1, BATCH, 2);
+        r += BATCH;
+      }
+      flooder.push(r);
+      drops[1]! += 200;
+      h.endWindow(drops);
+    }
+    // Not cut (never fewer reads than the window before).
+    for (let w = 1; w < flooder.length; w++) expect(flooder[w]).toBeGreaterThanOrEqual(flooder[w - 1]!);
+    expect(h.stats().pressureWindows).toBe(1);
+  });
+
   it("is off when disabled, and whenever the scheduler is", () => {
     const h = new FlowHoldBack(4, BATCH, { ...ON, enabled: false });
     for (let w = 0; w < 5; w++) expect(window(h, { heavy: 3, light: [0, 1], lightWaitMs: 40 }).heavyRead).toBe(20 * BATCH);
