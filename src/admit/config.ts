@@ -41,9 +41,9 @@ export const schedulerConfigSchema = z
   .strictObject({
     enabled: z
       .boolean()
-      .default(false)
+      .default(true)
       .describe(
-        "true turns on queueing, priorities, fairness and shedding. Off by default until it is tuned: measured on one core, shedding in user space after verification cost more than it saved past 1.5x load (see docs/scheduler.md). Off: every request is started at once; a late reply is still not sent.",
+        "Deadlines, priorities, per-NAS fairness and load shedding (the normal mode). false: every request read is started at once, nothing is shed before it is worked on, and under overload Status-Server and conversations in progress get no precedence (a late reply is still not sent).",
       ),
     budgetMs: budgetMs
       .default(50)

@@ -135,9 +135,10 @@ export class FlowHoldBack {
   /**
    * The window ends: set the allowances for the next one and return the flow queues to read again
    * (those held back in this one). `drops`, when the listener can read them: the datagrams the
-   * kernel has dropped on each flow queue so far (its queue was full).
+   * kernel has dropped on each flow queue so far (its queue was full). `cpuBound` false (the event
+   * loop had idle time): no allowance for the next window.
    */
-  endWindow(drops?: ArrayLike<number>): number[] {
+  endWindow(drops?: ArrayLike<number>, cpuBound = true): number[] {
     const n = this.flows;
     let active = 0;
     let total = 0;
@@ -193,7 +194,9 @@ export class FlowHoldBack {
     if (protectedPressure || lightPressure) this.pressure++;
     if (lightContended) this.lastLightWaitMs = lightWait;
     for (let f = 0; f < n; f++) {
-      if (!this.settings.enabled) {
+      // On a core with room, every allowance is released: reading less would only let the
+      // kernel drop what the process could still answer in time.
+      if (!this.settings.enabled || !cpuBound) {
         this.allowance[f] = Infinity;
         continue;
       }

@@ -94,10 +94,11 @@ export class KernelQueueSizer {
 
   /**
    * The window ends at `now`: the sizes to apply, as [queue, bytes] (only those that changed).
+   * `cpuBound` false (the event loop had idle time): no cut, only growth.
    * `drops(q)`: the datagrams the kernel has dropped on queue q so far (it was full). A queue is
    * backlogged in a window in which that count rose: datagrams arrive faster than it is read.
    */
-  endWindow(now: number, drops: (q: number) => number): Array<[number, number]> {
+  endWindow(now: number, drops: (q: number) => number, cpuBound = true): Array<[number, number]> {
     const changes: Array<[number, number]> = [];
     const { enabled, targetWaitMs, minBytes } = this.settings;
     const floor = Math.min(minBytes, this.maxBytes);
@@ -110,7 +111,9 @@ export class KernelQueueSizer {
       if (!enabled) next = this.maxBytes;
       else if ((this.reads[q] as number) > 0) {
         const wait = this.maxWait[q] as number;
-        if (overflowed && wait > targetWaitMs && (this.oldestArrival[q] as number) >= (this.lastCutAt[q] as number)) {
+        // Cut only while the process is CPU-bound: with idle time left, a queue overflows because of
+        // a stall (a GC pause), and a smaller buffer would only drop what could still be answered.
+        if (cpuBound && overflowed && wait > targetWaitMs && (this.oldestArrival[q] as number) >= (this.lastCutAt[q] as number)) {
           next = Math.max(floor, Math.floor(was * CUT));
           if (next < was) {
             this.lastCutAt[q] = now;

@@ -810,8 +810,17 @@ export class Scheduler {
     return this.backlogged;
   }
 
+  /**
+   * The event loop had no idle time to speak of in the last sample (utilisation at or above
+   * eventLoop.maxUtilization): the process reads all it can serve. Only then may reads be held
+   * back; on a core with room, reading less only lets the kernel drop what could be answered.
+   */
+  get cpuBound(): boolean {
+    return (this.signals.loopUtilization ?? 0) >= this.config.eventLoop.maxUtilization;
+  }
+
   private checkBacklog(): void {
-    const now = this.on && !this.closed && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
+    const now = this.on && !this.closed && this.cpuBound && this.queuedTotal > 0 && this.queuedTotal >= this.limiter.limit;
     if (now === this.backlogged) return;
     this.backlogged = now;
     try {

@@ -3,7 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { storeConfigSchema } from "../store/config.js";
-import { clientWeightSchema, schedulerConfigSchema } from "../admit/config.js";
+import { classBudgetMs, clientWeightSchema, schedulerConfigSchema } from "../admit/config.js";
 
 const port = z.int().min(0).max(65535);
 
@@ -203,6 +203,23 @@ export const configSchema = z.strictObject({
       files: z.array(z.string().min(1)).default([]).describe("Extra FreeRADIUS-format dictionary files, loaded over the built-in one."),
     })
     .prefault({}),
+}).superRefine((c, ctx) => {
+  // A store timeout longer than a budget cannot work: the deadline always comes first, so the
+  // timeout would promise a wait that never happens.
+  const timeout = "redis" in c.store ? c.store.redis.commandTimeoutMs : undefined;
+  if (timeout === undefined) return;
+  for (const cls of ["access-state", "access", "acct-stop", "acct"] as const) {
+    const budget = classBudgetMs(c.scheduler, cls);
+    if (budget < timeout) {
+      const key = c.scheduler.classes[cls].budgetMs === undefined ? "scheduler.budgetMs" : `scheduler.classes.${cls}.budgetMs`;
+      ctx.addIssue({
+        code: "custom",
+        path: ["store", "redis", "commandTimeoutMs"],
+        message: `store.redis.commandTimeoutMs (${timeout}) is longer than ${key} (${budget}): a lookup never outlives its request's deadline; set it to at most ${budget}`,
+      });
+      return;
+    }
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

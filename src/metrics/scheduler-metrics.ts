@@ -11,6 +11,12 @@ import type { Logger } from "../log.js";
 const perClass = (f: (c: RequestClass) => number) => REQUEST_CLASSES.map((c) => ({ labels: { class: c }, value: f(c) }));
 
 export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler, store: SubscriberStore, signals: SignalSampler, core: RadiusCore): void {
+  metrics.gauge("aaa_scheduler_enabled", "1 when the scheduler runs (scheduler.enabled: deadlines, priorities, fairness, shedding), 0 when it is off.", () => [
+    { labels: {}, value: scheduler.enabled ? 1 : 0 },
+  ]);
+  metrics.gauge("aaa_scheduler_cpu_bound", "1 while the event loop had no idle time in the last sample (utilisation >= scheduler.eventLoop.maxUtilization): only then are reads held back.", () => [
+    { labels: {}, value: scheduler.cpuBound ? 1 : 0 },
+  ]);
   metrics.gauge("aaa_scheduler_limit", "Current adaptive concurrency limit on store-bound requests.", () => [{ labels: {}, value: scheduler.limit }]);
   metrics.gauge("aaa_scheduler_in_flight", "Store-bound requests running.", () => [{ labels: {}, value: scheduler.stats().inFlight }]);
   metrics.gauge("aaa_scheduler_queued", "Requests waiting in the scheduler, by class.", () => {

@@ -106,6 +106,8 @@ export class RedisStore implements SubscriberStore {
   private lastConnError: string | undefined;
 
   private inFlight = 0;
+  /** Lookup MGETs sent and not yet answered (a timed-out one counts until its reply). */
+  private mgetsInFlight = 0;
   private batch: PendingLookup[] = [];
   private readonly batchDelayMs: number;
   private flushScheduled = false;
@@ -292,11 +294,12 @@ export class RedisStore implements SubscriberStore {
       this.batch.push({ username, resolve, reject, settled: false, expiresAt: performance.now() + budget });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // By default the lookups of one event-loop turn share one MGET (setImmediate runs after
-        // the poll phase has read every ready datagram). With batchDelayMs > 0 they wait that
-        // long, so that several turns share one: at moderate rates a turn holds one or two
-        // datagrams, and a Redis write and read per request cost more CPU than the lookup.
-        if (this.batchDelayMs > 0) setTimeout(this.flush, this.batchDelayMs);
+        // The lookups of one event-loop turn share one MGET (setImmediate runs after the poll
+        // phase has read every ready datagram). While another MGET is in flight, those of the
+        // next batchDelayMs share one too: under load a turn holds one or two datagrams, and a
+        // Redis write and read per request cost more CPU than the lookup. With none in flight
+        // nothing is gained by waiting: an idle server answers without a batching delay.
+        if (this.batchDelayMs > 0 && this.mgetsInFlight > 0) setTimeout(this.flush, this.batchDelayMs);
         else setImmediate(this.flush);
       } else if (this.batch.length >= MAX_BATCH) {
         this.flush();
@@ -326,17 +329,22 @@ export class RedisStore implements SubscriberStore {
       keys[i] = this.subKey(p.username);
     }
     this.inFlight += batch.length;
-    const timer = setTimeout(() => {
+    this.mgetsInFlight++;
+    const expire = (): void => {
       for (const p of batch) {
         if (p.settled) continue;
         p.settled = true;
         this.timeouts++;
         p.reject(new StoreError("STORE_TIMEOUT", `lookup of user ${p.username} timed out after ${Math.round(p.expiresAt - t0)} ms`));
       }
-    }, Math.max(0, earliest - t0));
+    };
+    // Timers run before the poll phase: after a long turn of the loop the timer would fire while
+    // the reply already waits in the socket. setImmediate runs after the poll phase has read it.
+    const timer = setTimeout(() => setImmediate(expire), Math.max(0, earliest - t0));
     this.redis.mget(keys).then(
       (values) => {
         this.inFlight -= batch.length;
+        this.mgetsInFlight--;
         this.recordRtt(performance.now() - t0);
         clearTimeout(timer);
         for (let i = 0; i < batch.length; i++) {
@@ -357,6 +365,7 @@ export class RedisStore implements SubscriberStore {
       },
       (err: unknown) => {
         this.inFlight -= batch.length;
+        this.mgetsInFlight--;
         if (isReplyError(err)) this.recordRtt(performance.now() - t0);
         clearTimeout(timer);
         for (const p of batch) {

@@ -75,8 +75,9 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   const onWindow = (): void => {
     if (closed || !handle) return;
     for (let q = 0; q < drops.length; q++) drops[q] = binding.drops(handle, q);
-    const resume = governor ? governor.endWindow(drops) : [];
-    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => drops[q]!)) binding.receiveBuffer(handle, q, bytes);
+    const cpuBound = o.cpuBound ? o.cpuBound() : true;
+    const resume = governor ? governor.endWindow(drops, cpuBound) : [];
+    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => drops[q]!, cpuBound)) binding.receiveBuffer(handle, q, bytes);
     if (!flowsReading()) return;
     for (const f of resume) binding.poll(handle, f, true);
   };

@@ -59,6 +59,11 @@ export interface UdpListenerOptions {
    * src/admit/kernel-queue.ts), up to `recvBufferSize`. Absent or disabled: `recvBufferSize`.
    */
   kernelQueue?: KernelQueueSettings | undefined;
+  /**
+   * Is the process CPU-bound now (its event loop without idle time)? The per-flow hold-back and
+   * the receive-buffer cuts act only while it is. Absent: always.
+   */
+  cpuBound?: (() => boolean) | undefined;
 }
 
 export interface UdpListener {

@@ -12,7 +12,7 @@ function problems(input: unknown): string[] {
 describe("scheduler config", () => {
   it("fills defaults from an empty section and accepts the old one-key form", () => {
     const c = schedulerConfig({});
-    expect(c.enabled).toBe(false);
+    expect(c.enabled).toBe(true);
     expect(c.budgetMs).toBe(50);
     expect(c.maxQueue).toBe(2048);
     expect(c.limiter).toEqual({ initial: 512, min: 256, max: 2048, tolerance: 2, rttSlackMs: 1, windowMs: 50 });

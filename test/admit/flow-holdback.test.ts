@@ -54,6 +54,25 @@ describe("FlowHoldBack", () => {
     expect(h.stats().holds).toBeGreaterThanOrEqual(5);
   });
 
+  it("holds nothing back while the process has idle time, however long the light flows wait", () => {
+    const h = new FlowHoldBack(4, BATCH, ON);
+    // Pressure on a saturated core: the heavy flow gets an allowance.
+    window(h, { heavy: 3, light: [0, 1, 2], lightWaitMs: 25 });
+    expect(h.stats().limitedFlows).toBe(1);
+    // The same pressure on a core with room (a stall): every allowance is released.
+    for (let i = 0; i < 20; i++) h.onRead(3, BATCH, 30);
+    for (const f of [0, 1, 2]) h.onRead(f, 5, 25);
+    h.endWindow(undefined, false);
+    expect(h.stats().limitedFlows).toBe(0);
+    const holdsBefore = h.stats().holds;
+    for (let w = 0; w < 5; w++) {
+      for (let i = 0; i < 20; i++) expect(h.onRead(3, BATCH, 30)).toBe(false);
+      for (const f of [0, 1, 2]) h.onRead(f, 5, 25);
+      h.endWindow(undefined, false);
+    }
+    expect(h.stats().holds).toBe(holdsBefore);
+  });
+
   it("gives the allowance back one batch per window while the light flows wait less than the target", () => {
     const h = new FlowHoldBack(4, BATCH, ON);
     for (let w = 0; w < 6; w++) window(h, { heavy: 3, light: [0], lightWaitMs: 25 });

@@ -41,6 +41,29 @@ describe("KernelQueueSizer", () => {
     expect(s.stats().cuts).toBeGreaterThan(2);
   });
 
+  it("does not cut while the process has idle time (a stall, not a saturated core), and grows back meanwhile", () => {
+    const s = new KernelQueueSizer(1, MAX, ON);
+    const d = drops(1);
+    s.endWindow(0, d.of);
+    s.onRead(0, 16, 40, 10);
+    d.add(0);
+    expect(s.endWindow(10, d.of, true)).toEqual([[0, Math.floor(MAX * 0.7)]]);
+    let now = 100;
+    for (let i = 0; i < 20; i++, now += 10) {
+      // Overflowing, waiting past the target: cut were the core saturated, but it is not.
+      s.onRead(0, 16, 40, now);
+      d.add(0);
+      s.endWindow(now, d.of, false);
+    }
+    expect(s.bytes(0)).toBe(Math.floor(MAX * 0.7));
+    for (let i = 0; i < 10; i++, now += 10) {
+      s.onRead(0, 4, 1, now);
+      s.endWindow(now, d.of, false);
+    }
+    expect(s.bytes(0)).toBe(MAX);
+    expect(s.stats().cuts).toBe(1);
+  });
+
   it("does not cut a queue that did not overflow, however long its datagrams waited (a light NAS in long turns)", () => {
     const s = new KernelQueueSizer(1, MAX, ON);
     const d = drops(1);

@@ -30,6 +30,7 @@ describe("Scheduler: admission", () => {
     const h = harness(fixed(2));
     const changes: boolean[] = [];
     h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 1 });
     h.submit("a", "access");
     h.submit("b", "access");
     h.submit("c", "access");
@@ -45,6 +46,22 @@ describe("Scheduler: admission", () => {
     expect(changes).toEqual([true, false]);
     expect(h.s.isBacklogged()).toBe(false);
     expect(h.s.latestDeadline(10)).toBe(1010);
+  });
+
+  it("holds no reads back while the event loop has idle time, and does once it has none", () => {
+    const h = harness(fixed(2));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 0.6 });
+    for (const id of ["a", "b", "c", "d", "e"]) h.submit(id, "access");
+    expect(h.s.stats().queuedTotal).toBe(3);
+    expect(h.s.cpuBound).toBe(false);
+    expect(changes).toEqual([]);
+    h.s.setSignals({ loopUtilization: 0.99 });
+    expect(h.s.cpuBound).toBe(true);
+    expect(changes).toEqual([true]);
+    h.s.setSignals({ loopUtilization: 0.5 });
+    expect(changes).toEqual([true, false]);
   });
 
   it("never reports backpressure when disabled", () => {
@@ -548,6 +565,7 @@ describe("Scheduler: live reconfiguration", () => {
     const h = harness(fixed(1));
     const changes: boolean[] = [];
     h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 1 });
     h.submit("a", "access");
     h.submit("b", "acct");
     h.submit("c", "access-state");

@@ -100,7 +100,7 @@ describe("POST /v1/auth and RADIUS share the scheduler", () => {
   it("with one slot and no queue, a request of either kind arriving while the slot is busy is shed (503 / no reply)", async () => {
     if (process.env["REDIS_URL"]) return; // pausing a shared Redis would disturb others
     const server = await startTestServer({
-      store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 2000, batchDelayMs: 0 } },
+      store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 1500, batchDelayMs: 0 } },
       http: { host: "127.0.0.1", port: 0, token: TOKEN },
       scheduler: { enabled: true, budgetMs: 1500, maxQueue: 0, limiter: { initial: 1, min: 1, max: 1 } },
     }, "warn");

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await admin.set(`${redis.keyPrefix}sub:alice`, JSON.stringify({ username: "alice", password: "s3cret", enabled: true, groups: [], reply: {} }));
   server = await startTestServer(
     {
-      store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 2000 } },
+      store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 200 } },
       scheduler: { enabled: true, budgetMs: 200, maxQueue: 500, limiter: { initial: 8, min: 4, max: 64 } },
       http: { host: "127.0.0.1", port: 0 },
       // Sender and server share this process: a large buffer keeps the kernel from dropping

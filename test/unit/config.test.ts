@@ -51,6 +51,14 @@ describe("configuration", () => {
     expect(problem(base.replace("clients:\n  - { name: lab", "clients:\n  - { name: lab, secret2: x"))).toMatch(/secret2/);
   });
 
+  it("refuses a store timeout longer than a budget, naming both keys", () => {
+    const redis = base.replace(/store:\n(  .*\n)+/, 'store:\n  redis: { url: "redis://127.0.0.1:6379/0", commandTimeoutMs: 80 }\n');
+    expect(redis).toContain("commandTimeoutMs: 80");
+    expect(problem(redis)).toMatch(/store\.redis\.commandTimeoutMs \(80\) is longer than scheduler\.budgetMs \(50\)/);
+    expect(problem(redis + "scheduler: { budgetMs: 100, classes: { acct: { budgetMs: 60 } } }\n")).toMatch(/scheduler\.classes\.acct\.budgetMs \(60\)/);
+    expect(parseConfig(redis + "scheduler: { budgetMs: 80 }\n", "c.yaml").scheduler.budgetMs).toBe(80);
+  });
+
   it("refuses duplicate clients, bad YAML and an empty file", () => {
     expect(problem(base.replace("store:", '  - { name: lab, address: "10.0.0.0/8", secret: x }\nstore:'))).toMatch(/duplicate client name/);
     expect(problem("radius: [", "c.yaml")).toMatch(/not valid YAML/);
