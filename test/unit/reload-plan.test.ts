@@ -63,9 +63,10 @@ describe("planReload", () => {
   });
 
   it("sees that turning the scheduler on would change the kernel queues of the bound listener", () => {
-    const running = cfg();
+    const running = cfg((c) => (c["scheduler"] = { enabled: false }));
     const next = cfg((c) => (c["scheduler"] = { enabled: true }));
     expect(effectiveFlows(running)).toBe(0);
+    expect(effectiveFlows(cfg())).toBe(8); // on by default
     expect(effectiveFlows(next)).toBe(8);
     const p = planReload(running, next);
     expect(p.applied).toEqual(["scheduler.enabled"]);
