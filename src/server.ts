@@ -252,6 +252,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable, using node:dgram"),
       now,
       onEvent: (ev, send) => core.handle(ev, send),
+      stale: { isStale: (code, at) => core.isStale(code, at), onStale: (l, a) => core.countStale(l, a) },
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
     });
     if (config.radius.acct) {
@@ -270,6 +271,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         onFallback: (reason) => log.info({ reason }, "native UDP I/O unavailable for accounting, using node:dgram"),
         now,
         onEvent: (ev, send) => core.handle(ev, send),
+        stale: { isStale: (code, at) => core.isStale(code, at), onStale: (l, a) => core.countStale(l, a) },
         onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
       });
     }

@@ -105,6 +105,9 @@ export class RadiusCore {
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
   private httpAuthLatency: Histogram | undefined;
   private readonly pseudoClients = new Map<string, Client>();
+  /** Stale-shed counters by listener and source address, for the configuration version in force. */
+  private readonly staleSeries = new Map<string, CounterSeries>();
+  private staleVersion = 0;
 
   constructor(private readonly o: CoreOptions) {
     o.metrics.describe("aaa_datagrams_total", "Datagrams by final outcome (answered, dropped, shed, duplicate) and reason.");
@@ -224,6 +227,31 @@ export class RadiusCore {
   private httpLatency(): Histogram {
     if (!this.httpAuthLatency) this.httpAuthLatency = this.o.metrics.histogram("aaa_http_auth_seconds", { class: "access" });
     return this.httpAuthLatency;
+  }
+
+  /**
+   * Before a datagram is copied or parsed (native io): has it waited in the kernel queue until
+   * too little of its budget is left to be served in time, by its packet code?
+   */
+  isStale(code: number, arrivedAt: number): boolean {
+    return this.o.scheduler.enabled && this.o.scheduler.tooLateToStart(code, arrivedAt);
+  }
+
+  /**
+   * Counts a datagram shed unread as stale, under the client its source address belongs to (a
+   * label only: nothing of it was verified), so that what went stale shows per NAS.
+   */
+  countStale(listener: DatagramEvent["listener"], address: string): void {
+    const key = `${listener}|${address}`;
+    let s = this.staleSeries.get(key);
+    if (!s || this.staleVersion !== this.current.id) {
+      if (this.staleVersion !== this.current.id || this.staleSeries.size >= 4096) this.staleSeries.clear();
+      this.staleVersion = this.current.id;
+      const ctx: Ctx = { ev: { listener, remote: { address, port: 0 }, arrivedAt: 0 }, version: this.current, client: this.current.clients.lookup(address), code: 0, cls: "none" };
+      s = this.outcomeSeries(ctx, { kind: "shed", reason: "stale" });
+      this.staleSeries.set(key, s);
+    }
+    s.value++;
   }
 
   /** Entry point for every datagram. Never throws; every path ends in `finish`. */

@@ -151,6 +151,13 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     return new NativeRemote(address, port, 6, 0, v6);
   };
 
+  /** The source address's text form alone (no object: the stale path). */
+  const addressOf = (m: number): string => {
+    const b = (m + 8) * 4;
+    if (rmeta[m + 2] === 4) return v4Name(((rmetaBytes[b]! << 24) | (rmetaBytes[b + 1]! << 16) | (rmetaBytes[b + 2]! << 8) | rmetaBytes[b + 3]!) >>> 0);
+    return remoteOf(m).address;
+  };
+
   const v4Name = (v4: number): string => {
     let name = v4Names.get(v4);
     if (name === undefined) {
@@ -178,16 +185,23 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
         else if (governor.onRead(queue, count, headWaitMs) && handle) binding.poll(handle, queue, false);
       }
     }
+    const stale = o.stale;
     for (let i = 0; i < count; i++) {
       const m = i * SLOT_META;
       const len = rmeta[m]!;
       const start = i * SLOT;
+      const age = rmeta[m + 4]!;
+      const arrivedAt = age >= 0 ? t - age / 1000 : t;
+      // Too old to be answered in time: shed before anything is copied, parsed or verified.
+      if (stale && len > 0 && age > 0 && stale.isStale(rbuf[start]!, arrivedAt)) {
+        stale.onStale(o.name, addressOf(m));
+        continue;
+      }
       // The datagram is copied out: the slot is overwritten by the next batch, while handlers
       // keep the request across awaits.
       const data = Buffer.allocUnsafe(len);
       rbuf.copy(data, 0, start, start + len);
-      const age = rmeta[m + 4]!;
-      const ev: DatagramEvent = { listener: o.name, data, remote: remoteOf(m), arrivedAt: age >= 0 ? t - age / 1000 : t };
+      const ev: DatagramEvent = { listener: o.name, data, remote: remoteOf(m), arrivedAt };
       try {
         o.onEvent(ev, send);
       } catch (err) {

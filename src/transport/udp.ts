@@ -22,6 +22,12 @@ export interface UdpListenerOptions {
   recvBufferSize?: number | undefined;
   now: () => number;
   onEvent: (ev: DatagramEvent, send: (reply: Buffer, remote: Remote) => void) => void;
+  /**
+   * Native only: datagrams that waited in the kernel until they can no longer be answered in
+   * time are shed before they are copied or parsed. `isStale(code, arrivedAt)` judges one from
+   * its first octet and arrival stamp; `onStale` counts it (by listener and source address).
+   */
+  stale?: { isStale(code: number, arrivedAt: number): boolean; onStale(listener: ListenerName, address: string): void } | undefined;
   onSendError?: (err: Error) => void;
   /** Which implementation; default auto. */
   io?: UdpIo | undefined;
