@@ -108,6 +108,7 @@ export class RedisStore implements SubscriberStore {
   private inFlight = 0;
   /** Lookup MGETs sent and not yet answered (a timed-out one counts until its reply). */
   private mgetsInFlight = 0;
+  private immediateFlush = false;
   private batch: PendingLookup[] = [];
   private readonly batchDelayMs: number;
   private flushScheduled = false;
@@ -345,6 +346,7 @@ export class RedisStore implements SubscriberStore {
       (values) => {
         this.inFlight -= batch.length;
         this.mgetsInFlight--;
+        this.flushWaitingBatch();
         this.recordRtt(performance.now() - t0);
         clearTimeout(timer);
         for (let i = 0; i < batch.length; i++) {
@@ -366,6 +368,7 @@ export class RedisStore implements SubscriberStore {
       (err: unknown) => {
         this.inFlight -= batch.length;
         this.mgetsInFlight--;
+        this.flushWaitingBatch();
         if (isReplyError(err)) this.recordRtt(performance.now() - t0);
         clearTimeout(timer);
         for (const p of batch) {
@@ -375,6 +378,20 @@ export class RedisStore implements SubscriberStore {
         }
       },
     );
+  }
+
+  /**
+   * The last lookup MGET in flight came back: lookups waiting for the batching window go out at
+   * the end of this turn instead (the window only serves to share an MGET with a busy store).
+   */
+  private flushWaitingBatch(): void {
+    if (this.mgetsInFlight === 0 && this.batch.length > 0 && !this.immediateFlush) {
+      this.immediateFlush = true;
+      setImmediate(() => {
+        this.immediateFlush = false;
+        this.flush();
+      });
+    }
   }
 
   private recordRtt(ms: number): void {

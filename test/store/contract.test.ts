@@ -319,6 +319,39 @@ describe("RedisStore specifics", () => {
     return { store, prefix, admin };
   }
 
+  // Pausing a shared REDIS_URL would disturb others: only on the test's own redis-server.
+  (process.env["REDIS_URL"] ? it.skip : it)("batches lookups only while an MGET is in flight: an idle store sends at once, a busy one shares the next MGET", async () => {
+    const store = new RedisStore(redisConfig(redis, `${redis.keyPrefix}batching:`, { batchDelayMs: 10, commandTimeoutMs: 2000 }), log);
+    opened.track(store);
+    await store.start();
+    await store.putSubscribers([sub("alice"), sub("bob")]);
+    const admin = new Redis(redis.url);
+    opened.track({ close: async () => admin.disconnect() });
+    const mgets = async (): Promise<number> => Number(/cmdstat_mget:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    // Idle: one lookup goes out at the end of the turn, not after the 10 ms window.
+    const idle = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await store.getSubscriber("alice");
+      idle.push(performance.now() - t0);
+    }
+    idle.sort((x, y) => x - y);
+    expect(idle[10]).toBeLessThan(8);
+    // Busy: Redis holds the first MGET for 150 ms; lookups made meanwhile, in separate turns,
+    // wait for the window and share one MGET.
+    const before = await mgets();
+    await admin.call("CLIENT", "PAUSE", "150", "ALL");
+    const first = store.getSubscriber("alice");
+    const later: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      later.push(store.getSubscriber(i % 2 ? "alice" : "bob"));
+    }
+    await expect(first).resolves.toMatchObject({ username: "alice" });
+    await Promise.all(later);
+    expect((await mgets()) - before).toBe(2);
+  });
+
   it("uses the documented key layout", async () => {
     const { store, prefix, admin } = await fresh();
     await store.putSubscribers([sub("alice")]);
