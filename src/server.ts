@@ -21,6 +21,7 @@ import { listenHttp, type HttpSide } from "./http/server.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { Metrics } from "./metrics/counters.js";
 import { registerSchedulerMetrics, startShedSummary } from "./metrics/scheduler-metrics.js";
+import { warmUp } from "./pipeline/warm-up.js";
 import type { Logger } from "./log.js";
 
 export interface RunningServer {
@@ -234,6 +235,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   };
   try {
     await core.handlers.ready();
+    // The hot path runs on synthetic requests before the first datagram is read (a server
+    // started into a peak meets it with optimised code).
+    const warm = warmUp(now);
+    log.debug({ warmUp: warm }, "request path warmed up");
     auth = await listenUdp({
       name: "auth",
       host: config.radius.auth.host,
