@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
   const template = optStr(a, "carrier-config");
   const verbose = flag(a, "verbose");
-  if (disturbAt + Math.max(stallMs / 1000, slowSeconds, floodSeconds) >= duration - 1)
+  const lengths = [scenarios.includes("stall") ? stallMs / 1000 : 0, scenarios.includes("slow") ? slowSeconds : 0, scenarios.includes("flood") ? floodSeconds : 0];
+  if (disturbAt + Math.max(...lengths) > duration - 1)
     throw new Error("--duration must leave at least 1 s after the disturbance (disturb-at + its length)");
   const log = (s: string): void => void process.stderr.write(s + "\n");
   const notes: string[] = [];
@@ -531,6 +532,16 @@ function render(o: {
   }
   L.push("");
   for (const r of o.rows) for (const d of r.detail) L.push(`- ${r.scenario}, ${LABEL[r.system]}: ${d}`);
+  // Latency counts from the intended send time, so a lagging generator counts against the server.
+  for (const r of o.rows) {
+    const lag = r.reports.filter((x) => x.sendLagMs.p99 > 5);
+    if (lag.length)
+      L.push(
+        `- warning: ${r.scenario}, ${LABEL[r.system]}: generator send lag p99 ${lag.map((x) => `${fmtNum(x.sendLagMs.p99, 1)} ms (${x.bind ?? x.mode})`).join(", ")}: ` +
+          "latency there includes the generator's delay (busy aux core).",
+      );
+    if (r.foreignCores > 0.1) L.push(`- warning: ${r.scenario}, ${LABEL[r.system]}: other processes used ${fmtNum(r.foreignCores, 2)} core on the benchmark cores: disturbed, repeat on a quiet machine.`);
+  }
   L.push("");
   L.push(
     "Columns: offered = intended rate of the main load (flood: the three fair NASes together; storm: subscribers / spread); goodput = answers within the budget per second over the run " +

@@ -42,7 +42,7 @@ const USAGE = `Usage: npx tsx load-tests/bench-storm.ts [options]
 
   --subscribers N        subscribers in the storm, user000001..N (default 100000)
   --spread LIST          seconds over which first attempts are spread, one storm per value
-                         (default 2; e.g. 2,1)
+                         (default 2,1: 100k subscribers at 50k/s, then at 100k/s)
   --retransmit LIST      waits before each retransmission, ms (default 3000,6000,12000)
   --final-wait MS        wait after the last retransmission before abandoning (default 12000)
   --wrong-ratio X        share of subscribers with a wrong password (default 0)
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   );
   installCleanup();
   const subscribers = num(a, "subscribers", 100000, { min: 1, max: 5_000_000, int: true });
-  const spreads = numList(a, "spread", [2]);
+  const spreads = numList(a, "spread", [2, 1]);
   const retransmit = numList(a, "retransmit", [3000, 6000, 12000]);
   const finalWaitMs = num(a, "final-wait", 12000, { min: 0 });
   const wrongRatio = num(a, "wrong-ratio", 0, { min: 0, max: 1 });
