@@ -213,7 +213,7 @@ static const char *USAGE =
     "  --first N              number of the first subscriber (default 1)\n"
     "  --user-prefix S        username prefix (default user); password pw-<username>\n"
     "  --spread S             first attempts spread evenly over S seconds (default 2)\n"
-    "  --retransmit LIST      waits (ms) before each retransmission (default 3000,6000,12000)\n"
+    "  --retransmit LIST      waits (ms) before each retransmission (default 3000,6000,12000; none)\n"
     "  --final-wait MS        wait after the last retransmission before giving up (default 12000)\n"
     "  --wrong-ratio X        share of subscribers sending a wrong password (default 0)\n"
     "  --budget MS            an answer within MS of its request's last send is within budget (50)\n"
@@ -273,7 +273,7 @@ int main(int argc, char **argv) {
     /* Retransmission waits. */
     double waits[MAX_RETX];
     int nretx = 0;
-    {
+    if (strcmp(retx_spec, "none") != 0) {
         char *dup = strdup(retx_spec), *save = NULL;
         for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             if (nretx == MAX_RETX) die("at most 8 retransmissions in --retransmit %s", retx_spec);
@@ -282,7 +282,6 @@ int main(int argc, char **argv) {
             waits[nretx++] = w;
         }
         free(dup);
-        if (strcmp(retx_spec, "none") == 0) nretx = 0;
     }
     /* offs[a] = time of attempt a (0 = first) after the first attempt; offs[nretx+1] = abandon. */
     double offs[MAX_RETX + 2];

@@ -3,10 +3,12 @@
 //   - requests from buildRequests(): Message-Authenticator and User-Password checked with
 //     node:crypto, and decoded by the npm `radius` package (a third implementation);
 //   - ReplyVerifier: accepts a reply built with node:crypto, rejects every single-byte change.
-// Also runs the C tools' own --selftest when they can be built.
+// Also runs the C tools' own --selftest when they can be built, and captures storm-load's
+// requests and retransmissions on a local socket.
 //   npx tsx load-tests/lib/selftest.ts
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
 import radius from "radius";
 import { buildC } from "./cbuild.js";
 import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
@@ -102,7 +104,7 @@ check((new ReplyVerifier(Buffer.from("other")).verify(reply, store.buf, reqAuthO
 }
 
 // 4. C tools.
-for (const tool of ["radius-load"] as const) {
+for (const tool of ["radius-load", "storm-load"] as const) {
   const bin = buildC(tool);
   if (bin instanceof Error) {
     process.stderr.write(`skip C ${tool}: ${bin.message}\n`);
@@ -110,6 +112,47 @@ for (const tool of ["radius-load"] as const) {
   }
   const r = spawnSync(bin, ["--selftest"], { encoding: "utf8" });
   check(r.status === 0, `${tool} --selftest: ${r.stdout}${r.stderr}`);
+}
+
+// 5. storm-load's requests, captured on a local socket: each decodes with the npm `radius`
+// package to the subscriber's password, carries a valid Message-Authenticator first, and its
+// retransmission is the same datagram from the same source port (RFC 5080 §2.2.1).
+{
+  const bin = buildC("storm-load");
+  if (bin instanceof Error) {
+    process.stderr.write(`skip storm-load capture: ${bin.message}\n`);
+  } else {
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    const got: { from: string; pkt: Buffer }[] = [];
+    sock.on("message", (pkt, rinfo) => got.push({ from: `${rinfo.address}:${rinfo.port}`, pkt }));
+    const secret = "storm-selftest";
+    const child = spawn(bin, ["--server", `127.0.0.1:${sock.address().port}`, "--secret", secret, "--subscribers", "3", "--spread", "0.03", "--retransmit", "100", "--final-wait", "100", "--quiet", "--json"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    sock.close();
+    check(code === 0, `storm-load exited with ${code}`);
+    check(got.length === 6, `storm-load: 3 subscribers x 2 attempts = 6 datagrams, got ${got.length}`);
+    const rep = JSON.parse(stdout.trim() || "{}") as { sent?: { first: number; retransmissions: number }; abandoned?: number };
+    check(rep.sent?.first === 3 && rep.sent.retransmissions === 3 && rep.abandoned === 3, `storm-load report: ${stdout.trim()}`);
+    const firsts = new Map<string, { from: string; pkt: Buffer }>();
+    for (const g of got) {
+      const d = radius.decode({ packet: g.pkt, secret });
+      const user = String(d.attributes["User-Name"]);
+      check(d.code === "Access-Request" && d.attributes["User-Password"] === `pw-${user}`, `storm-load request for ${user}: User-Password`);
+      check(g.pkt[20] === 80 && g.pkt[21] === 18, `storm-load request for ${user}: Message-Authenticator first`);
+      const z = Buffer.from(g.pkt);
+      z.fill(0, 22, 38);
+      check(createHmac("md5", secret).update(z).digest().equals(g.pkt.subarray(22, 38)), `storm-load request for ${user}: Message-Authenticator`);
+      const prev = firsts.get(user);
+      if (!prev) firsts.set(user, g);
+      else check(prev.pkt.equals(g.pkt) && prev.from === g.from, `storm-load retransmission for ${user}: same bytes from the same port`);
+    }
+    check(firsts.size === 3, `storm-load: 3 distinct subscribers, got ${firsts.size}`);
+  }
 }
 
 if (failures > 0) {
