@@ -11,6 +11,8 @@ import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import radius from "radius";
 import { buildC } from "./cbuild.js";
+import type { Timeline } from "./overload-report.js";
+import { recoveryS, sumTimelines, windowOk } from "./recovery.js";
 import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
 import { buildAccounting, buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
 
@@ -153,6 +155,30 @@ for (const tool of ["radius-load", "storm-load"] as const) {
     }
     check(firsts.size === 3, `storm-load: 3 distinct subscribers, got ${firsts.size}`);
   }
+}
+
+// 6. Recovery time (lib/recovery.ts) on synthetic 100-ms timelines: 100 sent per interval.
+{
+  const tl = (bad: number[], lateOnly: number[] = []): Timeline => {
+    const n = 60;
+    const answered = Array.from({ length: n }, (_, b) => (bad.includes(b) ? 0 : 100));
+    const within = answered.map((a, b) => (lateOnly.includes(b) ? 0 : a));
+    return { intervalMs: 100, sent: Array.from({ length: n }, () => 100), answered, withinBudget: within, p99Ms: answered.map(() => null) };
+  };
+  check(recoveryS(tl([]), { fromMs: 2500 }) === 0, "recovery: nothing failed -> 0");
+  // Intervals 20..29 lost: windows starting 11..29 fail; from 3.0 s the first window that holds for good starts at 3.0 s.
+  check(recoveryS(tl([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]), { fromMs: 2500 }) === 0.5, "recovery: lost until 3.0 s, disturbance ended 2.5 s -> 0.5 s");
+  // One interval answered late (p99 over budget) at 4.0 s: every window containing it fails (1 of 10 intervals = 10 % late).
+  check(Math.abs(recoveryS(tl([], [40]), { fromMs: 2500 })! - 1.6) < 1e-9, "recovery: late answers at 4.0-4.1 s -> windows until 4.1 s fail -> 1.6 s");
+  check(recoveryS(tl([59]), { fromMs: 2500 }) === null, "recovery: last window fails -> not recovered");
+  // 1 % answered late in a window keeps p99 within budget; 2 % does not.
+  const t = tl([]);
+  t.withinBudget[30] = 99;
+  check(windowOk(t, 30, 40, 0.95), "window: 1 late answer of 1000 -> p99 within budget");
+  t.withinBudget[31] = 80;
+  check(!windowOk(t, 30, 40, 0.95), "window: 21 late answers of 1000 -> p99 over budget");
+  const sum = sumTimelines([tl([]), tl([5])]);
+  check(sum.sent[5] === 200 && sum.answered[5] === 100, "sumTimelines adds per interval");
 }
 
 if (failures > 0) {
