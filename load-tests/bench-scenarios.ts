@@ -540,6 +540,8 @@ function render(o: {
         `- warning: ${r.scenario}, ${LABEL[r.system]}: generator send lag p99 ${lag.map((x) => `${fmtNum(x.sendLagMs.p99, 1)} ms (${x.bind ?? x.mode})`).join(", ")}: ` +
           "latency there includes the generator's delay (busy aux core).",
       );
+    if (r.storm && (r.storm.sendLagMs.p99 ?? 0) > 5)
+      L.push(`- warning: ${r.scenario}, ${LABEL[r.system]}: the storm generator sent behind its schedule (send lag p99 ${fmtNum(r.storm.sendLagMs.p99, 1)} ms, max ${fmtNum(r.storm.sendLagMs.max, 0)} ms).`);
     if (r.foreignCores > 0.1) L.push(`- warning: ${r.scenario}, ${LABEL[r.system]}: other processes used ${fmtNum(r.foreignCores, 2)} core on the benchmark cores: disturbed, repeat on a quiet machine.`);
   }
   L.push("");

@@ -297,9 +297,9 @@ function render(o: {
   for (const n of o.notes) L.push(`- note: ${n}`);
   L.push("");
   L.push(
-    "| system | spread s | answered | abandoned | t50 s | t90 s | t99 s | t100 s | answered at attempt 1/2/3/4 | sent first + retransmissions | accept / reject | bad replies | kernel drops (server's /metrics; listener socket) | deadline / stale sheds | STORE_TIMEOUT | late_reply | server CPU | competitor CPU | other CPU |",
+    "| system | spread s | answered | abandoned | t50 s | t90 s | t99 s | t100 s | answered at attempt 1/2/3/4 | sent first + retransmissions | accept / reject | bad replies | kernel drops (server's /metrics; listener socket) | deadline / stale sheds | STORE_TIMEOUT | late_reply | server CPU | competitor CPU | other CPU | generator send lag p99 ms |",
   );
-  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of o.rows) {
     const r = row.report;
     const c = row.counters;
@@ -310,12 +310,19 @@ function render(o: {
     L.push(
       `| ${LABEL[row.system]} | ${row.spreadS} | ${r.answered} (${fmtNum((100 * r.answered) / r.subscribers, 1)} %) | ${r.abandoned} | ${fmtNum(r.tS.t50, 2)} | ${fmtNum(r.tS.t90, 2)} | ${fmtNum(r.tS.t99, 2)} | ${fmtNum(r.tS.t100, 2)} | ` +
         `${r.answeredByAttempt.join(" / ")} | ${r.sent.first} + ${r.sent.retransmissions} | ${r.accept} / ${r.reject} | ${bad} | ${c?.kernelDrops ?? "-"}; ${r.serverSocketDrops} | ` +
-        `${sheds ?? "-"} | ${storeTimeout ?? "-"} | ${late ?? "-"} | ${fmtNum(row.serverCpuPct, 0)} % | ${row.competitorPct === null ? "-" : `${fmtNum(row.competitorPct, 0)} %`} | ${fmtNum(row.foreignCores, 2)}${row.foreignCores > 0.1 ? " (disturbed)" : ""} |`,
+        `${sheds ?? "-"} | ${storeTimeout ?? "-"} | ${late ?? "-"} | ${fmtNum(row.serverCpuPct, 0)} % | ${row.competitorPct === null ? "-" : `${fmtNum(row.competitorPct, 0)} %`} | ${fmtNum(row.foreignCores, 2)}${row.foreignCores > 0.1 ? " (disturbed)" : ""} | ${fmtNum(r.sendLagMs.p99, 1)} |`,
     );
   }
   L.push("");
   L.push("Server counters during each storm (carrier-aaa's aaa_datagrams_total by outcome:reason, delta over the storm; answered included):", "");
   for (const row of o.rows) if (row.counters) L.push(`- ${LABEL[row.system]}, spread ${row.spreadS} s: ${fmtCounters(row.counters)}; aaa_udp_kernel_drops ${row.counters.kernelDrops ?? "-"}`);
+  for (const row of o.rows)
+    if ((row.report.sendLagMs.p99 ?? 0) > 5)
+      L.push(
+        `- warning: ${LABEL[row.system]}, spread ${row.spreadS} s: the generator sent behind its schedule (send lag p99 ${fmtNum(row.report.sendLagMs.p99, 1)} ms, max ${fmtNum(row.report.sendLagMs.max, 0)} ms): ` +
+          "the storm it offered was slower than asked and its times include its own delay (busy aux core).",
+      );
+  for (const row of o.rows) if (row.foreignCores > 0.1) L.push(`- warning: ${LABEL[row.system]}, spread ${row.spreadS} s: other processes used ${fmtNum(row.foreignCores, 2)} core on the benchmark cores: disturbed, repeat on a quiet machine.`);
   const odd = o.rows.filter((r) => r.report.rejectForRightPassword > 0 || r.report.acceptForWrongPassword > 0 || r.report.sendErrors > 0 || r.report.generatorSocketDrops > 0);
   for (const row of odd)
     L.push(
@@ -329,7 +336,7 @@ function render(o: {
       "(the datagrams are identical, so an answer to an earlier copy counts at the later attempt); sent = datagrams, first attempts + retransmissions; bad replies = failing the Response " +
       "Authenticator or Message-Authenticator check, malformed, or another code; kernel drops = the server's own aaa_udp_kernel_drops delta (carrier-aaa), then the drops on the listening " +
       "socket(s) in /proc/net/udp (any server); deadline / stale sheds, STORE_TIMEOUT, late_reply = carrier-aaa's aaa_datagrams_total whose reason contains deadline or stale, " +
-      "STORE_TIMEOUT, late_reply; server / competitor CPU = share of one core over the storm; other CPU = cores' worth used on the benchmark cores by processes outside the benchmark. " +
+      "STORE_TIMEOUT, late_reply; server / competitor CPU = share of one core over the storm; other CPU = cores' worth used on the benchmark cores by processes outside the benchmark; generator send lag = how far behind its schedule the storm generator sent (> 5 ms: it offered a slower storm than asked). " +
       "See docs/storm-benchmark.md.",
     "",
   );

@@ -438,6 +438,10 @@ int main(int argc, char **argv) {
     float *t_ans = malloc(sizeof(float) * n), *lat = malloc(sizeof(float) * n);
     float *t_last = malloc(sizeof(float) * n); /* time of the last send */
     if (!st || !attempts || !code || !t_ans || !lat || !t_last) die("out of memory%s", "");
+    /* Send lag (actual - scheduled send time) of every datagram: a starved generator shows here. */
+    float *lagv = malloc(sizeof(float) * n * (size_t)nattempts);
+    size_t nlag = 0;
+    if (!lagv) die("out of memory%s", "");
     double span = spread * 1000;
     double gap = span / (double)n; /* subscriber i's first attempt at i * gap */
     size_t cursor[MAX_RETX + 2];   /* per attempt number (and abandon), next subscriber to look at */
@@ -502,6 +506,7 @@ int main(int argc, char **argv) {
                     attempts[i] = (uint8_t)(a + 1);
                     if ((++batch & 15) == 0) now = mono_ms() - t0;
                     t_last[i] = (float)now;
+                    lagv[nlag++] = (float)(now - ((double)i * gap + offs[a]));
                     size_t b = (size_t)(now / tl_ms);
                     TL_GROW(b);
                     if (a == 0) { sent_first++; tl_first[b]++; }
@@ -636,6 +641,7 @@ int main(int argc, char **argv) {
         }
     qsort(ta, na, sizeof(float), cmp_float);
     qsort(la, na, sizeof(float), cmp_float);
+    qsort(lagv, nlag, sizeof(float), cmp_float);
     double qs[4] = {0.5, 0.9, 0.99, 1.0}, tq[4];
     for (int q = 0; q < 4; q++) {
         size_t rank = (size_t)ceil(qs[q] * (double)n);
@@ -661,6 +667,8 @@ int main(int argc, char **argv) {
                     "reject for a right password %lld, accept for a wrong one %lld\n",
             bad_auth, bad_ma, malformed, other_code, dups, after_abandon, right_rejected, wrong_accepted);
     fprintf(stderr, "  kernel drops: server socket %lld, generator sockets %lld, UdpRcvbufErrors %+lld\n", srv_drops, gen_drops, udp_rcv);
+    fprintf(stderr, "  send lag (behind schedule) p50 %.2f p99 %.2f max %.2f ms%s\n", pct_f(lagv, nlag, 0.5), pct_f(lagv, nlag, 0.99), nlag ? lagv[nlag - 1] : NAN,
+            nlag && pct_f(lagv, nlag, 0.99) > 5 ? "  (the generator lagged: times include its delay)" : "");
 
     if (json) {
         FILE *out = stdout;
@@ -681,6 +689,10 @@ int main(int argc, char **argv) {
         jnum(out, "p50", pct_f(la, na, 0.5), ",");
         jnum(out, "p99", pct_f(la, na, 0.99), ",");
         jnum(out, "max", na ? la[na - 1] : NAN, "},");
+        fprintf(out, "\"sendLagMs\":{");
+        jnum(out, "p50", pct_f(lagv, nlag, 0.5), ",");
+        jnum(out, "p99", pct_f(lagv, nlag, 0.99), ",");
+        jnum(out, "max", nlag ? lagv[nlag - 1] : NAN, "},");
         fprintf(out, "\"withinBudget\":%lld,\"bad\":{\"authenticator\":%lld,\"messageAuthenticator\":%lld,\"malformed\":%lld,\"otherCode\":%lld,\"strays\":%lld},",
                 within, bad_auth, bad_ma, malformed, other_code, strays);
         fprintf(out, "\"duplicates\":%lld,\"answeredAfterAbandon\":%lld,\"lastAnswerS\":%.3f,\"endS\":%.3f,", dups, after_abandon, last_event / 1000, end_ms / 1000);

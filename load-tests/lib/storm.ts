@@ -26,6 +26,8 @@ export interface StormReport {
   /** Answers by the number of attempts sent when they came (index 0: the first attempt). */
   answeredByAttempt: number[];
   latencyFromLastSendMs: { p50: number | null; p99: number | null; max: number | null };
+  /** How far behind its schedule each datagram went out: a starved generator shows here. */
+  sendLagMs: { p50: number | null; p99: number | null; max: number | null };
   withinBudget: number;
   bad: { authenticator: number; messageAuthenticator: number; malformed: number; otherCode: number; strays: number };
   duplicates: number;
