@@ -10,7 +10,7 @@ import { which } from "./procs.js";
 export const LOAD_TESTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const TMP_DIR = path.join(LOAD_TESTS_DIR, "results", "tmp");
 
-export type CTool = "radius-load" | "echo-responder" | "core-speed";
+export type CTool = "radius-load" | "echo-responder" | "core-speed" | "storm-load" | "cpu-compete";
 
 /** Path of the built tool, or an Error saying why it could not be built. */
 export function buildC(tool: CTool): string | Error {

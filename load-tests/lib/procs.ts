@@ -101,7 +101,11 @@ export function startPinned(
  * Run `cmd args` pinned to `cpu` to completion, stdout captured, stderr passed through with a
  * prefix (progress lines). Tracked like startPinned, killed after watchdogMs.
  */
-export function runPinned(cmd: string, args: string[], o: { cpu?: number; watchdogMs: number; stderrPrefix?: string; quiet?: boolean; cwd?: string }): Promise<{ code: number | null; stdout: string }> {
+export function runPinned(
+  cmd: string,
+  args: string[],
+  o: { cpu?: number; watchdogMs: number; stderrPrefix?: string; quiet?: boolean; cwd?: string; onStderrLine?: (line: string) => void; onStart?: (pid: number) => void },
+): Promise<{ code: number | null; stdout: string }> {
   installCleanup();
   const [file, argv] = o.cpu === undefined ? [cmd, args] : ["taskset", ["-c", String(o.cpu), cmd, ...args]];
   const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"], cwd: o.cwd });
@@ -111,11 +115,15 @@ export function runPinned(cmd: string, args: string[], o: { cpu?: number; watchd
   child.stdout!.on("data", (d: string) => (stdout += d));
   let partial = "";
   child.stderr!.setEncoding("utf8");
+  if (child.pid !== undefined) o.onStart?.(child.pid);
   child.stderr!.on("data", (d: string) => {
-    if (o.quiet) return;
+    if (o.quiet && !o.onStderrLine) return;
     const lines = (partial + d).split("\n");
     partial = lines.pop() ?? "";
-    for (const l of lines) process.stderr.write(`${o.stderrPrefix ?? ""}${l}\n`);
+    for (const l of lines) {
+      o.onStderrLine?.(l);
+      if (!o.quiet) process.stderr.write(`${o.stderrPrefix ?? ""}${l}\n`);
+    }
   });
   const watchdog = setTimeout(() => child.kill("SIGKILL"), o.watchdogMs);
   return new Promise((resolve, reject) => {

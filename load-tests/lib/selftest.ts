@@ -3,12 +3,16 @@
 //   - requests from buildRequests(): Message-Authenticator and User-Password checked with
 //     node:crypto, and decoded by the npm `radius` package (a third implementation);
 //   - ReplyVerifier: accepts a reply built with node:crypto, rejects every single-byte change.
-// Also runs the C tools' own --selftest when they can be built.
+// Also runs the C tools' own --selftest when they can be built, and captures storm-load's
+// requests and retransmissions on a local socket.
 //   npx tsx load-tests/lib/selftest.ts
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
 import radius from "radius";
 import { buildC } from "./cbuild.js";
+import type { Timeline } from "./overload-report.js";
+import { recoveryS, sumTimelines, windowOk } from "./recovery.js";
 import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
 import { buildAccounting, buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
 
@@ -102,7 +106,7 @@ check((new ReplyVerifier(Buffer.from("other")).verify(reply, store.buf, reqAuthO
 }
 
 // 4. C tools.
-for (const tool of ["radius-load"] as const) {
+for (const tool of ["radius-load", "storm-load"] as const) {
   const bin = buildC(tool);
   if (bin instanceof Error) {
     process.stderr.write(`skip C ${tool}: ${bin.message}\n`);
@@ -110,6 +114,71 @@ for (const tool of ["radius-load"] as const) {
   }
   const r = spawnSync(bin, ["--selftest"], { encoding: "utf8" });
   check(r.status === 0, `${tool} --selftest: ${r.stdout}${r.stderr}`);
+}
+
+// 5. storm-load's requests, captured on a local socket: each decodes with the npm `radius`
+// package to the subscriber's password, carries a valid Message-Authenticator first, and its
+// retransmission is the same datagram from the same source port (RFC 5080 §2.2.1).
+{
+  const bin = buildC("storm-load");
+  if (bin instanceof Error) {
+    process.stderr.write(`skip storm-load capture: ${bin.message}\n`);
+  } else {
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    const got: { from: string; pkt: Buffer }[] = [];
+    sock.on("message", (pkt, rinfo) => got.push({ from: `${rinfo.address}:${rinfo.port}`, pkt }));
+    const secret = "storm-selftest";
+    const child = spawn(bin, ["--server", `127.0.0.1:${sock.address().port}`, "--secret", secret, "--subscribers", "3", "--spread", "0.03", "--retransmit", "100", "--final-wait", "100", "--quiet", "--json"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    sock.close();
+    check(code === 0, `storm-load exited with ${code}`);
+    check(got.length === 6, `storm-load: 3 subscribers x 2 attempts = 6 datagrams, got ${got.length}`);
+    const rep = JSON.parse(stdout.trim() || "{}") as { sent?: { first: number; retransmissions: number }; abandoned?: number };
+    check(rep.sent?.first === 3 && rep.sent.retransmissions === 3 && rep.abandoned === 3, `storm-load report: ${stdout.trim()}`);
+    const firsts = new Map<string, { from: string; pkt: Buffer }>();
+    for (const g of got) {
+      const d = radius.decode({ packet: g.pkt, secret });
+      const user = String(d.attributes["User-Name"]);
+      check(d.code === "Access-Request" && d.attributes["User-Password"] === `pw-${user}`, `storm-load request for ${user}: User-Password`);
+      check(g.pkt[20] === 80 && g.pkt[21] === 18, `storm-load request for ${user}: Message-Authenticator first`);
+      const z = Buffer.from(g.pkt);
+      z.fill(0, 22, 38);
+      check(createHmac("md5", secret).update(z).digest().equals(g.pkt.subarray(22, 38)), `storm-load request for ${user}: Message-Authenticator`);
+      const prev = firsts.get(user);
+      if (!prev) firsts.set(user, g);
+      else check(prev.pkt.equals(g.pkt) && prev.from === g.from, `storm-load retransmission for ${user}: same bytes from the same port`);
+    }
+    check(firsts.size === 3, `storm-load: 3 distinct subscribers, got ${firsts.size}`);
+  }
+}
+
+// 6. Recovery time (lib/recovery.ts) on synthetic 100-ms timelines: 100 sent per interval.
+{
+  const tl = (bad: number[], lateOnly: number[] = []): Timeline => {
+    const n = 60;
+    const answered = Array.from({ length: n }, (_, b) => (bad.includes(b) ? 0 : 100));
+    const within = answered.map((a, b) => (lateOnly.includes(b) ? 0 : a));
+    return { intervalMs: 100, sent: Array.from({ length: n }, () => 100), answered, withinBudget: within, p99Ms: answered.map(() => null) };
+  };
+  check(recoveryS(tl([]), { fromMs: 2500 }) === 0, "recovery: nothing failed -> 0");
+  // Intervals 20..29 lost: windows starting 11..29 fail; from 3.0 s the first window that holds for good starts at 3.0 s.
+  check(recoveryS(tl([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]), { fromMs: 2500 }) === 0.5, "recovery: lost until 3.0 s, disturbance ended 2.5 s -> 0.5 s");
+  // One interval answered late (p99 over budget) at 4.0 s: every window containing it fails (1 of 10 intervals = 10 % late).
+  check(Math.abs(recoveryS(tl([], [40]), { fromMs: 2500 })! - 1.6) < 1e-9, "recovery: late answers at 4.0-4.1 s -> windows until 4.1 s fail -> 1.6 s");
+  check(recoveryS(tl([59]), { fromMs: 2500 }) === null, "recovery: last window fails -> not recovered");
+  // 1 % answered late in a window keeps p99 within budget; 2 % does not.
+  const t = tl([]);
+  t.withinBudget[30] = 99;
+  check(windowOk(t, 30, 40, 0.95), "window: 1 late answer of 1000 -> p99 within budget");
+  t.withinBudget[31] = 80;
+  check(!windowOk(t, 30, 40, 0.95), "window: 21 late answers of 1000 -> p99 over budget");
+  const sum = sumTimelines([tl([]), tl([5])]);
+  check(sum.sent[5] === 200 && sum.answered[5] === 100, "sumTimelines adds per interval");
 }
 
 if (failures > 0) {
