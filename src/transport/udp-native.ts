@@ -12,11 +12,7 @@ import type { UdpListener, UdpListenerOptions } from "./udp.js";
 /** RFC 2865 §3: a RADIUS packet is at most 4096 octets. */
 const SLOT = 4096;
 const DEFAULT_BATCH = 64;
-/**
- * With flow queues, each queue is read at most this many datagrams per turn (its quantum): as
- * many as one socket alone, so that a single NAS's queue (a rebooted BNG's storm) is not read
- * slower than the process can serve.
- */
+/** With flow queues, each queue is read at most this many datagrams per turn (its quantum). */
 const DEFAULT_FLOW_BATCH = 16;
 const MAX_CACHED_ADDRESSES = 65_536;
 /** Window of the receive-buffer sizer when there is no per-flow hold-back to share one with. */

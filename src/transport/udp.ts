@@ -31,7 +31,7 @@ export interface UdpListenerOptions {
   onSendError?: (err: Error) => void;
   /** Which implementation; default auto. */
   io?: UdpIo | undefined;
-  /** Datagrams read per call and queue (native only); default 64. */
+  /** Datagrams read per call (native only); default 64, or 16 per queue with `flows`. */
   batch?: number | undefined;
   /**
    * Native only: spread datagrams over this many kernel receive queues by source address, plus
