@@ -66,16 +66,16 @@ export const schedulerConfigSchema = z
       .describe(`Per-class settings; classes in priority order: ${REQUEST_CLASSES.join(", ")}.`),
     limiter: z
       .strictObject({
-        initial: z.int().min(1).max(100_000).default(512).describe("Concurrency limit (requests in flight to the store) at start-up."),
+        initial: z.int().min(1).max(100_000).default(1024).describe("Concurrency limit (requests in flight to the store) at start-up."),
         min: z
           .int()
           .min(1)
           .max(100_000)
-          .default(256)
+          .default(1024)
           .describe(
-            "The adaptive limit never goes below this. In one Node.js process the store round trip also inflates when the process's own CPU saturates (or when Redis shares a core with other work); a floor well above (throughput x loaded round trip) keeps that from throttling a healthy store (measured: with a floor of 4 the limit settled at 5-8 and served 5-7k/s of 40k offered; with 64, 26.8k/s of 40k offered where shedding off answered 40k, and under a 30 % CPU quota 5-6k/s where shedding off answered 15k; with 256, 13.6-13.8k/s at 1-4x that capacity; docs/overload-benchmark.md).",
+            "The adaptive limit never goes below this. In one Node.js process the store round trip also inflates when the process's own CPU saturates, so the floor must stay above what a healthy store holds at full load (throughput x loaded round trip: about 60k/s x 15 ms on a whole core); below it the limit throttles a store that is not congested.",
           ),
-        max: z.int().min(1).max(100_000).default(2048).describe("The adaptive limit never goes above this."),
+        max: z.int().min(1).max(100_000).default(4096).describe("The adaptive limit never goes above this."),
         tolerance: z
           .number()
           .min(1)

@@ -15,7 +15,7 @@ describe("scheduler config", () => {
     expect(c.enabled).toBe(true);
     expect(c.budgetMs).toBe(50);
     expect(c.maxQueue).toBe(2048);
-    expect(c.limiter).toEqual({ initial: 512, min: 256, max: 2048, tolerance: 2, rttSlackMs: 1, windowMs: 50 });
+    expect(c.limiter).toEqual({ initial: 1024, min: 1024, max: 4096, tolerance: 2, rttSlackMs: 1, windowMs: 50 });
     expect(c.codel).toEqual({ targetMs: 5, intervalMs: 100 });
     expect(c.eventLoop).toEqual({ maxDelayMs: 25, maxUtilization: 0.95 });
     expect(c.classes.acct.minShare).toBe(DEFAULT_MIN_SHARES.acct);
