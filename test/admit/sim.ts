@@ -167,11 +167,16 @@ export function percentile(xs: number[], p: number): number {
 
 const val = (v: number | ((t: number) => number), t: number): number => (typeof v === "function" ? v(t) : v);
 
+/** Limiter bounds for the modelled store (a floor of 256 in flight: 25.6 ms of its work). */
+export const SIM_LIMITER = { initial: 512, min: 256, max: 2048 } as const;
+
 export function simulate(o: SimOptions): SimResult {
   const clock = new FakeClock();
   const events = new EventQueue();
   const random = rng(o.seed ?? 1);
-  const config = schedulerConfig({ enabled: true, ...o.config });
+  // The modelled store serves 10 requests per ms: the limiter's floor must stay below what it
+  // serves within the budget (the default floor is sized for a Redis on a core of its own).
+  const config = schedulerConfig({ enabled: true, limiter: SIM_LIMITER, ...o.config });
   const deps = o.clientWeights ? { clock: clock.now, clientWeights: o.clientWeights } : { clock: clock.now };
   const s = new Scheduler(config, deps);
   const from = o.measureFromMs ?? 0;
