@@ -395,7 +395,9 @@ export class RadiusCore {
   /** `client` is the one the request was verified with: its secret signs the reply. */
   private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>, version: Version): Buffer {
     if (d.result === "accept") return encodeReply(packet, client.secret, Code.AccessAccept, d.attributes);
-    return encodeReply(packet, client.secret, Code.AccessReject, version.rejectAttrs);
+    // RFC 3579 §2.1: an EAP round that is not the last is answered with Access-Challenge.
+    if (d.result === "challenge") return encodeReply(packet, client.secret, Code.AccessChallenge, d.attributes);
+    return encodeReply(packet, client.secret, Code.AccessReject, d.attributes ? [...d.attributes, ...version.rejectAttrs] : version.rejectAttrs);
   }
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {
