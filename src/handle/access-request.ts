@@ -19,9 +19,7 @@ import type { VerifyHashInput } from "./password-hash.js";
 import type { SessionStore } from "../store/sessions.js";
 import { ntPasswordHash, ntResponseMatches, subscriberNtHash, challengeUserName } from "../mschap/mschapv2.js";
 import { mschapV2AcceptAttributes, mschapV2ErrorAttribute, parseMschapV2, type MschapV2Request } from "./mschap.js";
-
-/** The EAP side of an Access-Request carrying EAP-Message (src/eap/handler.ts). */
-export type EapHandler = (input: AccessRequestInput) => Promise<Decision>;
+import type { EapServer } from "../eap/handler.js";
 
 export interface AccessRequestDeps {
   store: SubscriberStore;
@@ -34,7 +32,7 @@ export interface AccessRequestDeps {
   /** Simultaneous-Use (subscriber maxSessions); null: not enforced. */
   sessions?: SessionStore | null;
   /** EAP; absent or null: an Access-Request with EAP-Message is rejected (unsupported_method). */
-  eap?: EapHandler | null;
+  eap?: EapServer | null;
 }
 
 export interface AccessRequestInput {
@@ -126,7 +124,7 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
     const username = userAttr.value.toString("utf8");
 
     // RFC 3579 §3.1: EAP-Message, with or without other credentials, makes it an EAP round.
-    if (deps.eap && findAttribute(packet, Attr.EapMessage)) return deps.eap({ packet, client, deadline });
+    if (deps.eap && findAttribute(packet, Attr.EapMessage)) return deps.eap.handle({ packet, client, deadline }, deps);
     const papAttr = findAttribute(packet, Attr.UserPassword);
     const chapAttr = findAttribute(packet, Attr.ChapPassword);
     const ms = papAttr || chapAttr ? { kind: "none" as const } : parseMschapV2(packet);

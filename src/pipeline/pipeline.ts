@@ -15,6 +15,7 @@ import { createAccessRequestHandler, createJsonAuthHandler, type JsonAuthInput, 
 import { handleStatusServer } from "../handle/status-server.js";
 import { createAccountingHandler, type AccountingDecision, type AccountingInput } from "../handle/accounting.js";
 import type { SessionStore } from "../store/sessions.js";
+import type { EapServer } from "../eap/handler.js";
 import type { Decision } from "../handle/decision.js";
 import type { VerifyHashInput } from "../handle/password-hash.js";
 import { encodeAccountingResponse, encodeReply } from "../reply/reply.js";
@@ -42,6 +43,8 @@ export interface CoreOptions {
   rejectReplyMessage?: string | undefined;
   /** Sessions: accounting and Simultaneous-Use. Without it Accounting-Requests are dropped. */
   sessions?: SessionStore | null;
+  /** EAP conversations (kept across reloads); absent: EAP-Message gets Access-Reject. */
+  eap?: EapServer | null;
 }
 
 /** What a live reload may replace (RadiusCore.reconfigure). */
@@ -162,6 +165,7 @@ export class RadiusCore {
       now: this.o.now,
       wallClock: this.o.wallClock ?? Date.now,
       sessions: this.o.sessions ?? null,
+      eap: this.o.eap ?? null,
     });
   }
 
