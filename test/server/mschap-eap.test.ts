@@ -27,7 +27,7 @@ beforeAll(async () => {
   ];
   writeFileSync(path.join(dir, "subs.jsonl"), subs.map((s) => JSON.stringify(s)).join("\n") + "\n");
   // Message-Authenticator not required of the client in general: the EAP rule alone must drop it.
-  server = await startTestServer({ store: { memory: { file: path.join(dir, "subs.jsonl") } }, clients: [{ name: "test", address: "127.0.0.1", secret: "testing123", requireMessageAuthenticator: false }] }, "warn");
+  server = await startTestServer({ store: { memory: { file: path.join(dir, "subs.jsonl") } }, clients: [{ name: "test", address: "127.0.0.1", secret: "testing123", requireMessageAuthenticator: false }] }, "debug");
   peer = new UdpPeer();
   await peer.bind();
 });
@@ -148,5 +148,15 @@ describe("EAP over a live server (RFC 3579)", () => {
     packet.writeUInt16BE(packet.length, 2);
     expect(await peer.request(packet, server.port, 300)).toBeNull();
     expect(datagrams("missing_message_authenticator")).toBe(before + 1);
+  });
+});
+
+describe("logs", () => {
+  it("hold no password, NT hash or key material", () => {
+    expect(server.logs.length).toBeGreaterThan(0);
+    const text = server.logs.join("\n");
+    for (const secret of ["alice-pw", "nt-pw", ntPasswordHash("nt-pw").toString("hex"), ntPasswordHash("nt-pw").toString("hex").toUpperCase(), ntPasswordHash("alice-pw").toString("hex"), "testing123"]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });
