@@ -82,6 +82,13 @@ describe("MS-CHAPv2 in plain RADIUS (RFC 2548, RFC 2759, RFC 3079)", () => {
     expect(unhideTunnelPassword(ms.find((a) => a.vendorType === 17)!.value, SECRET, r.authenticator)).toEqual(keys.recvKey);
   });
 
+  it("PAP against an ntHash-only subscriber compares NT hashes", async () => {
+    const ok = accessRequest({ user: "nt", password: "nt-pw" });
+    expect(reply(await peer.request(ok.packet, server.port), ok.authenticator).code).toBe(Code.AccessAccept);
+    const bad = accessRequest({ user: "nt", password: "nt-pw2" });
+    expect(reply(await peer.request(bad.packet, server.port), bad.authenticator).code).toBe(Code.AccessReject);
+  });
+
   it("rejects a wrong password with MS-CHAP-Error E=691", async () => {
     const before = rejects("bad_password");
     const r = mschapRequest("alice", "wrong");
@@ -113,11 +120,13 @@ describe("EAP over a live server (RFC 3579)", () => {
     accessRequest({ user: "alice", extra: [{ type: Attr.EapMessage, value: eap }, ...(state ? [{ type: Attr.State, value: state }] : [])] });
 
   it("answers the Identity with an Access-Challenge (Message-Authenticator first, State, EAP-Request)", async () => {
+    const before = server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "answered", reason: "challenge", class: "access" });
     const r = eapRequest(encodeEap({ code: EapCode.Response, identifier: 1, type: EapType.Identity, data: Buffer.from("alice") }));
     const p = reply(await peer.request(r.packet, server.port), r.authenticator);
     expect(p.code).toBe(Code.AccessChallenge);
     expect(findAttribute(p, Attr.State)?.value.length).toBe(16);
     expect(decodeEap(findAttribute(p, Attr.EapMessage)!.value).type).toBe(EapType.MsChapV2);
+    expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "answered", reason: "challenge", class: "access" })).toBe(before + 1);
   });
 
   it("an unknown State gets Access-Reject with EAP-Failure, counted as eap_unknown_state", async () => {
