@@ -2,6 +2,7 @@
 // rounds together. Bounded in number; a conversation not continued within the timeout is freed
 // (its method's dispose runs). Time comes from the injected clock: nothing here runs by itself;
 // sweep() is called on every access and by the server's timer.
+import type { AttributeInput } from "../radius/encode.js";
 import type { EapMethod, EapMethodSession } from "./method.js";
 
 /** Octets of random State: 128 bits, so that a State cannot be guessed to join another conversation. */
@@ -24,6 +25,11 @@ export interface Conversation {
   /** True while the last Request was a method's first: a Nak is allowed in answer (RFC 3748 §5.3). */
   nakAllowed: boolean;
   rounds: number;
+  /**
+   * The last round answered with a Request: the digest of the Response it answered and the reply
+   * attributes. A Response sent again (its reply was lost or late) gets the same Request again.
+   */
+  previous: { identifier: number; digest: Buffer; attributes: AttributeInput[] } | null;
   /** A round is being processed (async method or lookup): a concurrent one is dropped. */
   busy: boolean;
   expiresAt: number;

@@ -6,7 +6,7 @@
 //   MSK as MS-MPPE keys; its failure -> Access-Reject with EAP-Failure.
 // Message-Authenticator: verify.ts drops an Access-Request with EAP-Message without one, and
 // every reply carries one, first (RFC 3579 §3.2; reply/reply.ts).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Attr } from "../radius/codes.js";
 import { findAttribute } from "../radius/packet.js";
 import type { AttributeInput } from "../radius/encode.js";
@@ -96,12 +96,23 @@ export class EapServer {
       // silence would have it retransmit to no end (FreeRADIUS answers the same).
       if (!conv || conv.client !== client.name) return this.reject("eap_unknown_state", eap.identifier, user);
       if (conv.busy) return { result: "drop", reason: "eap_busy", user: conv.identity };
-      // RFC 3748 §4.1: a Response whose Identifier is not that of the last Request is discarded.
-      if (eap.identifier !== conv.lastId) return { result: "drop", reason: "eap_id_mismatch", user: conv.identity };
+      if (eap.identifier !== conv.lastId) {
+        // The Response to the previous Request sent again (our Access-Challenge was lost, or
+        // computed too late to be sent): the same Request again, without running the method.
+        const p = conv.previous;
+        if (p && eap.identifier === p.identifier && digest(raw).equals(p.digest)) {
+          this.conversations.touch(conv, now);
+          return { result: "challenge", attributes: p.attributes, user: conv.identity };
+        }
+        // RFC 3748 §4.1: a Response whose Identifier is not that of the last Request is discarded.
+        return { result: "drop", reason: "eap_id_mismatch", user: conv.identity };
+      }
     }
     conv.busy = true;
     try {
-      return await this.round(conv, eap, input, deps);
+      const out = await this.round(conv, eap, input, deps);
+      if (out.result === "challenge") conv.previous = { identifier: eap.identifier, digest: digest(raw), attributes: out.attributes };
+      return out;
     } catch (err) {
       this.conversations.remove(conv);
       if (err instanceof DeadlinePassed) return { result: "drop", reason: "deadline_passed", user: conv.identity };
@@ -113,7 +124,7 @@ export class EapServer {
 
   private newConversation(client: string): Conversation {
     const s = this.random(STATE_LENGTH);
-    return { key: s.toString("hex"), state: s, client, identity: "", method: null, session: null, tried: new Set(), lastId: 0, nakAllowed: false, rounds: 0, busy: false, expiresAt: 0 };
+    return { key: s.toString("hex"), state: s, client, identity: "", method: null, session: null, tried: new Set(), lastId: 0, nakAllowed: false, rounds: 0, previous: null, busy: false, expiresAt: 0 };
   }
 
   /** RFC 3579 §2.1 EAP-Start (an empty EAP-Message): answer with EAP-Request/Identity. */
@@ -237,6 +248,11 @@ export class EapServer {
   close(): void {
     this.conversations.clear();
   }
+}
+
+/** Identifies a Response octet for octet without keeping it. */
+function digest(raw: Buffer): Buffer {
+  return createHash("sha256").update(raw).digest();
 }
 
 /**

@@ -212,6 +212,22 @@ describe("EAP bad input: dropped or rejected with a named reason", () => {
     expect(eapOf((await round(s, resp(2, EapType.Nak, [4]), state)).d).type).toBe(EapType.Md5Challenge);
   });
 
+  it("the Response to the previous Request sent again gets the same Request, without running the method again", async () => {
+    let calls = 0;
+    const counting: EapMethod = { name: "tls", type: EapType.Tls, create: () => ({ start: () => ({ kind: "request", data: Buffer.from([0]) }), process: () => ({ kind: "request", data: Buffer.from([++calls]) }) }) };
+    const s = server({ methods: [counting] });
+    const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    const state = attr(r1.d, Attr.State)!;
+    const r2 = await round(s, resp(2, EapType.Tls, [7]), state);
+    // Its Access-Challenge was lost or late: the NAS sends the same Response in a new Access-Request.
+    const again = await round(s, resp(2, EapType.Tls, [7]), state);
+    expect(again.d).toEqual(r2.d);
+    expect(calls).toBe(1);
+    // A different Response with that old Identifier is still discarded.
+    expect((await round(s, resp(2, EapType.Tls, [8]), state)).d).toMatchObject({ result: "drop", reason: "eap_id_mismatch" });
+    expect(eapOf((await round(s, resp(3, EapType.Tls, [9]), state)).d).data).toEqual(Buffer.from([2]));
+  });
+
   it("malformed EAP, a Request from the peer, a fragment flood: dropped with the codec's reason", async () => {
     const s = server();
     const bad = Buffer.from("0201000901616c696365", "hex");

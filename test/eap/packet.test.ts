@@ -122,6 +122,7 @@ describe("conversation store", () => {
     lastId: 0,
     nakAllowed: false,
     rounds: 0,
+    previous: null,
     busy: false,
     expiresAt: 0,
   });
