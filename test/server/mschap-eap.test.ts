@@ -129,6 +129,20 @@ describe("EAP over a live server (RFC 3579)", () => {
     expect(server.metrics.sum("aaa_datagrams_total", { listener: "auth", outcome: "answered", reason: "challenge", class: "access" })).toBe(before + 1);
   });
 
+  it("a conversation in progress survives a live reload", async () => {
+    const r1 = eapRequest(encodeEap({ code: EapCode.Response, identifier: 1, type: EapType.Identity, data: Buffer.from("alice") }));
+    const p1 = reply(await peer.request(r1.packet, server.port), r1.authenticator);
+    const state = findAttribute(p1, Attr.State)!.value;
+    const cfg = server.runningConfig();
+    const result = await server.reload({ ...cfg, auth: { rejectReplyMessage: "after reload" } });
+    expect(result).toMatchObject({ ok: true });
+    // Nak MSCHAPv2 for MD5: the conversation goes on where it was.
+    const r2 = eapRequest(encodeEap({ code: EapCode.Response, identifier: 2, type: EapType.Nak, data: Buffer.from([EapType.Md5Challenge]) }), Buffer.from(state));
+    const p2 = reply(await peer.request(r2.packet, server.port), r2.authenticator);
+    expect(p2.code).toBe(Code.AccessChallenge);
+    expect(decodeEap(findAttribute(p2, Attr.EapMessage)!.value).type).toBe(EapType.Md5Challenge);
+  });
+
   it("an unknown State gets Access-Reject with EAP-Failure, counted as eap_unknown_state", async () => {
     const before = rejects("eap_unknown_state");
     const r = eapRequest(encodeEap({ code: EapCode.Response, identifier: 2, type: EapType.Nak, data: Buffer.from([4]) }), randomBytes(16));
