@@ -6,7 +6,7 @@
 //   MSK as MS-MPPE keys; its failure -> Access-Reject with EAP-Failure.
 // Message-Authenticator: verify.ts drops an Access-Request with EAP-Message without one, and
 // every reply carries one, first (RFC 3579 §3.2; reply/reply.ts).
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Attr } from "../radius/codes.js";
 import { findAttribute } from "../radius/packet.js";
 import type { AttributeInput } from "../radius/encode.js";
@@ -100,7 +100,7 @@ export class EapServer {
         // The Response to the previous Request sent again (our Access-Challenge was lost, or
         // computed too late to be sent): the same Request again, without running the method.
         const p = conv.previous;
-        if (p && eap.identifier === p.identifier && digest(raw).equals(p.digest)) {
+        if (p && eap.identifier === p.identifier && timingSafeEqual(digest(raw), p.digest)) {
           this.conversations.touch(conv, now);
           return { result: "challenge", attributes: p.attributes, user: conv.identity };
         }
