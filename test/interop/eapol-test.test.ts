@@ -25,10 +25,11 @@ beforeAll(async () => {
       .join("\n"),
   );
   server = await startTestServer({ store: { memory: { file: path.join(dir, "subs.jsonl") } }, scheduler: { budgetMs: 2000 } }, "warn");
-});
+  // Generous: a cold server start on a loaded machine shared with other test files.
+}, 60_000);
 
 afterAll(async () => {
-  await server.close();
+  await server?.close();
 });
 
 interface Run {
