@@ -8,9 +8,11 @@ export type { Logger };
 export const REDACT_PATHS = [
   "password",
   "passwordHash",
+  "ntHash",
   "secret",
   "*.password",
   "*.passwordHash",
+  "*.ntHash",
   "*.secret",
   "*.*.password",
   "*.*.secret",

@@ -14,6 +14,8 @@ import { sampleSignals } from "./admit/signals.js";
 import { flowHoldBackSettings, type FlowHoldBackStats } from "./admit/flow-holdback.js";
 import { kernelQueueSettings } from "./admit/kernel-queue.js";
 import { RadiusCore } from "./pipeline/pipeline.js";
+import { EapServer } from "./eap/handler.js";
+import { configuredMethods } from "./eap/config.js";
 import { WorkerPool } from "./pipeline/worker-pool.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
 import { exactSources } from "./transport/steering.js";
@@ -152,6 +154,16 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     onCallbackError: (err, where) => log.error({ err: (err as Error)?.message, where }, "scheduler callback failed"),
   });
   const signals = sampleSignals(scheduler, store);
+  const eap = new EapServer({
+    methods: configuredMethods(config.eap),
+    maxConversations: config.eap.maxConversations,
+    timeoutMs: config.eap.timeoutSeconds * 1000,
+    now,
+    metrics,
+  });
+  // Abandoned EAP conversations are freed at their timeout even when no request comes.
+  const eapSweeper = setInterval(() => eap.sweep(), 1000);
+  eapSweeper.unref();
   const core = new RadiusCore({
     clients: new ClientTable(config.clients),
     store,
@@ -164,6 +176,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     duplicates: config.duplicates,
     rejectReplyMessage: config.auth.rejectReplyMessage,
     sessions,
+    eap,
   });
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
   metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
@@ -198,6 +211,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   sweeper.unref();
   const release = async (): Promise<void> => {
     clearInterval(sweeper);
+    clearInterval(eapSweeper);
+    eap.close();
     summary.stop();
     signals.stop();
     processMetrics.stop();

@@ -8,10 +8,11 @@ import type { Config } from "./schema.js";
  * Sections a running server swaps in on reload. Everything else is bound at start-up:
  *   radius.auth (host, port, socket buffer, io, kernel queues) - the bound sockets;
  *   store - the backend and its connection (its data is re-read on reload, see SubscriberStore.reload);
- *   workerPool - the threads; duplicates - the cache is sized at start; http - the HTTP listener.
+ *   workerPool - the threads; duplicates - the cache is sized at start; http - the HTTP listener;
+ *   eap - the conversation store and its methods (conversations in progress are kept).
  */
 export const RELOADABLE_SECTIONS = ["clients", "log", "auth", "scheduler", "dictionary"] as const satisfies readonly (keyof Config)[];
-export const RESTART_SECTIONS = ["radius", "store", "workerPool", "duplicates", "http"] as const satisfies readonly (keyof Config)[];
+export const RESTART_SECTIONS = ["radius", "store", "workerPool", "duplicates", "http", "eap"] as const satisfies readonly (keyof Config)[];
 
 export interface ReloadPlan {
   /** What the server runs after the reload: `next`, with every restart-only key at its running value. */
@@ -43,7 +44,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   if (effectiveFlows(running) !== effectiveFlows(next)) {
     needsRestart.push(next.radius.auth.flows === undefined ? "radius.auth.flows (its default follows scheduler.enabled)" : "radius.auth.flows");
   }
-  for (const key of ["store", "workerPool", "duplicates", "http"] as const) diff(running[key], next[key], key, needsRestart);
+  for (const key of ["store", "workerPool", "duplicates", "http", "eap"] as const) diff(running[key], next[key], key, needsRestart);
 
   const effective: Config = {
     ...next,
@@ -52,6 +53,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     workerPool: running.workerPool,
     duplicates: running.duplicates,
     http: running.http,
+    eap: running.eap,
   };
   return { effective, applied, needsRestart };
 }

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { storeConfigSchema } from "../store/config.js";
 import { classBudgetMs, clientWeightSchema, schedulerConfigSchema } from "../admit/config.js";
+import { eapConfigSchema } from "../eap/config.js";
 
 const port = z.int().min(0).max(65535);
 
@@ -197,6 +198,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   scheduler: schedulerConfigSchema.prefault({}),
   sessions: sessionsSchema.prefault({}),
+  eap: eapConfigSchema.prefault({}),
   http: httpSchema.optional().describe("HTTP side: /metrics, /healthz, /readyz, and the admin API under /v1 when a token is set; absent: no HTTP listener."),
   dictionary: z
     .strictObject({

@@ -1,6 +1,7 @@
-// Stage 4, handle: Access-Request with PAP (RFC 2865 §5.2) or CHAP (RFC 2865 §5.3, RFC 1994)
-// against the subscriber store. Inline on the event loop except the scrypt verification of a
-// hashed password, which is registered on the worker placement.
+// Stage 4, handle: Access-Request with PAP (RFC 2865 §5.2), CHAP (RFC 2865 §5.3, RFC 1994) or
+// MS-CHAPv2 (RFC 2548 §2.3, RFC 2759) against the subscriber store; EAP (RFC 3579) is handed to
+// src/eap. Inline on the event loop except the scrypt verification of a hashed password, which is
+// registered on the worker placement (MS-CHAPv2's MD4/DES/SHA-1 cost microseconds: inline).
 import { timingSafeEqual } from "node:crypto";
 import { Attr } from "../radius/codes.js";
 import { RadiusError } from "../radius/errors.js";
@@ -16,6 +17,9 @@ import type { Handler } from "../pipeline/handlers.js";
 import type { Decision, RejectReason } from "./decision.js";
 import type { VerifyHashInput } from "./password-hash.js";
 import type { SessionStore } from "../store/sessions.js";
+import { ntPasswordHash, ntResponseMatches, subscriberNtHash, challengeUserName } from "../mschap/mschapv2.js";
+import { mschapV2AcceptAttributes, mschapV2ErrorAttribute, parseMschapV2, type MschapV2Request } from "./mschap.js";
+import type { EapServer } from "../eap/handler.js";
 
 export interface AccessRequestDeps {
   store: SubscriberStore;
@@ -27,6 +31,8 @@ export interface AccessRequestDeps {
   now: () => number;
   /** Simultaneous-Use (subscriber maxSessions); null: not enforced. */
   sessions?: SessionStore | null;
+  /** EAP; absent or null: an Access-Request with EAP-Message is rejected (unsupported_method). */
+  eap?: EapServer | null;
 }
 
 export interface AccessRequestInput {
@@ -50,10 +56,11 @@ function samePassword(received: Buffer, stored: string): boolean {
   return equal && received.length === storedLength && Buffer.byteLength(stored, "utf8") === storedLength;
 }
 
-/** What the requester proved: a PAP password (cleartext, after unhiding) or a CHAP response. */
+/** What the requester proved: a PAP password (cleartext, after unhiding), a CHAP or an MS-CHAPv2 response. */
 export type Credentials =
   | { kind: "pap"; password: Buffer }
-  | { kind: "chap"; response: Buffer; challenge: Buffer };
+  | { kind: "chap"; response: Buffer; challenge: Buffer }
+  | { kind: "mschapv2"; req: MschapV2Request; userName: Buffer };
 
 /** The subscriber check's verdict; an accept carries the record so each front end builds its own reply. */
 export type Verdict =
@@ -83,8 +90,20 @@ export function createSubscriberCheck(deps: AccessRequestDeps) {
         const verdict = await deps.verifyHash.invoke({ password: cred.password, phc: sub.passwordHash }, deadline);
         if (verdict === "bad-hash") return { result: "reject", reason: "bad_stored_hash", user: username };
         if (verdict !== "match") return { result: "reject", reason: "bad_password", user: username };
+      } else if (sub.ntHash !== undefined) {
+        // The NT hash of the password received, against the stored one (RFC 2759 §8.3).
+        const got = ntPasswordHash(cred.password.toString("utf8"));
+        if (!timingSafeEqual(got, Buffer.from(sub.ntHash, "hex"))) return { result: "reject", reason: "bad_password", user: username };
       } else {
         return { result: "reject", reason: "method_not_possible", user: username };
+      }
+    } else if (cred.kind === "mschapv2") {
+      // MS-CHAPv2 needs the NT hash: the cleartext or `ntHash`, not an scrypt hash.
+      const nt = subscriberNtHash(sub);
+      if (!nt) return { result: "reject", reason: "method_not_possible", user: username };
+      const r = cred.req;
+      if (!ntResponseMatches(r.ntResponse, r.authenticatorChallenge, r.peerChallenge, challengeUserName(cred.userName), nt)) {
+        return { result: "reject", reason: "bad_password", user: username };
       }
     } else {
       // CHAP needs the cleartext: a hashed password cannot answer a CHAP challenge.
@@ -104,8 +123,11 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
     if (!userAttr || userAttr.value.length === 0) return { result: "reject", reason: "bad_user_name" };
     const username = userAttr.value.toString("utf8");
 
+    // RFC 3579 §3.1: EAP-Message, with or without other credentials, makes it an EAP round.
+    if (deps.eap && findAttribute(packet, Attr.EapMessage)) return deps.eap.handle({ packet, client, deadline }, deps);
     const papAttr = findAttribute(packet, Attr.UserPassword);
     const chapAttr = findAttribute(packet, Attr.ChapPassword);
+    const ms = papAttr || chapAttr ? { kind: "none" as const } : parseMschapV2(packet);
     let cred: Credentials;
     if (papAttr) {
       try {
@@ -117,14 +139,22 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
     } else if (chapAttr) {
       // RFC 2865 §2.2: the challenge is CHAP-Challenge when present, else the Request Authenticator.
       cred = { kind: "chap", response: chapAttr.value, challenge: findAttribute(packet, Attr.ChapChallenge)?.value ?? packet.authenticator };
+    } else if (ms.kind === "ok") {
+      cred = { kind: "mschapv2", req: ms.req, userName: userAttr.value };
+    } else if (ms.kind === "malformed") {
+      return { result: "drop", reason: "malformed:mschapv2", user: username };
     } else {
-      // EAP is not offered by this server: say so with a reason rather than pretend a bad password.
+      // EAP is not enabled: say so with a reason rather than pretend a bad password.
       if (findAttribute(packet, Attr.EapMessage)) return { result: "reject", reason: "unsupported_method", user: username };
       return { result: "reject", reason: "no_credentials", user: username };
     }
 
     const v = await check(username, cred, deadline);
-    if (v.result !== "accept") return v;
+    if (v.result !== "accept") {
+      // RFC 2548 §2.1.5: a failed MS-CHAPv2 authentication is answered with MS-CHAP-Error.
+      if (v.result === "reject" && cred.kind === "mschapv2") return { ...v, attributes: [mschapV2ErrorAttribute(cred.req)] };
+      return v;
+    }
     // Simultaneous-Use: hold one of the subscriber's slots for this Accept, atomically against
     // concurrent requests (the store counts live sessions plus slots held by recent Accepts).
     if (v.sub.maxSessions !== undefined && deps.sessions) {
@@ -133,7 +163,12 @@ export function createAccessRequestHandler(deps: AccessRequestDeps) {
       const claim = await deps.sessions.claim(username, v.sub.maxSessions, left);
       if (!claim.ok) return { result: "reject", reason: "max_sessions", user: username };
     }
-    return { result: "accept", attributes: replyAttributes(deps, v.sub), user: username };
+    const attributes = replyAttributes(deps, v.sub);
+    if (cred.kind === "mschapv2") {
+      const nt = subscriberNtHash(v.sub);
+      if (nt) attributes.unshift(...mschapV2AcceptAttributes(cred.req, cred.userName, nt, client.secret, packet.authenticator));
+    }
+    return { result: "accept", attributes, user: username };
   };
 }
 
@@ -160,7 +195,7 @@ export function createJsonAuthHandler(deps: AccessRequestDeps) {
 }
 
 /** Reply attributes: group profiles first, the subscriber's own override them (resolveReply). */
-function replyAttributes(deps: AccessRequestDeps, sub: Subscriber): AttributeInput[] {
+export function replyAttributes(deps: Pick<AccessRequestDeps, "store" | "dictionary">, sub: Subscriber): AttributeInput[] {
   const reply = resolveReply(sub, deps.store);
   if (Object.keys(reply).length === 0) return [];
   return attributesFromObject(deps.dictionary, reply);

@@ -65,7 +65,7 @@ function plainAuthBody(v: unknown): { username: string; password: string } | und
   return { username, password };
 }
 
-const SUBSCRIBER_FIELDS = ["username", "password", "passwordHash", "enabled", "expiresAt", "groups", "reply", "maxSessions"] as const;
+const SUBSCRIBER_FIELDS = ["username", "password", "passwordHash", "ntHash", "enabled", "expiresAt", "groups", "reply", "maxSessions"] as const;
 /** Fields a PATCH may remove with null. */
 const REMOVABLE = new Set(["expiresAt", "maxSessions"]);
 const patchSchema = z.strictObject(Object.fromEntries(SUBSCRIBER_FIELDS.map((f) => [f, z.unknown().optional()])) as Record<(typeof SUBSCRIBER_FIELDS)[number], z.ZodOptional<z.ZodUnknown>>);
@@ -85,8 +85,8 @@ const listQuerySchema = z.strictObject({
 
 /** A subscriber as the API shows it: no password, no hash; `credential` says which one is set. */
 export function publicSubscriber(s: Subscriber): Record<string, unknown> {
-  const { password, passwordHash, ...rest } = s;
-  return { ...rest, credential: password !== undefined ? "password" : passwordHash !== undefined ? "passwordHash" : "none" };
+  const { password, passwordHash, ntHash, ...rest } = s;
+  return { ...rest, credential: password !== undefined ? "password" : passwordHash !== undefined ? "passwordHash" : ntHash !== undefined ? "ntHash" : "none" };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -232,7 +232,7 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
     const current = await lookup(d.store, name);
     if (!current) throw new HttpError(404, "not_found", `no subscriber "${name}"`);
     // Merge: a field given replaces the stored one; null removes an optional field; setting one
-    // of password / passwordHash removes the other. Not atomic against a concurrent writer of the
+    // of password / passwordHash / ntHash removes the others. Not atomic against a concurrent writer of the
     // same subscriber (last write wins).
     const merged: Record<string, unknown> = { ...current };
     for (const [k, v] of Object.entries(patch)) {
@@ -240,8 +240,9 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
       if (v === null && REMOVABLE.has(k)) delete merged[k];
       else merged[k] = v;
     }
-    if (patch.password !== undefined && patch.passwordHash === undefined) delete merged["passwordHash"];
-    if (patch.passwordHash !== undefined && patch.password === undefined) delete merged["password"];
+    const credentials = ["password", "passwordHash", "ntHash"] as const;
+    const given = credentials.filter((k) => patch[k] !== undefined && patch[k] !== null);
+    if (given.length === 1) for (const k of credentials) if (k !== given[0]) delete merged[k];
     const sub = validate(subscriberSchema, merged);
     checkReply(d.dictionary, sub.reply);
     await put(d.store, sub);

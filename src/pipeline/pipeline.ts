@@ -15,6 +15,7 @@ import { createAccessRequestHandler, createJsonAuthHandler, type JsonAuthInput, 
 import { handleStatusServer } from "../handle/status-server.js";
 import { createAccountingHandler, type AccountingDecision, type AccountingInput } from "../handle/accounting.js";
 import type { SessionStore } from "../store/sessions.js";
+import type { EapServer } from "../eap/handler.js";
 import type { Decision } from "../handle/decision.js";
 import type { VerifyHashInput } from "../handle/password-hash.js";
 import { encodeAccountingResponse, encodeReply } from "../reply/reply.js";
@@ -42,6 +43,8 @@ export interface CoreOptions {
   rejectReplyMessage?: string | undefined;
   /** Sessions: accounting and Simultaneous-Use. Without it Accounting-Requests are dropped. */
   sessions?: SessionStore | null;
+  /** EAP conversations (kept across reloads); absent: EAP-Message gets Access-Reject. */
+  eap?: EapServer | null;
 }
 
 /** What a live reload may replace (RadiusCore.reconfigure). */
@@ -165,6 +168,7 @@ export class RadiusCore {
       now: this.o.now,
       wallClock: this.o.wallClock ?? Date.now,
       sessions: this.o.sessions ?? null,
+      eap: this.o.eap ?? null,
     });
   }
 
@@ -423,7 +427,9 @@ export class RadiusCore {
   /** `client` is the one the request was verified with: its secret signs the reply. */
   private encode(packet: Parameters<typeof encodeReply>[0], client: Client, d: Exclude<Decision, { result: "drop" }>, version: Version): Buffer {
     if (d.result === "accept") return encodeReply(packet, client.secret, Code.AccessAccept, d.attributes);
-    return encodeReply(packet, client.secret, Code.AccessReject, version.rejectAttrs);
+    // RFC 3579 §2.1: an EAP round that is not the last is answered with Access-Challenge.
+    if (d.result === "challenge") return encodeReply(packet, client.secret, Code.AccessChallenge, d.attributes);
+    return encodeReply(packet, client.secret, Code.AccessReject, d.attributes ? [...d.attributes, ...version.rejectAttrs] : version.rejectAttrs);
   }
 
   private finish(ctx: Ctx, outcome: Outcome, err?: unknown, rejectReason?: string): void {

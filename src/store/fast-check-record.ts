@@ -6,7 +6,8 @@
 import type { Subscriber } from "./subscriber.js";
 import { GROUP_NAME_PATTERN } from "./subscriber.js";
 
-const KEYS = new Set(["username", "password", "passwordHash", "enabled", "expiresAt", "groups", "reply", "maxSessions"]);
+const KEYS = new Set(["username", "password", "passwordHash", "ntHash", "enabled", "expiresAt", "groups", "reply", "maxSessions"]);
+const NT_HASH = /^[0-9A-Fa-f]{32}$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 // A strict subset of ISO 8601 as zod's datetime({ offset: true }) accepts it.
@@ -28,11 +29,12 @@ export function quickSubscriber(value: unknown): Subscriber | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const r = value as Record<string, unknown>;
   for (const k in r) if (!KEYS.has(k)) return null;
-  const { username, password, passwordHash, enabled, expiresAt, groups, reply, maxSessions } = r;
+  const { username, password, passwordHash, ntHash, enabled, expiresAt, groups, reply, maxSessions } = r;
   if (typeof username !== "string" || username.length === 0 || !isAsciiWithin(username, 253) || CONTROL.test(username)) return null;
-  if ((password === undefined) === (passwordHash === undefined)) return null;
+  if ((password !== undefined ? 1 : 0) + (passwordHash !== undefined ? 1 : 0) + (ntHash !== undefined ? 1 : 0) !== 1) return null;
   if (password !== undefined && (typeof password !== "string" || password.length === 0 || !isAsciiWithin(password, 128))) return null;
   if (passwordHash !== undefined && (typeof passwordHash !== "string" || passwordHash.length > 1024 || !passwordHash.startsWith("$scrypt$"))) return null;
+  if (ntHash !== undefined && (typeof ntHash !== "string" || !NT_HASH.test(ntHash))) return null;
   if (enabled !== undefined && typeof enabled !== "boolean") return null;
   if (expiresAt !== undefined && (typeof expiresAt !== "string" || !DATETIME.test(expiresAt))) return null;
   if (maxSessions !== undefined && (typeof maxSessions !== "number" || !Number.isSafeInteger(maxSessions) || maxSessions <= 0)) return null;
@@ -60,6 +62,7 @@ export function quickSubscriber(value: unknown): Subscriber | null {
   };
   if (password !== undefined) out.password = password;
   if (passwordHash !== undefined) out.passwordHash = passwordHash;
+  if (ntHash !== undefined) out.ntHash = ntHash;
   if (expiresAt !== undefined) out.expiresAt = expiresAt;
   if (maxSessions !== undefined) out.maxSessions = maxSessions;
   return out;

@@ -66,7 +66,7 @@ export const subscriberSchema = z
       .optional()
       .meta({
         description:
-          "Cleartext password, 1..128 octets. Needed for CHAP. Exactly one of password / passwordHash.",
+          "Cleartext password, 1..128 octets: PAP, CHAP, MS-CHAPv2, EAP-MD5, EAP-MSCHAPv2. Exactly one of password / passwordHash / ntHash.",
       }),
     passwordHash: z
       .string()
@@ -75,7 +75,15 @@ export const subscriberSchema = z
       .max(1024, { error: "passwordHash is too long" })
       .optional()
       .meta({
-        description: 'scrypt PHC string ("$scrypt$..."). PAP only. Exactly one of password / passwordHash.',
+        description: 'scrypt PHC string ("$scrypt$..."). PAP only. Exactly one of password / passwordHash / ntHash.',
+      }),
+    ntHash: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{32}$/, { error: "ntHash must be 32 hexadecimal digits (MD4 of the UTF-16LE password)" })
+      .optional()
+      .meta({
+        description:
+          "NT hash: 32 hex digits, MD4 of the UTF-16LE password. PAP, MS-CHAPv2 and EAP-MSCHAPv2 without the cleartext (not CHAP or EAP-MD5). Password-equivalent for MS-CHAPv2: protect it like a password. Exactly one of password / passwordHash / ntHash.",
       }),
     enabled: z.boolean().default(true).meta({ description: "A disabled subscriber is rejected. Default true." }),
     expiresAt: z.iso
@@ -95,20 +103,26 @@ export const subscriberSchema = z
       .optional()
       .meta({ description: "Maximum concurrent sessions (Simultaneous-Use): checked at Access-Request against live sessions and recent Accepts; absent: no limit." }),
   })
-  .refine((s) => (s.password === undefined) !== (s.passwordHash === undefined), {
+  // One credential per record: a second one could disagree with the first (a password and an
+  // ntHash of another password), and which one counted would then depend on the method.
+  .refine((s) => credentialCount(s) === 1, {
     error: (iss) => {
-      const v = iss.input as { password?: unknown } | undefined;
-      return v && v.password !== undefined
-        ? "exactly one of password / passwordHash is allowed, got both"
-        : "exactly one of password / passwordHash is required, got neither";
+      const v = iss.input as { password?: unknown; passwordHash?: unknown; ntHash?: unknown } | undefined;
+      return v && credentialCount(v) > 1
+        ? "exactly one of password / passwordHash / ntHash is allowed, got more"
+        : "exactly one of password / passwordHash / ntHash is required, got none";
     },
   })
   .meta({
     title: "Subscriber",
     description: "One subscriber: one line of a subscribers JSONL file, one Redis record.",
     // Not derivable from the refinement above; spelled out for JSON schema consumers.
-    oneOf: [{ required: ["password"] }, { required: ["passwordHash"] }],
+    oneOf: [{ required: ["password"] }, { required: ["passwordHash"] }, { required: ["ntHash"] }],
   });
+
+function credentialCount(s: { password?: unknown; passwordHash?: unknown; ntHash?: unknown }): number {
+  return (s.password !== undefined ? 1 : 0) + (s.passwordHash !== undefined ? 1 : 0) + (s.ntHash !== undefined ? 1 : 0);
+}
 
 export const groupSchema = z
   .strictObject({

@@ -97,6 +97,23 @@ describe.each(backends)("admin API on the %s store", (_name, storeConfig) => {
     expect(rename.json.error.field).toBe("username");
   });
 
+  it("subscribers: an ntHash is never shown (credential: ntHash) and a new credential replaces it", async () => {
+    const nt = "44EBBA8D5312B8D611474411F56989AE";
+    const put = await call("PUT", "/v1/subscribers/carol", { body: { ntHash: nt } });
+    expect(put.status).toBe(201);
+    expect(put.json).toEqual({ username: "carol", enabled: true, groups: [], reply: {}, credential: "ntHash" });
+    expect(JSON.stringify((await call("GET", "/v1/subscribers/carol")).json)).not.toContain(nt);
+    const p = await call("PATCH", "/v1/subscribers/carol", { body: { password: "clientPass" } });
+    expect(p.json.credential).toBe("password");
+    const stored = await server.store.getSubscriber("carol");
+    expect(stored?.ntHash).toBeUndefined();
+    const back = await call("PATCH", "/v1/subscribers/carol", { body: { ntHash: nt } });
+    expect(back.json.credential).toBe("ntHash");
+    expect((await server.store.getSubscriber("carol"))?.password).toBeUndefined();
+    const both = await call("PUT", "/v1/subscribers/carol", { body: { ntHash: nt, password: "x" } });
+    expect(both.status).toBe(400);
+  });
+
   it("subscribers: the listing pages with a bounded limit and an opaque cursor", async () => {
     for (let i = 0; i < 12; i++) expect((await call("PUT", `/v1/subscribers/page${i}`, { body: { password: `pw${i}` } })).status).toBe(201);
     const seen = new Set<string>();

@@ -223,7 +223,7 @@ function storeContract(h: Harness): void {
       expect(res.report).toBeUndefined();
       expect(res.errors).toHaveLength(1);
       expect(res.errors[0]?.line).toBe(4);
-      expect(res.errors[0]?.message).toMatch(/exactly one of password \/ passwordHash is required/);
+      expect(res.errors[0]?.message).toMatch(/exactly one of password \/ passwordHash \/ ntHash is required/);
       for (const u of ["dave", "erin", "grace"]) await expect(s.getSubscriber(u)).resolves.toBeNull();
       expect(JSON.stringify(res)).not.toContain("TOPSECRET");
     });
@@ -479,7 +479,7 @@ describe("MemoryStore specifics", () => {
     const s = new MemoryStore({ file }, log);
     const err = await rejection(s.start());
     expect(err.code).toBe("STORE_LOAD_FAILED");
-    expect(err.message).toContain(`${file}:4: exactly one of password / passwordHash is required`);
+    expect(err.message).toContain(`${file}:4: exactly one of password / passwordHash / ntHash is required`);
     expect(err.message).not.toContain("TOPSECRET");
     expect((err as StoreError).details).toEqual([{ line: 4, message: expect.stringContaining("exactly one") }]);
     expect(s.isAvailable()).toBe(false);

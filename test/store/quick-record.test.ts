@@ -11,6 +11,7 @@ const record = fc.record(
     username: fc.oneof(fc.string({ minLength: 0, maxLength: 20 }), fc.constantFrom("alice", "a\u0001b", "ü".repeat(130), "x".repeat(254))),
     password: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom("", "p".repeat(129), "é".repeat(65)), fc.integer()),
     passwordHash: fc.constantFrom("$scrypt$ln=12,r=8,p=1$abc$def", "plain", "$scrypt$" + "x".repeat(1100)),
+    ntHash: fc.constantFrom("44EBBA8D5312B8D611474411F56989AE", "44ebba8d5312b8d611474411f56989ae", "44EB", "z".repeat(32), 12),
     enabled: fc.oneof(fc.boolean(), fc.constant("yes")),
     expiresAt: fc.constantFrom("2027-01-01T00:00:00Z", "2027-01-01T00:00:00.123+02:00", "2027-13-01T00:00:00Z", "2027-01-01", "2027-01-01T24:00:00Z", "2027-02-30T00:00:00Z"),
     groups: fc.oneof(fc.array(fc.constantFrom("gold", "bad name", "", "a.b-c_d")), fc.constant("gold")),
@@ -27,7 +28,7 @@ const record = fc.record(
 const plausible = fc
   .record({
     username: fc.constantFrom("alice", "bob@example.com", "üser", "x".repeat(253)),
-    secret: fc.oneof(fc.record({ password: fc.string({ minLength: 1, maxLength: 40 }) }), fc.record({ passwordHash: fc.constant("$scrypt$ln=12,r=8,p=1$abc$def") })),
+    secret: fc.oneof(fc.record({ password: fc.string({ minLength: 1, maxLength: 40 }) }), fc.record({ passwordHash: fc.constant("$scrypt$ln=12,r=8,p=1$abc$def") }), fc.record({ ntHash: fc.constantFrom("44EBBA8D5312B8D611474411F56989AE", "0123456789abcdef0123456789ABCDEF") })),
     enabled: fc.option(fc.boolean(), { nil: undefined }),
     expiresAt: fc.option(fc.constantFrom("2027-01-01T00:00:00Z", "2027-01-01T00:00:00.5-05:00"), { nil: undefined }),
     groups: fc.option(fc.array(fc.constantFrom("gold", "silver")), { nil: undefined }),

@@ -28,9 +28,15 @@ describe("subscriberSchema", () => {
     });
   });
 
-  it("requires exactly one of password / passwordHash", () => {
-    expect(problems({ username: "a" })).toContain("required, got neither");
-    expect(problems({ username: "a", password: "p", passwordHash: "$scrypt$x" })).toContain("allowed, got both");
+  it("requires exactly one of password / passwordHash / ntHash", () => {
+    expect(problems({ username: "a" })).toContain("required, got none");
+    expect(problems({ username: "a", password: "p", passwordHash: "$scrypt$x" })).toContain("allowed, got more");
+    // A password and an NT hash could disagree: the record is refused rather than guessed at.
+    expect(problems({ username: "a", password: "p", ntHash: "0".repeat(32) })).toContain("allowed, got more");
+    expect(problems({ username: "a", passwordHash: "$scrypt$x", ntHash: "0".repeat(32) })).toContain("allowed, got more");
+    expect(problems({ username: "a", ntHash: "44EBBA8D5312B8D611474411F56989ae" })).toBe("");
+    expect(problems({ username: "a", ntHash: "44EBBA8D5312B8D611474411F56989A" })).toContain("32 hexadecimal digits");
+    expect(problems({ username: "a", ntHash: "g".repeat(32) })).toContain("32 hexadecimal digits");
     expect(problems({ username: "a", passwordHash: "$argon2id$x" })).toContain('starting with "$scrypt$"');
   });
 
@@ -90,9 +96,9 @@ describe("JSON schema generation", () => {
   it("z.toJSONSchema works for the subscriber, group and store config schemas", () => {
     const sub = z.toJSONSchema(subscriberSchema) as Record<string, unknown>;
     expect(sub["additionalProperties"]).toBe(false);
-    expect(sub["oneOf"]).toEqual([{ required: ["password"] }, { required: ["passwordHash"] }]);
+    expect(sub["oneOf"]).toEqual([{ required: ["password"] }, { required: ["passwordHash"] }, { required: ["ntHash"] }]);
     const props = sub["properties"] as Record<string, { description?: string }>;
-    expect(Object.keys(props).sort()).toEqual(["enabled", "expiresAt", "groups", "maxSessions", "password", "passwordHash", "reply", "username"]);
+    expect(Object.keys(props).sort()).toEqual(["enabled", "expiresAt", "groups", "maxSessions", "ntHash", "password", "passwordHash", "reply", "username"]);
     for (const p of Object.values(props)) expect(typeof p.description).toBe("string");
     // Input mode (what a file line may omit) also works.
     expect((z.toJSONSchema(subscriberSchema, { io: "input" }) as { required?: string[] }).required).toEqual(["username"]);

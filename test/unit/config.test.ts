@@ -59,6 +59,18 @@ describe("configuration", () => {
     expect(parseConfig(redis + "scheduler: { budgetMs: 80 }\n", "c.yaml").scheduler.budgetMs).toBe(80);
   });
 
+  it("eap: defaults (every method, 10000 conversations, 30 s) and each bad key named", () => {
+    const c = parseConfig(base, "c.yaml");
+    expect(c.eap).toEqual({ maxConversations: 10000, timeoutSeconds: 30 });
+    expect(parseConfig(`${base}eap: { methods: [md5], timeoutSeconds: 10 }\n`, "c.yaml").eap.methods).toEqual(["md5"]);
+    expect(problem(`${base}eap: { methods: [leap] }\n`)).toMatch(/eap\.methods.*mschapv2, md5/);
+    expect(problem(`${base}eap: { methods: [] }\n`)).toMatch(/eap\.methods: list at least one/);
+    expect(problem(`${base}eap: { methods: [md5, md5] }\n`)).toMatch(/eap\.methods: a method is listed twice/);
+    expect(problem(`${base}eap: { maxConversations: 0 }\n`)).toMatch(/eap\.maxConversations must be at least 1/);
+    expect(problem(`${base}eap: { timeoutSeconds: 1.5 }\n`)).toMatch(/eap\.timeoutSeconds must be an integer/);
+    expect(problem(`${base}eap: { timeout: 5 }\n`)).toMatch(/timeout/);
+  });
+
   it("refuses duplicate clients, bad YAML and an empty file", () => {
     expect(problem(base.replace("store:", '  - { name: lab, address: "10.0.0.0/8", secret: x }\nstore:'))).toMatch(/duplicate client name/);
     expect(problem("radius: [", "c.yaml")).toMatch(/not valid YAML/);

@@ -49,11 +49,13 @@ describe("planReload", () => {
       c["scheduler"] = { budgetMs: 80 };
       c["log"] = { level: "warn" };
       c["auth"] = { rejectReplyMessage: "no" };
+      c["eap"] = { timeoutSeconds: 5 };
     });
     const running = cfg();
     const p = planReload(running, next);
     expect(p.applied).toEqual(["log.level", "auth.rejectReplyMessage", "scheduler.budgetMs"]);
-    expect(p.needsRestart).toEqual(["radius.auth.port", "store.memory.file", "workerPool.size", "duplicates.windowMs"]);
+    expect(p.needsRestart).toEqual(["radius.auth.port", "store.memory.file", "workerPool.size", "duplicates.windowMs", "eap.timeoutSeconds"]);
+    expect(p.effective.eap).toEqual(running.eap);
     expect(p.effective.radius.auth.port).toBe(1812);
     expect(p.effective.store).toEqual(running.store);
     expect(p.effective.workerPool.size).toBe(running.workerPool.size);
