@@ -8,6 +8,7 @@ import {
   KEY_MATERIAL_LENGTH, LABEL, TlsServerSession, createTlsContexts, keyMaterialParams, splitKeyMaterial,
   type TlsContexts, type TlsMethod,
 } from "../../../src/eap/tls/session.js";
+import { ttlsImplicitChallenge } from "../../../src/eap/tls/ttls-avp.js";
 import { makeTestPki, type TestPki } from "./certs.js";
 import { runHandshake, startClient, type Client } from "./harness.js";
 
@@ -136,6 +137,14 @@ describe("PEAP / TTLS tunnels", () => {
     expect(session.peerCertificate).toBeNull();
     const label = method === "peap" ? "client EAP encryption" : "ttls keying material";
     expect(session.eapKeys().msk.equals(clientExport(c, label).subarray(0, 64))).toBe(true);
+    if (method === "ttls") {
+      // RFC 5281 §11.1: the peer derives the same implicit challenge from its side of the tunnel.
+      const f = c.socket.exportKeyingMaterial as (n: number, l: string) => Buffer;
+      const peer = f.call(c.socket, 17, "ttls challenge");
+      const mine = ttlsImplicitChallenge(session);
+      expect(mine.challenge.equals(peer.subarray(0, 16))).toBe(true);
+      expect(mine.ident).toBe(peer[16]);
+    }
 
     // Server to client: inner data comes out as records the client decrypts.
     await session.writeInner(Buffer.from("inner request"));
