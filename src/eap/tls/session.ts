@@ -112,7 +112,9 @@ export function createTlsContexts(creds: ServerCredentials): TlsContexts {
     ca: creds.ca,
     ...(creds.passphrase !== undefined ? { passphrase: creds.passphrase } : {}),
     // No session tickets: resumption would skip the certificate checks (see the header).
-    secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+    // No renegotiation: a TLS 1.2 peer could otherwise restart the handshake, and its CPU
+    // cost, inside a tunnel that has already been checked.
+    secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION,
     minVersion: "TLSv1.2" as const,
   };
   try {

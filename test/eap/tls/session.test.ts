@@ -164,6 +164,27 @@ describe("PEAP / TTLS tunnels", () => {
     c.socket.destroy();
   });
 
+  it("a TLS 1.2 renegotiation inside the tunnel is refused with an alert, not a new handshake", async () => {
+    const { session, c, run } = await converse("ttls", baseClient());
+    expect(run.serverError).toBeNull();
+    const renegotiated = new Promise<Error | null>((resolve) => {
+      c.socket.renegotiate({}, (err) => resolve(err ?? null));
+    });
+    await c.settle();
+    const hello = c.takeOutput();
+    expect(hello[0]).toBe(22); // the client's new ClientHello (a handshake record)
+    await session.feed(hello).catch(() => undefined);
+    const reply = session.takeOutput();
+    // The server answers with an alert record (21), never a handshake record (22).
+    expect(reply.length).toBeGreaterThan(0);
+    expect(reply[0]).toBe(21);
+    (c as Client & { wire: { write(b: Buffer): void } }).wire.write(reply);
+    await c.settle();
+    c.socket.destroy();
+    await Promise.race([renegotiated, new Promise((r) => setTimeout(r, 200))]);
+    session.close();
+  });
+
   it("a TLS 1.3-only client cannot open a PEAP tunnel", async () => {
     const { session, c, run } = await converse("peap", baseClient({ minVersion: "TLSv1.3" }));
     expect((run.serverError as EapTlsError).code).toBe("EAPTLS_ERR_TLS_FAILED");
