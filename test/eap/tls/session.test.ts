@@ -3,6 +3,9 @@
 // commitment message, inner data for PEAP/TTLS, and each refusal with its stable code.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type tls from "node:tls";
+import fc from "fast-check";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { EapTlsError, type EapTlsErrorCode } from "../../../src/eap/tls/errors.js";
 import {
   KEY_MATERIAL_LENGTH, LABEL, TlsServerSession, createTlsContexts, keyMaterialParams, splitKeyMaterial,
@@ -223,6 +226,68 @@ describe("garbage records", () => {
     expect(session.error).toBeNull();
     await expect(session.feed(Buffer.from([9, 0, 1, 0]))).rejects.toMatchObject({ code: "EAPTLS_ERR_BAD_RECORD" });
     session.close();
+  });
+});
+
+describe("fuzz: records into a fresh session", () => {
+  let hello: Buffer = Buffer.alloc(0);
+  beforeAll(async () => {
+    const c = startClient(baseClient({ ...pki.alice }));
+    await c.settle();
+    hello = c.takeOutput();
+    c.socket.destroy();
+  });
+
+  it("mutated ClientHellos only resolve or reject with EapTlsError", async () => {
+    expect(hello[0]).toBe(22);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(4096), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(4096), async (flips, cut) => {
+        const m = Buffer.from(hello.subarray(0, Math.max(1, Math.min(hello.length, cut + 5))));
+        for (const [i, v] of flips) if (i < m.length) m[i] = v;
+        const session = new TlsServerSession({ method: "tls", secureContext: ctx.eapTls });
+        try {
+          await session.feed(m);
+        } catch (e) {
+          expect(e).toBeInstanceOf(EapTlsError);
+        } finally {
+          session.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("random bytes only reject with EapTlsError", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (u) => {
+        const session = new TlsServerSession({ method: "peap", secureContext: ctx.tunnel });
+        try {
+          await session.feed(Buffer.from(u));
+        } catch (e) {
+          expect(e).toBeInstanceOf(EapTlsError);
+        } finally {
+          session.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("no unhandled rejection, no crash", () => {
+  it("every failure path, in a child process run with --unhandled-rejections=strict", () => {
+    const probe = join(process.cwd(), "test", "eap", "tls", "crash-probe.ts");
+    const res = spawnSync(process.execPath, ["--unhandled-rejections=strict", "--import", "tsx", probe, pki.dir], { encoding: "utf8", timeout: 60000 });
+    expect(res.stderr).toBe("");
+    expect(res.status).toBe(0);
+    const codes = JSON.parse(res.stdout.trim()) as string[];
+    expect(codes).toEqual([
+      "EAPTLS_ERR_CERT_UNTRUSTED", "EAPTLS_ERR_CERT_EXPIRED", "EAPTLS_ERR_NO_PEER_CERT",
+      "EAPTLS_ERR_CERT_UNTRUSTED", "EAPTLS_ERR_CERT_EXPIRED", "EAPTLS_ERR_NO_PEER_CERT",
+      // PEAP refused to a TLS 1.3-only client; garbage; a junk handshake record; an alert sent
+      // before any hello (OpenSSL reports ERR_SSL_UNEXPECTED_MESSAGE, not the peer's alert).
+      "EAPTLS_ERR_TLS_FAILED", "EAPTLS_ERR_BAD_RECORD", "EAPTLS_ERR_TLS_FAILED", "EAPTLS_ERR_TLS_FAILED",
+    ]);
   });
 });
 
