@@ -2,7 +2,7 @@
 // package eapoltest) talks RADIUS to a minimal test EAP server (mini-eap-server.ts) built on
 // them. Each success must end with eapol_test's own MPPE key check passing, which shows the
 // labels, the MSK split and the framing agree with an independent implementation.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,11 +16,14 @@ const secret = "eapol-test-secret";
 let pki: TestPki;
 let contexts: TlsContexts;
 
+// eapol_test runs and RSA key generation slow down a lot on a loaded machine.
+jest.setTimeout(120_000);
+
 beforeAll(() => {
   pki = makeTestPki();
   contexts = createTlsContexts({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca });
   writeFileSync(join(pki.dir, "client.key"), pki.alice.key);
-});
+}, 120_000);
 afterAll(() => pki.cleanup());
 
 async function eapol(method: MiniMethod, network: string[]): Promise<{ ok: boolean; out: string; server: Awaited<ReturnType<typeof startMiniServer>> }> {
@@ -28,7 +31,7 @@ async function eapol(method: MiniMethod, network: string[]): Promise<{ ok: boole
   const conf = join(pki.dir, `net-${method}-${Math.random().toString(36).slice(2)}.conf`);
   writeFileSync(conf, ["network={", "  key_mgmt=WPA-EAP", "  eapol_flags=0", `  ca_cert="${join(pki.dir, "ca.pem")}"`, ...network.map((l) => `  ${l}`), "}", ""].join("\n"));
   try {
-    const { stdout } = await run("eapol_test", ["-c", conf, "-a", "127.0.0.1", "-p", String(server.port), "-s", secret, "-t", "15"], { timeout: 60000 });
+    const { stdout } = await run("eapol_test", ["-c", conf, "-a", "127.0.0.1", "-p", String(server.port), "-s", secret, "-t", "15"], { timeout: 100_000 });
     return { ok: true, out: stdout, server };
   } catch (e) {
     const out = (e as { stdout?: string }).stdout ?? "";

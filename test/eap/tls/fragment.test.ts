@@ -196,7 +196,7 @@ describe("properties (fast-check)", () => {
         });
         expect(out?.equals(m)).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, interruptAfterTimeLimit: 10_000 },
     );
   });
 
@@ -216,7 +216,7 @@ describe("properties (fast-check)", () => {
           }
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, interruptAfterTimeLimit: 10_000 },
     );
   });
 
@@ -230,7 +230,7 @@ describe("properties (fast-check)", () => {
           expect(e).toBeInstanceOf(EapTlsError);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, interruptAfterTimeLimit: 10_000 },
     );
   });
 });

@@ -97,7 +97,7 @@ describe("properties (fast-check)", () => {
     fc.assert(fc.property(fc.integer({ min: 3, max: 254 }).filter((t) => t !== 33), fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 255 }), (type, data, id) => {
       const p = { code: EapCode.Response, identifier: id, type, typeData: Buffer.from(data) };
       expect(decodeInner(encodeInner(p), { code: EapCode.Response, identifier: id })).toEqual(p);
-    }), { numRuns: 500 });
+    }), { numRuns: 500, interruptAfterTimeLimit: 10_000 });
   });
 
   it("garbage inner data only ever throws EapTlsError", () => {
@@ -109,6 +109,6 @@ describe("properties (fast-check)", () => {
       } catch (e) {
         expect(e).toBeInstanceOf(EapTlsError);
       }
-    }), { numRuns: 3000 });
+    }), { numRuns: 3000, interruptAfterTimeLimit: 10_000 });
   });
 });

@@ -1,7 +1,7 @@
 // TlsServerSession against a real Node TLS client, every message cut into EAP-TLS fragments
 // both ways: handshakes on TLS 1.2 and 1.3, the same keys on both sides, the RFC 9190
 // commitment message, inner data for PEAP/TTLS, and each refusal with its stable code.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type tls from "node:tls";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
@@ -18,10 +18,14 @@ import { runHandshake, startClient, type Client } from "./harness.js";
 let pki: TestPki;
 let ctx: TlsContexts;
 
+// Generous timeouts: RSA key generation and handshakes slow down a lot on a loaded machine.
+const SLOW = 120_000;
+jest.setTimeout(60_000);
+
 beforeAll(() => {
   pki = makeTestPki();
   ctx = createTlsContexts({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca });
-});
+}, SLOW);
 afterAll(() => pki.cleanup());
 
 function clientExport(c: Client, label: string, context?: Buffer): Buffer {
@@ -236,7 +240,7 @@ describe("fuzz: records into a fresh session", () => {
     await c.settle();
     hello = c.takeOutput();
     c.socket.destroy();
-  });
+  }, SLOW);
 
   it("mutated ClientHellos only resolve or reject with EapTlsError", async () => {
     expect(hello[0]).toBe(22);
@@ -253,9 +257,10 @@ describe("fuzz: records into a fresh session", () => {
           session.close();
         }
       }),
-      { numRuns: 150 },
+      // A time cap as well as a run count: on a loaded machine fewer runs, not a timeout.
+      { numRuns: 150, interruptAfterTimeLimit: 15_000 },
     );
-  });
+  }, SLOW);
 
   it("random bytes only reject with EapTlsError", async () => {
     await fc.assert(
@@ -269,15 +274,15 @@ describe("fuzz: records into a fresh session", () => {
           session.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 150, interruptAfterTimeLimit: 15_000 },
     );
-  });
+  }, SLOW);
 });
 
 describe("no unhandled rejection, no crash", () => {
   it("every failure path, in a child process run with --unhandled-rejections=strict", () => {
     const probe = join(process.cwd(), "test", "eap", "tls", "crash-probe.ts");
-    const res = spawnSync(process.execPath, ["--unhandled-rejections=strict", "--import", "tsx", probe, pki.dir], { encoding: "utf8", timeout: 60000 });
+    const res = spawnSync(process.execPath, ["--unhandled-rejections=strict", "--import", "tsx", probe, pki.dir], { encoding: "utf8", timeout: 100_000 });
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     const codes = JSON.parse(res.stdout.trim()) as string[];
@@ -288,7 +293,7 @@ describe("no unhandled rejection, no crash", () => {
       // before any hello (OpenSSL reports ERR_SSL_UNEXPECTED_MESSAGE, not the peer's alert).
       "EAPTLS_ERR_TLS_FAILED", "EAPTLS_ERR_BAD_RECORD", "EAPTLS_ERR_TLS_FAILED", "EAPTLS_ERR_TLS_FAILED",
     ]);
-  });
+  }, SLOW);
 });
 
 describe("createTlsContexts", () => {

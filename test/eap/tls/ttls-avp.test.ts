@@ -187,7 +187,7 @@ describe("properties (fast-check)", () => {
         expect(b.mandatory).toBe(a?.mandatory);
         expect(b.data.equals(a?.data ?? Buffer.alloc(0))).toBe(true);
       });
-    }), { numRuns: 300 });
+    }), { numRuns: 300, interruptAfterTimeLimit: 10_000 });
   });
 
   it("mutated valid messages only ever throw EapTlsError", () => {
@@ -200,7 +200,7 @@ describe("properties (fast-check)", () => {
       } catch (e) {
         expect(e).toBeInstanceOf(EapTlsError);
       }
-    }), { numRuns: 3000 });
+    }), { numRuns: 3000, interruptAfterTimeLimit: 10_000 });
   });
 
   it("garbage only ever throws EapTlsError", () => {
@@ -210,6 +210,6 @@ describe("properties (fast-check)", () => {
       } catch (e) {
         expect(e).toBeInstanceOf(EapTlsError);
       }
-    }), { numRuns: 3000 });
+    }), { numRuns: 3000, interruptAfterTimeLimit: 10_000 });
   });
 });
