@@ -303,6 +303,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         metrics,
         token: h.token,
         authToken: h.authToken,
+        headersTimeoutMs: h.headersTimeoutMs,
+        requestTimeoutMs: h.requestTimeoutMs,
+        maxConnections: h.maxConnections,
+        metricsRendersPerSecond: h.metricsRendersPerSecond,
         admin: {
           store,
           dictionary,

@@ -95,6 +95,32 @@ export const httpSchema = z
       .describe("Optional second token that allows POST /v1/auth only (for a captive portal that must not manage subscribers). The admin token is always accepted there too."),
     authTokenEnv: envNameSchema.optional().describe("Name of an environment variable holding the auth-only token (instead of `authToken`)."),
     maxBodyBytes: z.int().min(1024).max(1024 * 1024).default(16 * 1024).describe("Largest request body accepted; a larger one gets 413."),
+    headersTimeoutMs: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe("A connection that has not sent complete request headers within this long is closed (408). Default 10000."),
+    requestTimeoutMs: z
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(30_000)
+      .describe("A request (headers and body) not received completely within this long is closed (408), also with a valid token. At least headersTimeoutMs. Default 30000."),
+    maxConnections: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(256)
+      .describe("Open HTTP connections at most; further connections are closed at once. Default 256."),
+    metricsRendersPerSecond: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(5)
+      .describe(
+        "GET /metrics renders the exposition at most this often (token bucket, bursts of as many); faster requests get the last rendered text, at most one refill interval old. Keeps a /metrics flood from taking CPU from RADIUS. Default 5.",
+      ),
     revealRejectReason: z
       .boolean()
       .default(false)
@@ -108,6 +134,7 @@ export const httpSchema = z
   .superRefine((h, ctx) => {
     if (h.token !== undefined && h.tokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["tokenEnv"], message: "give token or tokenEnv, not both" });
     if (h.authToken !== undefined && h.authTokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["authTokenEnv"], message: "give authToken or authTokenEnv, not both" });
+    if (h.requestTimeoutMs < h.headersTimeoutMs) ctx.addIssue({ code: "custom", path: ["requestTimeoutMs"], message: "requestTimeoutMs must be at least headersTimeoutMs" });
   });
 export const sessionsSchema = z
   .strictObject({

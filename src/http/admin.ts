@@ -85,7 +85,7 @@ const listQuerySchema = z.strictObject({
   cursor: z
     .string()
     .regex(/^\d{1,20}$/, { error: "cursor must be the opaque `next` value of the previous page" })
-    .refine((s) => BigInt(s) <= 0xffffffffffffffffn, { error: "cursor must be the opaque `next` value of the previous page" })
+    .refine((s) => !/^\d{1,20}$/.test(s) || BigInt(s) <= 0xffffffffffffffffn, { error: "cursor must be the opaque `next` value of the previous page" })
     .optional(),
 });
 
