@@ -41,6 +41,7 @@ import {
   type Subscriber,
 } from "./subscriber.js";
 import { quickSubscriber } from "./fast-check-record.js";
+import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
 import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
@@ -104,6 +105,9 @@ export class RedisStore implements SubscriberStore {
   /** True while we consider Redis down; only transitions are logged (no log storm while down). */
   private down = true;
   private lastConnError: string | undefined;
+  /** Commands the Redis user may not run (checked after every connect); see problems(). */
+  private denied: string[] = [];
+  private permissionCheck: Promise<void> = Promise.resolve();
 
   private inFlight = 0;
   /** Lookup MGETs sent and not yet answered (a timed-out one counts until its reply). */
@@ -199,6 +203,7 @@ export class RedisStore implements SubscriberStore {
     } catch {
       // Logged by onReady(); the poll retries.
     }
+    await this.permissionCheck;
   }
 
   /**
@@ -238,6 +243,22 @@ export class RedisStore implements SubscriberStore {
       throw err;
     });
     this.readyRefresh.catch(() => {});
+    this.permissionCheck = this.checkPermissions();
+  }
+
+  /** Which needed commands the ACL user lacks: logged once per change, reported by problems(). */
+  private async checkPermissions(): Promise<void> {
+    const r = await checkCommandPermissions(this.redis, subscriberStoreProbes(this.prefix), this.backgroundTimeoutMs);
+    if (r.ok === "unknown") return;
+    const denied = r.ok ? [] : r.denied;
+    if (denied.join() === this.denied.join()) return;
+    this.denied = denied;
+    if (denied.length > 0) this.log.error({ store: "redis", denied }, permissionProblem("subscriber store", denied));
+    else this.log.info({ store: "redis" }, "Redis user may now run every command the subscriber store needs");
+  }
+
+  problems(): string[] {
+    return this.denied.length > 0 ? [permissionProblem("subscriber store", this.denied)] : [];
   }
 
   private onDown(): void {
