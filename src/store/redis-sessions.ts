@@ -37,6 +37,7 @@ import {
 } from "./sessions.js";
 import { redactUrl, safeErrorMessage, withDeadline } from "./util.js";
 import { checkCommandPermissions, isNoPermError, permissionProblem, sessionStoreProbes } from "./redis-permissions.js";
+import { redisTlsOptions } from "./redis-tls.js";
 
 // Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
 // lets a script that has written finish (no partial write); the record script does all its reads
@@ -226,7 +227,9 @@ export class RedisSessionStore implements SessionStore {
     this.buckets = d.config.buckets;
     this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
     this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
+    const tls = redisTlsOptions(rc);
     const redis = new Redis(rc.url, {
+      ...(tls ? { tls } : {}),
       lazyConnect: true,
       enableAutoPipelining: true,
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a

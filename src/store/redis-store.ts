@@ -42,6 +42,7 @@ import {
 } from "./subscriber.js";
 import { quickSubscriber } from "./fast-check-record.js";
 import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
+import { redisTlsOptions } from "./redis-tls.js";
 import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
@@ -133,7 +134,9 @@ export class RedisStore implements SubscriberStore {
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
+    const tls = redisTlsOptions(config);
     this.redis = new Redis(config.url, {
+      ...(tls ? { tls } : {}),
       lazyConnect: true,
       enableAutoPipelining: true,
       // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
