@@ -161,7 +161,8 @@ describe("HTTP timeouts, connection cap and /metrics under a flood (real sockets
   it("cuts slow headers at headersTimeoutMs (not at Node's 30 s check interval)", async () => {
     const r = await heldFor(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
     expect(r.ms).toBeGreaterThanOrEqual(550);
-    expect(r.ms).toBeLessThan(1600);
+    // Far below Node's default check interval (30 s), with room for a loaded machine.
+    expect(r.ms).toBeLessThan(3000);
     expect(r.data).toMatch(/^HTTP\/1\.1 408/);
   });
 
@@ -169,7 +170,7 @@ describe("HTTP timeouts, connection cap and /metrics under a flood (real sockets
     const head = `PUT /v1/subscribers/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"password":`;
     const r = await heldFor(port, head);
     expect(r.ms).toBeGreaterThanOrEqual(1100);
-    expect(r.ms).toBeLessThan(2400);
+    expect(r.ms).toBeLessThan(4000);
     expect((await api(port, "GET", "/v1/subscribers/slow", { token: TOKEN })).status).toBe(404);
   });
 
