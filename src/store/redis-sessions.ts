@@ -302,7 +302,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Which needed commands (the scripts' included) the ACL user lacks: logged once per change. */
   private async checkPermissions(): Promise<void> {
-    const r = await checkCommandPermissions(this.redis, sessionStoreProbes(this.prefix), this.adminTimeoutMs);
+    const r = await checkCommandPermissions(this.redis, sessionStoreProbes(this.prefix), this.rc.connectTimeoutMs + this.adminTimeoutMs);
     if (r.ok === "unknown") return;
     const denied = r.ok ? [] : r.denied;
     if (denied.join() === this.denied.join()) return;

@@ -251,7 +251,7 @@ export class RedisStore implements SubscriberStore {
 
   /** Which needed commands the ACL user lacks: logged once per change, reported by problems(). */
   private async checkPermissions(): Promise<void> {
-    const r = await checkCommandPermissions(this.redis, subscriberStoreProbes(this.prefix), this.backgroundTimeoutMs);
+    const r = await checkCommandPermissions(this.redis, subscriberStoreProbes(this.prefix), this.config.connectTimeoutMs + this.backgroundTimeoutMs);
     if (r.ok === "unknown") return;
     const denied = r.ok ? [] : r.denied;
     if (denied.join() === this.denied.join()) return;
