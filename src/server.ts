@@ -164,6 +164,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   // Abandoned EAP conversations are freed at their timeout even when no request comes.
   const eapSweeper = setInterval(() => eap.sweep(), 1000);
   eapSweeper.unref();
+  // Whether requests can be served: the signal of /readyz and of Status-Server (RFC 5997 §4).
+  const storeProblems = (): string[] => [...(store.problems?.() ?? []), ...(sessions.problems?.() ?? [])];
+  const storeReady = (): boolean => store.isAvailable() && sessions.isAvailable() && storeProblems().length === 0;
   const core = new RadiusCore({
     clients: new ClientTable(config.clients),
     store,
@@ -177,7 +180,12 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     rejectReplyMessage: config.auth.rejectReplyMessage,
     sessions,
     eap,
+    authLinesPerSecond: config.log.authLines.perSecond,
+    storeReady: () => storeReady(),
+    answerStatusWhenStoreDown: config.radius.statusServer.answerWhenStoreDown,
   });
+  const logSummary = setInterval(() => core.flushLogSummary(), 1000);
+  logSummary.unref();
   registerSchedulerMetrics(metrics, scheduler, store, signals, core);
   metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
   let auth: UdpListener | undefined;
@@ -191,6 +199,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   // POST /v1/admin/reload: bound once the reload machinery below exists.
   let reloadFromFileLate: (() => Promise<ReloadResult>) | undefined;
   let http: HttpSide | undefined;
+  let httpAddress: { address: string; port: number } | undefined;
   let acct: UdpListener | undefined;
   let sweeping = false;
   const sweeper = setInterval(() => {
@@ -213,6 +222,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     clearInterval(sweeper);
     clearInterval(eapSweeper);
     eap.close();
+    clearInterval(logSummary);
+    core.flushLogSummary();
     summary.stop();
     signals.stop();
     processMetrics.stop();
@@ -307,6 +318,10 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         metrics,
         token: h.token,
         authToken: h.authToken,
+        headersTimeoutMs: h.headersTimeoutMs,
+        requestTimeoutMs: h.requestTimeoutMs,
+        maxConnections: h.maxConnections,
+        metricsRendersPerSecond: h.metricsRendersPerSecond,
         admin: {
           store,
           dictionary,
@@ -314,18 +329,35 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
           authenticate: (req) => core.authenticate(req),
           now,
           authClient: HTTP_AUTH_CLIENT,
+          revealRejectReason: h.revealRejectReason,
           reload: inh
             ? () => inh.cluster.reloadAll()
             : () => (reloadFromFileLate ? reloadFromFileLate() : Promise.resolve({ ok: false, error: "the server is still starting" })),
           restart: inh ? () => inh.cluster.restart() : undefined,
           audit: (change) => log.info({ admin: change }, `admin API: ${change.kind} ${change.action}`),
         },
-        ready: () => ({
-          ready: store.isAvailable() && authBound,
-          detail: { store: store.kind, storeAvailable: store.isAvailable(), listeners: { auth: authBound ? `${bound.address.address}:${bound.address.port}` : null } },
-        }),
+        ready: () => {
+          const problems = storeProblems();
+          const at = (a: { address: string; port: number }): string => (a.address.includes(":") ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+          return {
+            ready: storeReady() && authBound,
+            detail: {
+              store: store.kind,
+              storeAvailable: store.isAvailable(),
+              sessionsAvailable: sessions.isAvailable(),
+              ...(problems.length > 0 ? { storeProblems: problems } : {}),
+              listeners: {
+                auth: authBound ? at(bound.address) : null,
+                // null: configured but not bound (starting, or shutting down); absent: not configured.
+                ...(config.radius.acct ? { acct: authBound && acct ? at(acct.address) : null } : {}),
+                http: httpAddress ? at(httpAddress) : null,
+              },
+            },
+          };
+        },
         onError: (err, route) => log.error({ err: { message: (err as Error)?.message }, route }, "HTTP handler failed"),
       });
+      httpAddress = http.address;
       if (!http.adminEnabled) log.warn({ http: http.address }, "admin API disabled: no http.token or http.tokenEnv configured (only /metrics, /healthz and /readyz answer)");
     }
   } catch (err) {
@@ -451,7 +483,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     acct?.setFlowHoldBack?.(flowHoldBackSettings(eff.scheduler));
     auth?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
     acct?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
-    const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage });
+    const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage, authLinesPerSecond: eff.log.authLines.perSecond });
     running = eff;
     pendingRestart = plan.needsRestart;
     reloadsOk.value++;

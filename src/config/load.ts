@@ -1,10 +1,11 @@
 // Reading and validating the configuration file. Any problem stops start-up with a message that
 // names the key and the problem.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { configSchema, httpSchema, type Config } from "./schema.js";
+import { tlsFiles } from "../store/redis-tls.js";
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -33,6 +34,7 @@ export function parseConfig(text: string, fileName: string): Config {
   checkCrossFields(config, fileName);
   resolveTokens(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
+  checkFiles(config, fileName);
   return config;
 }
 
@@ -71,6 +73,25 @@ function resolvePaths(config: Config, baseDir: string): void {
     if (store.memory.groupsFile !== undefined) store.memory.groupsFile = path.resolve(baseDir, store.memory.groupsFile);
   }
   config.dictionary.files = config.dictionary.files.map((f) => path.resolve(baseDir, f));
+  const redis = (config.store as { redis?: { tls?: Record<string, unknown> } }).redis;
+  if (redis?.tls) {
+    for (const k of ["caFile", "certFile", "keyFile"] as const) {
+      const f = redis.tls[k];
+      if (typeof f === "string") redis.tls[k] = path.resolve(baseDir, f);
+    }
+  }
+}
+
+/** Files that must be readable at start: a problem names the key (store.redis.tls.*). */
+function checkFiles(config: Config, fileName: string): void {
+  if (!("redis" in config.store)) return;
+  for (const [key, file] of tlsFiles(config.store.redis)) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new ConfigError(`${fileName}: store.redis.tls.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
 }
 
 export function loadConfig(file: string): Config {

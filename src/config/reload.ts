@@ -41,6 +41,8 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   const { flows: _rf, ...runningAuth } = running.radius.auth;
   const { flows: _nf, ...nextAuth } = next.radius.auth;
   diff(runningAuth, nextAuth, "radius.auth", needsRestart);
+  diff(running.radius.acct, next.radius.acct, "radius.acct", needsRestart);
+  diff(running.radius.statusServer, next.radius.statusServer, "radius.statusServer", needsRestart);
   if (effectiveFlows(running) !== effectiveFlows(next)) {
     needsRestart.push(next.radius.auth.flows === undefined ? "radius.auth.flows (its default follows scheduler.enabled)" : "radius.auth.flows");
   }

@@ -96,6 +96,38 @@ export const httpSchema = z
       .describe("Optional second token that allows POST /v1/auth only (for a captive portal that must not manage subscribers). The admin token is always accepted there too."),
     authTokenEnv: envNameSchema.optional().describe("Name of an environment variable holding the auth-only token (instead of `authToken`)."),
     maxBodyBytes: z.int().min(1024).max(1024 * 1024).default(16 * 1024).describe("Largest request body accepted; a larger one gets 413."),
+    headersTimeoutMs: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe("A connection that has not sent complete request headers within this long is closed (408). Default 10000."),
+    requestTimeoutMs: z
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(30_000)
+      .describe("A request (headers and body) not received completely within this long is closed (408), also with a valid token. At least headersTimeoutMs. Default 30000."),
+    maxConnections: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(256)
+      .describe("Open HTTP connections at most; further connections are closed at once. Default 256."),
+    metricsRendersPerSecond: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(5)
+      .describe(
+        "GET /metrics renders the exposition at most this often (token bucket, bursts of as many); faster requests get the last rendered text, at most one refill interval old. Keeps a /metrics flood from taking CPU from RADIUS. Default 5.",
+      ),
+    revealRejectReason: z
+      .boolean()
+      .default(false)
+      .describe(
+        "POST /v1/auth: give the caller the reject reason (unknown_user, bad_password, disabled, ...). Default false: every reject says `rejected`, so that a caller cannot tell which usernames exist; the real reason is logged and counted (aaa_access_rejects_total) either way.",
+      ),
     authWeight: clientWeightSchema
       .optional()
       .describe("Weight of POST /v1/auth in the scheduler's per-client fair queuing, against each NAS (default 1): HTTP authentications count as one more client, named \"http\"."),
@@ -103,6 +135,7 @@ export const httpSchema = z
   .superRefine((h, ctx) => {
     if (h.token !== undefined && h.tokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["tokenEnv"], message: "give token or tokenEnv, not both" });
     if (h.authToken !== undefined && h.authTokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["authTokenEnv"], message: "give authToken or authTokenEnv, not both" });
+    if (h.requestTimeoutMs < h.headersTimeoutMs) ctx.addIssue({ code: "custom", path: ["requestTimeoutMs"], message: "requestTimeoutMs must be at least headersTimeoutMs" });
   });
 export const sessionsSchema = z
   .strictObject({
@@ -165,6 +198,16 @@ export const configSchema = z.strictObject({
     .strictObject({
       auth: listenerSchema(1812).prefault({}),
       acct: listenerSchema(1813).optional().describe("Accounting listener (RFC 2866); absent: no accounting."),
+      statusServer: z
+        .strictObject({
+          answerWhenStoreDown: z
+            .boolean()
+            .default(false)
+            .describe(
+              "Answer Status-Server (RFC 5997) while the store is unavailable (the condition /readyz reports). Default false: it is dropped (counted as store_unavailable), so that a NAS that probes with Status-Server fails over to a server that can answer its requests; RFC 5997 §4 leaves a server free not to answer.",
+            ),
+        })
+        .prefault({}),
     })
     .prefault({}),
   clients: z.array(clientSchema).min(1, "at least one client (NAS) is needed"),
@@ -172,6 +215,19 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      authLines: z
+        .strictObject({
+          perSecond: z
+            .int()
+            .min(0)
+            .max(100_000)
+            .default(100)
+            .describe(
+              "At most this many Access-Accept/Access-Reject lines per second at info (token bucket, bursts up to one second's worth); the rest are counted (aaa_log_lines_suppressed_total{kind=\"auth\"}) and summed up in one line per second. 0: no such lines. Default 100.",
+            ),
+        })
+        .prefault({})
+        .describe("One info line per answered Access-Request (user, client, source, Calling-Station-Id, reject reason, time taken)."),
     })
     .prefault({}),
   auth: z

@@ -27,7 +27,20 @@ export interface AccountingDeps {
   wallClock: () => number;
 }
 
-const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_ALL = /[\\\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * User-Name as recorded. Control characters (C0, DEL, C1) become "\xNN", and then so does a
+ * backslash, so that keys, the history and log lines stay printable and one line each. A name
+ * without control characters is kept as sent (backslashes included: "DOMAIN\user"). The record
+ * is still written and acknowledged: dropping it would leave the NAS retransmitting it for ever
+ * (RFC 2866 §4.1: no response means not recorded).
+ */
+export function recordedUserName(user: string): string {
+  if (!CONTROL.test(user)) return user;
+  return user.replace(CONTROL_ALL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
 
 function u32(a: RawAttribute | undefined): number | undefined {
   return a !== undefined && a.value.length === 4 ? a.value.readUInt32BE(0) : undefined;
@@ -90,8 +103,7 @@ const FIRST: (RawAttribute | undefined)[] = new Array<RawAttribute | undefined>(
 
 function parseIndexed(client: Client, from: string, wallNow: number): { ok: true; record: AccountingRecord } | { ok: false; reason: string; user?: string } {
   const userAttr = FIRST[Attr.UserName];
-  const user = userAttr ? userAttr.value.toString("utf8") : "";
-  if (!NO_CONTROL.test(user)) return { ok: false, reason: "bad_user_name" };
+  const user = userAttr ? recordedUserName(userAttr.value.toString("utf8")) : "";
 
   const statusAttr = FIRST[Attr.AcctStatusType];
   if (statusAttr === undefined) return { ok: false, reason: "missing_acct_status_type", user };

@@ -21,6 +21,8 @@ export interface AdminDeps {
   now: () => number;
   /** Scheduler client of POST /v1/auth. */
   authClient: string;
+  /** POST /v1/auth answers the real reject reason (else a uniform `rejected`, against user enumeration). */
+  revealRejectReason?: boolean;
   /**
    * Live reload of the configuration file (POST /v1/admin/reload): the same operation as SIGHUP.
    * Resolves with the server's ReloadResult; absent: the endpoint answers 404.
@@ -78,7 +80,13 @@ const listQuerySchema = z.strictObject({
     .transform(Number)
     .pipe(z.number().min(1, { error: `limit must be an integer from 1 to ${MAX_PAGE}` }).max(MAX_PAGE, { error: `limit must be an integer from 1 to ${MAX_PAGE}` }))
     .optional(),
-  cursor: z.string().regex(/^\d{1,20}$/, { error: "cursor must be the opaque `next` value of the previous page" }).optional(),
+  // A Redis SCAN cursor is an unsigned 64-bit integer: anything larger is a client error, not a
+  // store failure.
+  cursor: z
+    .string()
+    .regex(/^\d{1,20}$/, { error: "cursor must be the opaque `next` value of the previous page" })
+    .refine((s) => !/^\d{1,20}$/.test(s) || BigInt(s) <= 0xffffffffffffffffn, { error: "cursor must be the opaque `next` value of the previous page" })
+    .optional(),
 });
 
 // ---------------------------------------------------------------- views
@@ -165,7 +173,10 @@ export function adminRoutes(router: Router, d: AdminDeps): void {
       remote: { address: ctx.req.socket.remoteAddress ?? "", port: ctx.req.socket.remotePort ?? 0 },
     });
     if (out.kind === "answered") {
-      sendJson(ctx.res, 200, out.result === "accept" ? { result: "accept", reply: out.reply } : { result: "reject", reason: out.reason });
+      // Unless configured otherwise, one reason for every reject: telling unknown_user from
+      // bad_password would let a caller enumerate the subscribers.
+      const reason = out.result === "reject" ? (d.revealRejectReason ? out.reason : "rejected") : undefined;
+      sendJson(ctx.res, 200, out.result === "accept" ? { result: "accept", reply: out.reply } : { result: "reject", reason });
     } else if (out.kind === "shed") {
       throw new HttpError(503, "shed", `not admitted by the scheduler (${out.reason}); retry later`, undefined, { "retry-after": "1" });
     } else if (out.reason === "internal_error") {

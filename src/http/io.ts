@@ -64,11 +64,32 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
     req.once("error", () => reject(new HttpError(400, "bad_request", "the request body could not be read")));
   });
   if (size === 0) throw new HttpError(400, "invalid_json", "the request body is empty; a JSON object is expected");
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks, size).toString("utf8"));
+    value = JSON.parse(Buffer.concat(chunks, size).toString("utf8"));
   } catch {
     throw new HttpError(400, "invalid_json", "the request body is not valid JSON");
   }
+  // JSON.parse keeps "__proto__" as an own key, which schema checks do not see as a field; it is
+  // refused like any other unknown field, wherever it is in the body.
+  const proto = protoKeyPath(value);
+  if (proto !== undefined) throw new HttpError(400, "unknown_field", `${proto}: unknown field`, proto);
+  return value;
+}
+
+/** The path of the first own "__proto__" key in a parsed JSON value, or undefined (iterative: any depth). */
+function protoKeyPath(root: unknown): string | undefined {
+  const stack: Array<{ v: unknown; at: string }> = [{ v: root, at: "" }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { v, at } = item;
+    if (typeof v !== "object" || v === null) continue;
+    for (const key of Object.keys(v)) {
+      const path = at ? `${at}.${key}` : key;
+      if (key === "__proto__") return path;
+      stack.push({ v: (v as Record<string, unknown>)[key], at: path });
+    }
+  }
+  return undefined;
 }
 
 function tooLarge(maxBytes: number): HttpError {

@@ -2,6 +2,7 @@
 // /readyz (store reachable, listeners bound, not draining), and the admin API under /v1 with
 // bearer-token auth. Without a token the admin API is disabled (404 with a message saying so).
 import http from "node:http";
+import { performance } from "node:perf_hooks";
 import type { Metrics, CounterSeries } from "../metrics/counters.js";
 import { HttpError, TokenCheck, sendError, sendJson } from "./io.js";
 import { Router, type RouteContext } from "./router.js";
@@ -23,6 +24,14 @@ export interface HttpSideOptions {
   fd?: number | undefined;
   /** The text of GET /metrics, when it is not `metrics` alone (the merged metrics of every worker). */
   metricsText?: (() => Promise<string>) | undefined;
+  /** Complete request headers within this long (ms), else 408 and close. Default 10000. */
+  headersTimeoutMs?: number | undefined;
+  /** Complete request (headers and body) within this long (ms), else 408 and close. Default 30000. */
+  requestTimeoutMs?: number | undefined;
+  /** Open connections at most (server.maxConnections). Default 256. */
+  maxConnections?: number | undefined;
+  /** GET /metrics renders at most this many times per second; faster requests get the last text. Default 5. */
+  metricsRendersPerSecond?: number | undefined;
 }
 
 export interface HttpSide {
@@ -59,8 +68,28 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
   const adminEnabled = tokens.enabled && o.admin !== undefined;
   const router = new Router();
   const metricsText = o.metricsText;
+  // Rendering the exposition costs CPU on the thread that serves RADIUS: at most
+  // metricsRendersPerSecond renders (a token bucket); a request that finds it empty gets the last
+  // text rendered, so an unauthenticated /metrics flood costs little more than the sockets.
+  const rendersPerSecond = o.metricsRendersPerSecond ?? 5;
+  let renderTokens = rendersPerSecond;
+  let refilledAt = performance.now();
+  let lastText: Promise<string> | undefined;
+  const renderMetrics = (): Promise<string> => {
+    const t = performance.now();
+    renderTokens = Math.min(rendersPerSecond, renderTokens + ((t - refilledAt) * rendersPerSecond) / 1000);
+    refilledAt = t;
+    if (lastText !== undefined && renderTokens < 1) return lastText;
+    renderTokens -= 1;
+    const text = metricsText ? metricsText() : Promise.resolve(o.metrics.toPrometheus());
+    lastText = text;
+    text.catch(() => {
+      if (lastText === text) lastText = undefined;
+    });
+    return text;
+  };
   router.on("GET", "/metrics", async ({ res }) => {
-    const text = metricsText ? await metricsText() : o.metrics.toPrometheus();
+    const text = await renderMetrics();
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(text);
   });
   router.on("GET", "/healthz", ({ res }) => sendJson(res, 200, { status: "ok" }));
@@ -110,31 +139,42 @@ export async function listenHttp(o: HttpSideOptions): Promise<HttpSide> {
     return m.route;
   };
 
-  const server = http.createServer({ noDelay: true }, (req, res) => {
-    active++;
-    if (draining || handingOver) res.setHeader("connection", "close");
-    res.once("close", () => {
-      active--;
-      if (active === 0 && idleWaiters.length > 0) {
-        const w = idleWaiters;
-        idleWaiters = [];
-        for (const f of w) f();
-      }
-    });
-    serve(req, res).then(
-      (route) => count(route, res.statusCode),
-      (err: unknown) => {
-        const route = routeOf(req, router);
-        const e = err instanceof HttpError ? err : (o.onError?.(err, route), new HttpError(500, "internal_error", "internal error; see the server log"));
-        if (res.headersSent) res.destroy();
-        else sendError(res, e);
-        count(route, res.statusCode);
-      },
-    );
-  });
+  const headersTimeout = o.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(headersTimeout, o.requestTimeoutMs ?? 30_000);
+  const server = http.createServer(
+    {
+      noDelay: true,
+      headersTimeout,
+      requestTimeout,
+      // Node enforces both timeouts only when it checks its connections (every 30 s by default,
+      // which could hold a slow client up to 30 s past its timeout): check often enough to cut it on time.
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 5))),
+    },
+    (req, res) => {
+      active++;
+      if (draining || handingOver) res.setHeader("connection", "close");
+      res.once("close", () => {
+        active--;
+        if (active === 0 && idleWaiters.length > 0) {
+          const w = idleWaiters;
+          idleWaiters = [];
+          for (const f of w) f();
+        }
+      });
+      serve(req, res).then(
+        (route) => count(route, res.statusCode),
+        (err: unknown) => {
+          const route = routeOf(req, router);
+          const e = err instanceof HttpError ? err : (o.onError?.(err, route), new HttpError(500, "internal_error", "internal error; see the server log"));
+          if (res.headersSent) res.destroy();
+          else sendError(res, e);
+          count(route, res.statusCode);
+        },
+      );
+    },
+  );
   server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.maxConnections = o.maxConnections ?? 256;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     const done = (): void => {

@@ -26,6 +26,7 @@ import { WorkerPoolError } from "./worker-pool.js";
 import type { DatagramEvent, EntryPoint, Outcome, SendReply } from "./event.js";
 import type { CounterSeries, Histogram, Metrics } from "../metrics/counters.js";
 import { RateLimitedLog, type Logger } from "../log.js";
+import { AuthLineBudget, WindowCap } from "./auth-log.js";
 
 export interface CoreOptions {
   clients: ClientTable;
@@ -45,6 +46,15 @@ export interface CoreOptions {
   sessions?: SessionStore | null;
   /** EAP conversations (kept across reloads); absent: EAP-Message gets Access-Reject. */
   eap?: EapServer | null;
+  /** Access-Accept/Reject lines at info: at most this many per second (log.authLines.perSecond); 0: none. Default 100. */
+  authLinesPerSecond?: number;
+  /**
+   * Whether the store can serve requests now (the signal /readyz uses). When it says no, a
+   * Status-Server is not answered unless `answerStatusWhenStoreDown`. Default: always available.
+   */
+  storeReady?: () => boolean;
+  /** radius.statusServer.answerWhenStoreDown (default false). */
+  answerStatusWhenStoreDown?: boolean;
 }
 
 /** What a live reload may replace (RadiusCore.reconfigure). */
@@ -53,6 +63,10 @@ export interface CoreSettings {
   /** A new dictionary replaces the access-request handler; null keeps the current one. */
   dictionary: Dictionary | null;
   rejectReplyMessage?: string | undefined;
+  /** log.authLines.perSecond; undefined keeps the current rate. */
+  authLinesPerSecond?: number | undefined;
+  /** radius.statusServer.answerWhenStoreDown; undefined keeps the current setting. */
+  answerStatusWhenStoreDown?: boolean | undefined;
 }
 
 type AccessRequestHandler = Handler<Parameters<ReturnType<typeof createAccessRequestHandler>>[0], Decision>;
@@ -69,7 +83,22 @@ interface Version {
   readonly rejectAttrs: AttributeInput[];
 }
 
-type Ctx = { ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint }; version: Version; client: Client | null; code: number; cls: RequestClass | "none"; user?: string | undefined };
+type Ctx = {
+  ev: Pick<DatagramEvent, "remote" | "arrivedAt"> & { readonly listener: EntryPoint };
+  version: Version;
+  client: Client | null;
+  code: number;
+  cls: RequestClass | "none";
+  user?: string | undefined;
+  /** The verified request, for the fields of its log lines (Calling-Station-Id). */
+  packet?: RadiusPacket | undefined;
+};
+
+/** Unknown-client warnings over all source addresses together: at most this many per window. */
+const UNKNOWN_CLIENT_LINES_PER_WINDOW = 20;
+const UNKNOWN_CLIENT_WINDOW_MS = 10_000;
+/** Verification failures that mean the NAS signs with another shared secret than ours. */
+const BAD_SECRET_REASONS = new Set(["bad_message_authenticator", "bad_request_authenticator"]);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -101,9 +130,15 @@ export class RadiusCore {
   private readonly verifyHash: Handler<VerifyHashInput, "match" | "mismatch" | "bad-hash">;
   private readonly jsonAuth: Handler<JsonAuthInput, JsonDecision>;
   private readonly accounting: Handler<AccountingInput, AccountingDecision> | null;
-  private readonly unknownClientLog = new RateLimitedLog(10_000);
-  private readonly maxSessionsLog = new RateLimitedLog(10_000);
+  private readonly unknownClientLog = new RateLimitedLog(UNKNOWN_CLIENT_WINDOW_MS);
+  private readonly unknownClientCap = new WindowCap(UNKNOWN_CLIENT_LINES_PER_WINDOW, UNKNOWN_CLIENT_WINDOW_MS);
+  private readonly badSecretLog = new RateLimitedLog(10_000);
+  private readonly authLines: AuthLineBudget;
+  private readonly suppressedLines: { auth: CounterSeries; unknownClient: CounterSeries; badSecret: CounterSeries };
+  private readonly storeReady: () => boolean;
+  private answerStatusWhenStoreDown: boolean;
   private debug: boolean;
+  private info: boolean;
   private readonly outcomeCounters = new Map<string, CounterSeries>();
   private readonly latencyByClass = new Map<RequestClass, Histogram>();
   private httpAuthLatency: Histogram | undefined;
@@ -117,7 +152,17 @@ export class RadiusCore {
     o.metrics.describe("aaa_access_rejects_total", "Access-Rejects by reason.");
     o.metrics.describe("aaa_response_seconds", "Time from a datagram's arrival to its reply being sent, answered requests, by class.");
     o.metrics.describe("aaa_http_auth_seconds", "POST /v1/auth: time from the request's arrival (body read) to its decision, answered requests.");
+    o.metrics.describe("aaa_log_lines_suppressed_total", "Log lines not written because of their rate limit, by kind (auth: Access-Accept/Reject lines, log.authLines.perSecond; unknown_client; bad_secret).");
     this.debug = o.log.isLevelEnabled("debug");
+    this.info = o.log.isLevelEnabled("info");
+    this.authLines = new AuthLineBudget(o.authLinesPerSecond ?? 100, o.now());
+    this.suppressedLines = {
+      auth: o.metrics.counter("aaa_log_lines_suppressed_total", { kind: "auth" }),
+      unknownClient: o.metrics.counter("aaa_log_lines_suppressed_total", { kind: "unknown_client" }),
+      badSecret: o.metrics.counter("aaa_log_lines_suppressed_total", { kind: "bad_secret" }),
+    };
+    this.storeReady = o.storeReady ?? (() => true);
+    this.answerStatusWhenStoreDown = o.answerStatusWhenStoreDown ?? false;
     this.duplicates = new DuplicateCache({ windowMs: o.duplicates.windowMs, maxEntries: o.duplicates.maxEntries });
     this.handlers = new HandlerRegistry(o.pool);
     this.verifyHash = this.handlers.register<VerifyHashInput, "match" | "mismatch" | "bad-hash">({
@@ -157,6 +202,9 @@ export class RadiusCore {
       : this.current.accessRequest;
     this.current = { id: this.current.id + 1, clients: settings.clients, accessRequest, rejectAttrs: rejectAttributes(settings.rejectReplyMessage) };
     this.debug = this.o.log.isLevelEnabled("debug");
+    this.info = this.o.log.isLevelEnabled("info");
+    if (settings.authLinesPerSecond !== undefined) this.authLines.setRate(settings.authLinesPerSecond);
+    if (settings.answerStatusWhenStoreDown !== undefined) this.answerStatusWhenStoreDown = settings.answerStatusWhenStoreDown;
     return this.current.id;
   }
 
@@ -198,6 +246,7 @@ export class RadiusCore {
               } else {
                 if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
                 this.finish(ctx, { kind: "answered", reason: d.result }, undefined, d.result === "reject" ? d.reason : undefined);
+                this.authLine(ctx, d.result, d.result === "reject" ? d.reason : undefined);
                 this.httpLatency().observe((this.o.now() - req.arrivedAt) / 1000);
                 resolve(d.result === "accept" ? { kind: "answered", result: "accept", reply: d.reply } : { kind: "answered", result: "reject", reason: d.reason });
               }
@@ -280,12 +329,14 @@ export class RadiusCore {
     if (!v.ok) {
       ctx.client = v.client;
       if (v.reason === "unknown_client") this.logUnknownClient(ev);
+      else if (v.client && BAD_SECRET_REASONS.has(v.reason)) this.logBadSecret(ev, v.client, v.reason);
       this.finish(ctx, { kind: "dropped", reason: v.reason });
       return;
     }
     const { client, packet } = v;
     ctx.client = client;
     ctx.code = packet.code;
+    ctx.packet = packet;
 
     // RFC 5080 §2.2.2: same source, Identifier and Request Authenticator = the same request.
     const dupKey = DuplicateCache.key(ev.remote.address, ev.remote.port, packet.identifier, packet.authenticator);
@@ -314,6 +365,13 @@ export class RadiusCore {
   /** Stages 4 and 5, handle and reply, for an admitted request. Never rejects. */
   private run(ctx: Ctx, packet: RadiusPacket, client: Client, entry: PendingEntry, deadline: number, send: SendReply): CompletionReport | Promise<CompletionReport> {
     if (packet.code === Code.StatusServer) {
+      // RFC 5997 §4 lets a server that cannot serve requests leave Status-Server unanswered: a
+      // NAS that probes with it then fails over, instead of being told that a server which drops
+      // every Access-Request is alive. radius.statusServer.answerWhenStoreDown restores the answer.
+      if (!this.answerStatusWhenStoreDown && !this.storeReady()) {
+        this.unanswered(ctx, entry, { kind: "dropped", reason: "store_unavailable" });
+        return NO_SAMPLE;
+      }
       if (ctx.ev.listener === "acct") {
         // RFC 5997 §3: on the accounting port, Status-Server is answered with Accounting-Response.
         this.completeAccounting(ctx, packet, client, entry, deadline, send, { result: "status" });
@@ -414,14 +472,10 @@ export class RadiusCore {
     ctx.user = d.user;
     if (d.result === "drop") return this.unanswered(ctx, entry, { kind: "dropped", reason: d.reason });
     if (!this.sendReply(ctx, entry, deadline, send, () => this.encode(packet, client, d, ctx.version))) return;
-    if (d.result === "reject") {
-      this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
-      if (d.reason === "max_sessions" && this.maxSessionsLog.allow(d.user ?? "", this.o.now()) >= 0) {
-        this.o.log.info({ user: d.user, client: client.name, reason: d.reason }, "Access-Reject: Simultaneous-Use limit reached");
-      }
-    }
+    if (d.result === "reject") this.o.metrics.inc("aaa_access_rejects_total", { reason: d.reason });
     const result = packet.code === Code.StatusServer ? "status" : d.result;
     this.finish(ctx, { kind: "answered", reason: result }, undefined, d.result === "reject" ? d.reason : undefined);
+    if (packet.code !== Code.StatusServer && d.result !== "challenge") this.authLine(ctx, d.result, d.result === "reject" ? d.reason : undefined);
   }
 
   /** `client` is the one the request was verified with: its secret signs the reply. */
@@ -450,6 +504,7 @@ export class RadiusCore {
           from: `${ctx.ev.remote.address}:${ctx.ev.remote.port}`,
           code: ctx.code ? codeName(ctx.code) : undefined,
           user: ctx.user,
+          callingStationId: ctx.packet ? callingStationId(ctx.packet) : undefined,
           ms: Math.round((this.o.now() - ctx.ev.arrivedAt) * 1000) / 1000,
         },
         "request",
@@ -478,12 +533,79 @@ export class RadiusCore {
     return h;
   }
 
-  private logUnknownClient(ev: DatagramEvent): void {
-    const suppressed = this.unknownClientLog.allow(ev.remote.address, this.o.now());
-    if (suppressed >= 0) {
-      this.o.log.warn({ from: ev.remote.address, suppressedSinceLast: suppressed }, "datagram from unknown client dropped");
+  /**
+   * The `info` line of an answered Access-Request (FreeRADIUS's `auth = yes`): result, user, NAS,
+   * source, Calling-Station-Id, reject reason and time taken. Never a password or an attribute
+   * that holds one. Through the log.authLines budget: what it holds back is counted and summed up
+   * by flushLogSummary().
+   */
+  private authLine(ctx: Ctx, result: "accept" | "reject", reason: string | undefined): void {
+    if (!this.info) return;
+    if (!this.authLines.take(result === "accept" ? "accept" : `reject:${reason}`, this.o.now())) {
+      this.suppressedLines.auth.value++;
+      return;
+    }
+    this.o.log.info(
+      {
+        user: ctx.user,
+        client: ctx.client?.name,
+        from: `${ctx.ev.remote.address}:${ctx.ev.remote.port}`,
+        callingStationId: ctx.packet ? callingStationId(ctx.packet) : undefined,
+        reason,
+        ms: Math.round((this.o.now() - ctx.ev.arrivedAt) * 1000) / 1000,
+      },
+      result === "accept" ? "Access-Accept" : "Access-Reject",
+    );
+  }
+
+  /**
+   * One line with what the log.authLines budget held back since the last call (by result and
+   * reject reason), if anything. The server calls it once a second.
+   */
+  flushLogSummary(): void {
+    const d = this.authLines.drain();
+    if (d) {
+      this.o.log.warn({ suppressed: d.total, byResult: d.byKind, perSecond: this.authLines.rate }, "Access-Accept/Reject lines suppressed by log.authLines.perSecond");
     }
   }
+
+  private logUnknownClient(ev: DatagramEvent): void {
+    const now = this.o.now();
+    const suppressed = this.unknownClientLog.allow(ev.remote.address, now);
+    if (suppressed < 0) {
+      this.suppressedLines.unknownClient.value++;
+      return;
+    }
+    // Spoofed or ever-changing sources pass the per-source limit: a global cap bounds the lines.
+    const heldGlobally = this.unknownClientCap.allow(now);
+    if (heldGlobally < 0) {
+      this.suppressedLines.unknownClient.value++;
+      return;
+    }
+    this.o.log.warn(
+      { from: ev.remote.address, suppressedSinceLast: suppressed, suppressedAllSources: heldGlobally },
+      "datagram from unknown client dropped",
+    );
+  }
+
+  /** A verified client whose authenticators do not check: almost always a wrong shared secret. */
+  private logBadSecret(ev: DatagramEvent, client: Client, reason: string): void {
+    const suppressed = this.badSecretLog.allow(client.name, this.o.now());
+    if (suppressed < 0) {
+      this.suppressedLines.badSecret.value++;
+      return;
+    }
+    this.o.log.warn(
+      { client: client.name, from: `${ev.remote.address}:${ev.remote.port}`, listener: ev.listener, reason, suppressedSinceLast: suppressed },
+      "request dropped: authenticator does not verify; check the shared secret configured for this client",
+    );
+  }
+}
+
+/** Calling-Station-Id as text, when present (log lines). */
+function callingStationId(packet: RadiusPacket): string | undefined {
+  const a = findAttribute(packet, Attr.CallingStationId);
+  return a === undefined ? undefined : a.value.toString("utf8");
 }
 
 /** Acct-Status-Type, when present and well formed (for the scheduler's class). */

@@ -71,6 +71,33 @@ function show(v: unknown): string {
   return String(v);
 }
 
+// Attributes whose values are key material or credentials, whatever the dictionary's flags say.
+const SECRET_ATTRIBUTE_NAMES = new Set([
+  "User-Password",
+  "CHAP-Password",
+  "Tunnel-Password",
+  "MS-CHAP-Response",
+  "MS-CHAP2-Response",
+  "MS-CHAP-NT-Enc-PW",
+  "MS-CHAP-LM-Enc-PW",
+  "MS-CHAP-MPPE-Keys",
+  "MS-MPPE-Send-Key",
+  "MS-MPPE-Recv-Key",
+  "Message-Authenticator",
+]);
+
+/** Whether an attribute's value is secret-bearing (encrypted in the dictionary, or a credential or key). */
+export function isSecretAttribute(def: Pick<AttributeDef, "name" | "encrypt">): boolean {
+  return def.encrypt !== undefined || SECRET_ATTRIBUTE_NAMES.has(def.name);
+}
+
+/** A value as error messages show it; never the value of a secret-bearing attribute. */
+function showValue(def: AttributeDef, v: unknown): string {
+  if (!isSecretAttribute(def)) return show(v);
+  if (typeof v === "string" || Buffer.isBuffer(v)) return `the value (${Buffer.byteLength(v)} octets, not shown)`;
+  return "the value (not shown)";
+}
+
 function isTagged(v: unknown): v is TaggedValue {
   return typeof v === "object" && v !== null && !Buffer.isBuffer(v) && !(v instanceof Date) && !Array.isArray(v) && "tag" in v && "value" in v;
 }
@@ -165,7 +192,7 @@ function toBytesFromString(def: AttributeDef, v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;
   if (typeof v === "string") return Buffer.from(v, "utf8");
   if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "bigint") return Buffer.from(String(v), "utf8");
-  return fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not a string`);
+  return fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a string`);
 }
 
 function toOctets(def: AttributeDef, v: unknown): Buffer {
@@ -173,12 +200,12 @@ function toOctets(def: AttributeDef, v: unknown): Buffer {
   if (typeof v === "string") {
     if (/^0x/i.test(v)) {
       const hex = v.slice(2);
-      if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not valid hex`);
+      if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not valid hex`);
       return Buffer.from(hex, "hex");
     }
     return Buffer.from(v, "utf8");
   }
-  return fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not octets (give a Buffer, "0x..." hex or text)`);
+  return fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not octets (give a Buffer, "0x..." hex or text)`);
 }
 
 function toInteger(def: AttributeDef, v: unknown, min: number, max: number): number {
@@ -192,13 +219,13 @@ function toInteger(def: AttributeDef, v: unknown, min: number, max: number): num
     else {
       const names = [...def.values.keys()];
       const hint = names.length > 0 ? ` (known values: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", ..." : ""})` : "";
-      fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not a number or a known value name${hint}`);
+      fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a number or a known value name${hint}`);
     }
   } else {
-    fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an integer`);
+    fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an integer`);
   }
   if (n === undefined || !Number.isInteger(n) || n < min || n > max) {
-    fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an integer in ${min}..${max}`);
+    fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an integer in ${min}..${max}`);
   }
   return n as number;
 }
@@ -213,14 +240,14 @@ function toUint64(def: AttributeDef, v: unknown): bigint {
     if (named !== undefined) n = BigInt(named);
   }
   if (n === undefined || n < 0n || n > 0xffffffffffffffffn) {
-    fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an unsigned 64-bit integer`);
+    fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an unsigned 64-bit integer`);
   }
   return n as bigint;
 }
 
 function fixed(def: AttributeDef, v: unknown, size: number): Buffer | undefined {
   if (!Buffer.isBuffer(v)) return undefined;
-  if (v.length !== size) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} must be exactly ${size} octets`);
+  if (v.length !== size) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} must be exactly ${size} octets`);
   return v;
 }
 
@@ -319,7 +346,7 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
       else if (typeof v === "string") secs = Math.floor(Date.parse(v) / 1000);
       else secs = Number.NaN;
       if (!Number.isInteger(secs) || secs < 0 || secs > 0xffffffff) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not a date between 1970 and 2106`);
+        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a date between 1970 and 2106`);
       }
       const out = Buffer.allocUnsafe(4);
       out.writeUInt32BE(secs, 0);
@@ -329,14 +356,14 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
       const f = fixed(def, v, 4);
       if (f) return f;
       const b = typeof v === "string" ? parseIPv4(v.trim()) : undefined;
-      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an IPv4 address`);
+      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an IPv4 address`);
       return b as Buffer;
     }
     case "ipv6addr": {
       const f = fixed(def, v, 16);
       if (f) return f;
       const b = typeof v === "string" ? parseIPv6(v.trim()) : undefined;
-      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an IPv6 address`);
+      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an IPv6 address`);
       return b as Buffer;
     }
     case "ipv4prefix": {
@@ -344,10 +371,10 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
       const p = typeof v === "string" ? splitPrefix(v.trim()) : undefined;
       const addr = p ? parseIPv4(p[0]) : undefined;
       if (p === undefined || addr === undefined || p[1] > 32) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an IPv4 prefix like "10.0.0.0/8"`);
+        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an IPv4 prefix like "10.0.0.0/8"`);
       }
       const [, plen] = p as [string, number];
-      if (!prefixHostBitsClear(addr as Buffer, plen)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} has bits set past /${plen}`);
+      if (!prefixHostBitsClear(addr as Buffer, plen)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} has bits set past /${plen}`);
       return Buffer.concat([Buffer.from([0, plen]), addr as Buffer]);
     }
     case "ipv6prefix": {
@@ -355,17 +382,17 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
       const p = typeof v === "string" ? splitPrefix(v.trim()) : undefined;
       const addr = p ? parseIPv6(p[0]) : undefined;
       if (p === undefined || addr === undefined || p[1] > 128) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an IPv6 prefix like "2001:db8::/32"`);
+        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an IPv6 prefix like "2001:db8::/32"`);
       }
       const [, plen] = p as [string, number];
-      if (!prefixHostBitsClear(addr as Buffer, plen)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} has bits set past /${plen}`);
+      if (!prefixHostBitsClear(addr as Buffer, plen)) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} has bits set past /${plen}`);
       return Buffer.concat([Buffer.from([0, plen]), (addr as Buffer).subarray(0, (plen + 7) >> 3)]);
     }
     case "ifid": {
       const f = fixed(def, v, 8);
       if (f) return f;
       if (typeof v !== "string" || !/^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i.test(v.trim())) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not an interface id like "0011:2233:4455:6677"`);
+        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an interface id like "0011:2233:4455:6677"`);
       }
       const out = Buffer.allocUnsafe(8);
       (v as string).trim().split(":").forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
@@ -375,7 +402,7 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
       const f = fixed(def, v, 6);
       if (f) return f;
       if (typeof v !== "string" || !/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(v.trim())) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${show(v)} is not a MAC address like "00:11:22:33:44:55"`);
+        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a MAC address like "00:11:22:33:44:55"`);
       }
       return Buffer.from((v as string).trim().replace(/[:-]/g, ""), "hex");
     }

@@ -2,6 +2,28 @@
 // No transforms, so z.toJSONSchema(storeConfigSchema) works for the published config schema.
 import { z } from "zod";
 
+const pathSchema = z.string().min(1, { error: "a file path must not be empty" });
+
+export const redisTlsConfigSchema = z
+  .strictObject({
+    caFile: pathSchema
+      .optional()
+      .describe("PEM file of the CA(s) that signed the Redis server's certificate, relative to the config file. Absent: Node's default CAs."),
+    certFile: pathSchema.optional().describe("PEM client certificate for mutual TLS (with keyFile), relative to the config file."),
+    keyFile: pathSchema.optional().describe("PEM private key of certFile, relative to the config file."),
+    servername: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe("Name the server certificate must carry (SNI and verification), when it is not the URL's host (e.g. connecting by IP address)."),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe("Verify the server's certificate. Default true; false only for a test set-up (anyone on the path can then read and change the traffic)."),
+  })
+  .describe("TLS settings of a rediss:// URL. The files are read at start; a missing or unreadable one stops start-up naming its key.");
+
 export const redisStoreConfigSchema = z
   .strictObject({
     url: z
@@ -43,6 +65,14 @@ export const redisStoreConfigSchema = z
       .describe(
         "While a lookup MGET is already in flight, the lookups of the next this many ms share one MGET (default 1); 0: those of one event-loop turn. With none in flight a lookup goes out at the end of the current event-loop turn, so an idle server adds no batching delay.",
       ),
+    tls: redisTlsConfigSchema.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.tls === undefined) return;
+    if (!r.url.startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs a rediss:// url" });
+    if ((r.tls.certFile === undefined) !== (r.tls.keyFile === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["tls", r.tls.certFile === undefined ? "certFile" : "keyFile"], message: "certFile and keyFile go together (mutual TLS)" });
+    }
   })
   .describe("Subscribers and groups in Redis, shared by all servers.");
 
@@ -91,6 +121,7 @@ export const storeConfigSchema = z
   .describe("Subscriber store: exactly one of redis / memory.");
 
 export type RedisStoreConfig = z.output<typeof redisStoreConfigSchema>;
+export type RedisTlsConfig = z.output<typeof redisTlsConfigSchema>;
 export type MemoryStoreConfig = z.output<typeof memoryStoreConfigSchema>;
 export type StoreConfig = z.output<typeof storeConfigSchema>;
 export type StoreConfigInput = z.input<typeof storeConfigSchema>;

@@ -12,6 +12,7 @@
  * - STORE_LOAD_FAILED: start() could not load the memory store's files (names file:line).
  * - STORE_OVERLOADED: refused without being sent, because too many commands of its kind are
  *   already waiting for the backend (the session store's accounting writes).
+ * - STORE_NO_PERMISSION: Redis refused a command to the configured ACL user (NOPERM).
  */
 export type StoreErrorCode =
   | "STORE_UNAVAILABLE"
@@ -20,7 +21,8 @@ export type StoreErrorCode =
   | "STORE_WRITE_FAILED"
   | "STORE_INVALID_RECORD"
   | "STORE_LOAD_FAILED"
-  | "STORE_OVERLOADED";
+  | "STORE_OVERLOADED"
+  | "STORE_NO_PERMISSION";
 
 export interface StoreErrorDetail {
   /** 1-based line number for file problems; 0 when the problem concerns the whole file. */

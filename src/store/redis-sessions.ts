@@ -36,6 +36,8 @@ import {
   type SessionStoreDeps,
 } from "./sessions.js";
 import { redactUrl, safeErrorMessage, withDeadline } from "./util.js";
+import { checkCommandPermissions, isNoPermError, permissionProblem, sessionStoreProbes } from "./redis-permissions.js";
+import { redisTlsOptions } from "./redis-tls.js";
 
 // Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
 // lets a script that has written finish (no partial write); the record script does all its reads
@@ -210,6 +212,12 @@ export class RedisSessionStore implements SessionStore {
   private inFlight = 0;
   private down = true;
   private lastConnError: string | undefined;
+  /** Commands the Redis user may not run (checked after every connect); see problems(). */
+  private denied: string[] = [];
+  private permissionCheck: Promise<void> = Promise.resolve();
+  /** Last NOPERM log line (ms, Date.now) and how many were held back since: one line per 10 s. */
+  private noPermLoggedAt = -Infinity;
+  private noPermHeld = 0;
 
   constructor(
     private readonly rc: RedisStoreConfig,
@@ -219,7 +227,9 @@ export class RedisSessionStore implements SessionStore {
     this.buckets = d.config.buckets;
     this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
     this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
+    const tls = redisTlsOptions(rc);
     const redis = new Redis(rc.url, {
+      ...(tls ? { tls } : {}),
       lazyConnect: true,
       enableAutoPipelining: true,
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a
@@ -250,6 +260,7 @@ export class RedisSessionStore implements SessionStore {
     this.redis.on("ready", () => {
       if (this.down && this.state === "started") this.d.log.info({ store: "redis-sessions" }, "Redis connection for sessions ready");
       this.down = false;
+      if (this.state === "started") this.permissionCheck = this.checkPermissions();
     });
     this.redis.on("close", () => {
       if (!this.down && this.state === "started") {
@@ -286,6 +297,22 @@ export class RedisSessionStore implements SessionStore {
         "Redis unreachable at start; accounting is not answered until it is reachable, retrying in the background",
       );
     }
+    await this.permissionCheck;
+  }
+
+  /** Which needed commands (the scripts' included) the ACL user lacks: logged once per change. */
+  private async checkPermissions(): Promise<void> {
+    const r = await checkCommandPermissions(this.redis, sessionStoreProbes(this.prefix), this.rc.connectTimeoutMs + this.adminTimeoutMs);
+    if (r.ok === "unknown") return;
+    const denied = r.ok ? [] : r.denied;
+    if (denied.join() === this.denied.join()) return;
+    this.denied = denied;
+    if (denied.length > 0) this.d.log.error({ store: "redis-sessions", denied }, permissionProblem("session store (accounting, Simultaneous-Use)", denied));
+    else this.d.log.info({ store: "redis-sessions" }, "Redis user may now run every command the session store needs");
+  }
+
+  problems(): string[] {
+    return this.denied.length > 0 ? [permissionProblem("session store (accounting, Simultaneous-Use)", this.denied)] : [];
   }
 
   async close(): Promise<void> {
@@ -309,6 +336,19 @@ export class RedisSessionStore implements SessionStore {
     if (err instanceof StoreError) return err;
     const msg = safeErrorMessage(err);
     if (/enableOfflineQueue|Stream isn't writeable|Connection is closed/i.test(msg)) return new StoreError("STORE_UNAVAILABLE", `${what}: Redis not connected`);
+    if (isNoPermError(err)) {
+      // An ACL that changed at run time (the start check reports the rest): its own reason, and
+      // one log line per 10 s rather than one per request.
+      const now = Date.now();
+      if (now - this.noPermLoggedAt >= 10_000) {
+        this.d.log.error({ store: "redis-sessions", what, err: msg, suppressedSinceLast: this.noPermHeld }, "Redis refused a command: the user lacks a permission (NOPERM)");
+        this.noPermLoggedAt = now;
+        this.noPermHeld = 0;
+      } else {
+        this.noPermHeld++;
+      }
+      return new StoreError("STORE_NO_PERMISSION", `${what}: the Redis user lacks a permission (NOPERM)`);
+    }
     return new StoreError("STORE_WRITE_FAILED", `${what} failed: ${msg}`);
   }
 

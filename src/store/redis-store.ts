@@ -41,6 +41,8 @@ import {
   type Subscriber,
 } from "./subscriber.js";
 import { quickSubscriber } from "./fast-check-record.js";
+import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
+import { redisTlsOptions } from "./redis-tls.js";
 import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
@@ -104,6 +106,9 @@ export class RedisStore implements SubscriberStore {
   /** True while we consider Redis down; only transitions are logged (no log storm while down). */
   private down = true;
   private lastConnError: string | undefined;
+  /** Commands the Redis user may not run (checked after every connect); see problems(). */
+  private denied: string[] = [];
+  private permissionCheck: Promise<void> = Promise.resolve();
 
   private inFlight = 0;
   /** Lookup MGETs sent and not yet answered (a timed-out one counts until its reply). */
@@ -129,7 +134,9 @@ export class RedisStore implements SubscriberStore {
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
+    const tls = redisTlsOptions(config);
     this.redis = new Redis(config.url, {
+      ...(tls ? { tls } : {}),
       lazyConnect: true,
       enableAutoPipelining: true,
       // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
@@ -199,6 +206,7 @@ export class RedisStore implements SubscriberStore {
     } catch {
       // Logged by onReady(); the poll retries.
     }
+    await this.permissionCheck;
   }
 
   /**
@@ -238,6 +246,22 @@ export class RedisStore implements SubscriberStore {
       throw err;
     });
     this.readyRefresh.catch(() => {});
+    this.permissionCheck = this.checkPermissions();
+  }
+
+  /** Which needed commands the ACL user lacks: logged once per change, reported by problems(). */
+  private async checkPermissions(): Promise<void> {
+    const r = await checkCommandPermissions(this.redis, subscriberStoreProbes(this.prefix), this.config.connectTimeoutMs + this.backgroundTimeoutMs);
+    if (r.ok === "unknown") return;
+    const denied = r.ok ? [] : r.denied;
+    if (denied.join() === this.denied.join()) return;
+    this.denied = denied;
+    if (denied.length > 0) this.log.error({ store: "redis", denied }, permissionProblem("subscriber store", denied));
+    else this.log.info({ store: "redis" }, "Redis user may now run every command the subscriber store needs");
+  }
+
+  problems(): string[] {
+    return this.denied.length > 0 ? [permissionProblem("subscriber store", this.denied)] : [];
   }
 
   private onDown(): void {

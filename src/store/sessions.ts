@@ -145,6 +145,11 @@ export interface SessionStore {
   /** The accounting history, oldest first (at most `count` entries per bucket); for tools and tests. */
   history(count?: number): Promise<HistoryEntry[]>;
   isAvailable(): boolean;
+  /**
+   * Lasting problems that keep the store from serving every request although it is reachable
+   * (e.g. Redis commands the configured user may not run), for /readyz; empty when none.
+   */
+  problems?(): string[];
   start(): Promise<void>;
   close(): Promise<void>;
 }

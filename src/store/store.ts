@@ -105,6 +105,11 @@ export interface SubscriberStore {
   reload(): Promise<void>;
   /** Current health, for readiness and for dropping requests fast while down. */
   isAvailable(): boolean;
+  /**
+   * Lasting problems that keep the store from serving every request although it is reachable
+   * (e.g. Redis commands the configured user may not run), for /readyz; empty when none.
+   */
+  problems?(): string[];
   stats(): StoreStats;
   /**
    * Connect / load. Redis: resolves even when Redis is down (retrying in the background) so the

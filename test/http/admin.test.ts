@@ -287,7 +287,7 @@ describe("audit and token replacement", () => {
       side.setTokens("new-admin-token-0123456789", "new-portal-token-0123456789");
       expect((await api(port, "GET", "/v1/groups", { token: TOKEN })).status).toBe(401);
       expect((await api(port, "GET", "/v1/groups", { token: "new-admin-token-0123456789" })).status).toBe(200);
-      expect((await api(port, "POST", "/v1/auth", { token: "new-portal-token-0123456789", body: { username: "u", password: "p" } })).json).toEqual({ result: "reject", reason: "unknown_user" });
+      expect((await api(port, "POST", "/v1/auth", { token: "new-portal-token-0123456789", body: { username: "u", password: "p" } })).json).toEqual({ result: "reject", reason: "rejected" });
       expect(calls).toEqual(["u"]);
     } finally {
       await side.close();

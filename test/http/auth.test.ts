@@ -39,7 +39,7 @@ describe("POST /v1/auth", () => {
   beforeAll(async () => {
     server = await startTestServer({
       store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix } },
-      http: { host: "127.0.0.1", port: 0, token: TOKEN, authToken: PORTAL },
+      http: { host: "127.0.0.1", port: 0, token: TOKEN, authToken: PORTAL, revealRejectReason: true },
     }, "warn");
     port = server.http!.port;
   });
@@ -48,7 +48,7 @@ describe("POST /v1/auth", () => {
   });
   const auth = (username: string, password: string, token = PORTAL) => api(port, "POST", "/v1/auth", { token, body: { username, password } });
 
-  it("accepts with the reply attributes (groups resolved), rejects with a reason, with either token", async () => {
+  it("accepts with the reply attributes (groups resolved), rejects with a reason (http.revealRejectReason: true), with either token", async () => {
     const ok = await auth("alice", "s3cret");
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({ result: "accept", reply: { "Session-Timeout": 7200, "Framed-IP-Address": "10.0.0.5" } });
@@ -132,5 +132,41 @@ describe("POST /v1/auth and RADIUS share the scheduler", () => {
       peer.close();
       await server.close();
     }
+  });
+});
+
+describe("POST /v1/auth by default (http.revealRejectReason: false)", () => {
+  let server: TestServer;
+  let port: number;
+  beforeAll(async () => {
+    server = await startTestServer({
+      store: { redis: { url: redis.url, keyPrefix: redis.keyPrefix } },
+      http: { host: "127.0.0.1", port: 0, token: TOKEN, authToken: PORTAL },
+    }, "info");
+    port = server.http!.port;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("answers one reason for every reject (no user enumeration); the real reason stays in the metrics and the log", async () => {
+    const unknownBefore = server.metrics.get("aaa_access_rejects_total", { reason: "unknown_user" });
+    const badBefore = server.metrics.get("aaa_access_rejects_total", { reason: "bad_password" });
+    const unknown = await api(port, "POST", "/v1/auth", { token: PORTAL, body: { username: "nobody", password: "x" } });
+    const bad = await api(port, "POST", "/v1/auth", { token: PORTAL, body: { username: "alice", password: "wrong" } });
+    const off = await api(port, "POST", "/v1/auth", { token: PORTAL, body: { username: "off", password: "pw" } });
+    for (const r of [unknown, bad, off]) expect([r.status, r.json]).toEqual([200, { result: "reject", reason: "rejected" }]);
+    expect(unknown.text).toBe(bad.text);
+    expect((await api(port, "POST", "/v1/auth", { token: PORTAL, body: { username: "alice", password: "s3cret" } })).json.result).toBe("accept");
+    expect(server.metrics.get("aaa_access_rejects_total", { reason: "unknown_user" })).toBe(unknownBefore + 1);
+    expect(server.metrics.get("aaa_access_rejects_total", { reason: "bad_password" })).toBe(badBefore + 1);
+    const lines = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["msg"] === "Access-Reject");
+    expect(lines.map((l) => [l["user"], l["reason"]])).toEqual(
+      expect.arrayContaining([
+        ["nobody", "unknown_user"],
+        ["alice", "bad_password"],
+      ]),
+    );
+    expect(server.logs.join("\n")).not.toContain("wrong");
   });
 });

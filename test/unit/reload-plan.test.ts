@@ -80,3 +80,18 @@ describe("planReload", () => {
     expect(planReload(p.effective, cfg((c) => ((c["scheduler"] = { enabled: true }), (c.radius.auth as Record<string, unknown>)["flows"] = 0))).needsRestart).toEqual([]);
   });
 });
+
+describe("planReload: radius.statusServer, radius.acct and log.authLines", () => {
+  it("needs a restart for radius.statusServer and radius.acct; applies log.authLines at once", () => {
+    const next = cfg((c) => {
+      (c.radius as Record<string, unknown>)["statusServer"] = { answerWhenStoreDown: true };
+      (c.radius as Record<string, unknown>)["acct"] = { host: "127.0.0.1", port: 1813 };
+      c["log"] = { authLines: { perSecond: 10 } };
+    });
+    const p = planReload(cfg(), next);
+    expect(p.needsRestart).toEqual(expect.arrayContaining(["radius.statusServer.answerWhenStoreDown", expect.stringMatching(/^radius\.acct/)]));
+    expect(p.applied).toEqual(["log.authLines.perSecond"]);
+    expect(p.effective.radius.statusServer.answerWhenStoreDown).toBe(false);
+    expect(p.effective.log.authLines.perSecond).toBe(10);
+  });
+});
