@@ -5,6 +5,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { configSchema, httpSchema, type Config } from "./schema.js";
+import { duplicateClientMessage, findDuplicateClientAddress } from "../verify/clients.js";
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -38,14 +39,14 @@ export function parseConfig(text: string, fileName: string): Config {
 
 function checkCrossFields(config: Config, fileName: string): void {
   const names = new Set<string>();
-  const addresses = new Set<string>();
   config.clients.forEach((c, i) => {
     if (names.has(c.name)) throw new ConfigError(`${fileName}: clients[${i}].name: duplicate client name "${c.name}"`);
     names.add(c.name);
-    const key = c.address.includes("/") ? c.address.toLowerCase() : c.address.toLowerCase() + "/host";
-    if (addresses.has(key)) throw new ConfigError(`${fileName}: clients[${i}].address: "${c.address}" is listed twice`);
-    addresses.add(key);
   });
+  // Compared after normalisation (127.0.0.1 = 127.0.0.1/32 = ::ffff:127.0.0.1): the later of two
+  // equal entries would never match, so its secret would silently never work.
+  const dup = findDuplicateClientAddress(config.clients);
+  if (dup) throw new ConfigError(`${fileName}: ${duplicateClientMessage(config.clients, dup)}`);
 }
 
 /** http.tokenEnv / http.authTokenEnv: read the token from the environment, with the same rules as in the file. */
