@@ -15,7 +15,16 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseConfig(text: string, fileName: string): Config {
+export interface LoadOptions {
+  /**
+   * Read http.tokenEnv / http.authTokenEnv from the environment (default true). Commands that
+   * never start the HTTP side (imports, sessions) pass false: a variable only the server needs
+   * must not be required to run them.
+   */
+  httpTokens?: boolean;
+}
+
+export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): Config {
   let raw: unknown;
   try {
     raw = fileName.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -32,7 +41,7 @@ export function parseConfig(text: string, fileName: string): Config {
   }
   const config = result.data;
   checkCrossFields(config, fileName);
-  resolveTokens(config, fileName, process.env);
+  if (opts.httpTokens !== false) resolveTokens(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
   return config;
 }
@@ -74,12 +83,12 @@ function resolvePaths(config: Config, baseDir: string): void {
   config.dictionary.files = config.dictionary.files.map((f) => path.resolve(baseDir, f));
 }
 
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(`${file}: cannot read the configuration file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, opts);
 }
