@@ -251,8 +251,8 @@ async function importCommand(kind: "subscribers" | "groups", args: string[]): Pr
   if (helpWanted(kind, values)) return 0;
   const [sub, file] = positionals;
   if (sub !== "import" || !file || positionals.length !== 2) throw new UsageError(`usage: carrier-aaa ${kind} import FILE.jsonl --config FILE`);
-  // Importing never starts the HTTP side: its token variables are not needed here.
-  const config = loadConfig(need(values.config, "--config"), { httpTokens: false });
+  // Importing never starts the HTTP side nor talks to a NAS: token and secret variables are not needed.
+  const config = loadConfig(need(values.config, "--config"), { httpTokens: false, clientSecrets: false });
   const log = createLogger(config.log.level === "info" ? "warn" : config.log.level);
   const dictionary = await loadDictionary(config.dictionary.files);
   // The import is what creates a memory store's file; the server refuses a missing one.
@@ -292,7 +292,7 @@ async function sessionsCommand(args: string[]): Promise<number> {
   });
   if (helpWanted("sessions", values)) return 0;
   if (positionals[0] !== "list" || positionals.length !== 1) throw new UsageError("usage: carrier-aaa sessions list --config FILE [--user U] [--nas N] [--json]");
-  const config = loadConfig(need(values.config, "--config"), { httpTokens: false });
+  const config = loadConfig(need(values.config, "--config"), { httpTokens: false, clientSecrets: false });
   const log = createLogger(config.log.level === "info" ? "warn" : config.log.level);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer");

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { configSchema, httpSchema, type Config } from "./schema.js";
+import { clientSecretSchema, configSchema, httpSchema, type Config } from "./schema.js";
 import { duplicateClientMessage, findDuplicateClientAddress } from "../verify/clients.js";
 
 export class ConfigError extends Error {
@@ -22,6 +22,8 @@ export interface LoadOptions {
    * must not be required to run them.
    */
   httpTokens?: boolean;
+  /** Read clients[].secretEnv from the environment (default true); imports and listings pass false. */
+  clientSecrets?: boolean;
 }
 
 export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): Config {
@@ -42,6 +44,7 @@ export function parseConfig(text: string, fileName: string, opts: LoadOptions = 
   const config = result.data;
   checkCrossFields(config, fileName);
   if (opts.httpTokens !== false) resolveTokens(config, fileName, process.env);
+  if (opts.clientSecrets !== false) resolveClientSecrets(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
   return config;
 }
@@ -71,6 +74,19 @@ export function resolveTokens(config: Config, fileName: string, env: NodeJS.Proc
     if (!r.success) throw new ConfigError(`${fileName}: http.${envKey}: the value of ${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
     h[key] = value;
   }
+}
+
+/** clients[].secretEnv: the shared secret from the environment, checked like `secret` (the value is never quoted). */
+export function resolveClientSecrets(config: Config, fileName: string, env: NodeJS.ProcessEnv): void {
+  config.clients.forEach((c, i) => {
+    const name = c.secretEnv;
+    if (name === undefined) return;
+    const value = env[name];
+    if (value === undefined || value === "") throw new ConfigError(`${fileName}: clients[${i}].secretEnv: environment variable ${name} is not set`);
+    const r = clientSecretSchema.safeParse(value);
+    if (!r.success) throw new ConfigError(`${fileName}: clients[${i}].secretEnv: the value of ${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
+    c.secret = value;
+  });
 }
 
 /** Relative file paths in the config are relative to the config file, not to the working directory. */

@@ -1,7 +1,7 @@
 // Which NAS sent a datagram: per-client entries by IP or CIDR (IPv4 and IPv6), most specific prefix
 // wins. Lookups are cached per source address because a NAS sends from few addresses.
 import { isIP } from "node:net";
-import type { ClientConfig } from "../config/schema.js";
+import { clientSecret, type ClientConfig } from "../config/schema.js";
 
 export interface Client {
   readonly name: string;
@@ -157,7 +157,7 @@ export class ClientTable {
         bits: p.bits,
         client: {
           name: c.name,
-          secret: Buffer.from(c.secret, "utf8"),
+          secret: Buffer.from(clientSecret(c), "utf8"),
           requireMessageAuthenticator: c.requireMessageAuthenticator,
         },
       };

@@ -37,11 +37,12 @@ beforeAll(async () => {
   const httpPort = await freePort();
   // The demo configuration as shipped, on free ports, and with a budget that a loaded test
   // machine meets (a reply ready after its deadline is not sent).
-  const demo = parseYaml(readFileSync("config/demo.yaml", "utf8")) as Record<string, Record<string, Record<string, unknown>>>;
-  demo["radius"]!["auth"]!["port"] = authPort;
-  demo["radius"]!["acct"]!["port"] = acctPort;
-  demo["http"]!["port"] = httpPort;
-  demo["scheduler"] = { ...(demo["scheduler"] ?? {}), budgetMs: 2000 };
+  type Section = Record<string, unknown>;
+  const demo = parseYaml(readFileSync("config/demo.yaml", "utf8")) as { radius: { auth: Section; acct: Section }; http: Section; scheduler?: Section };
+  demo.radius.auth["port"] = authPort;
+  demo.radius.acct["port"] = acctPort;
+  demo.http["port"] = httpPort;
+  demo.scheduler = { ...(demo.scheduler ?? {}), budgetMs: 2000 };
   writeFileSync(path.join(dir, "demo.yaml"), stringifyYaml(demo));
   server = spawn("node", [BIN, "serve", "--config", path.join(dir, "demo.yaml")], { stdio: "ignore" });
   let up = false;
