@@ -1,12 +1,16 @@
 // A busy UDP port is named with its listener, address and port, on node:dgram, on the native
 // addon and in the primary of `serve --workers N`.
-import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
+import { describe, it, expect, beforeAll, afterAll, jest } from "@jest/globals";
 import { execFile } from "node:child_process";
 import dgram from "node:dgram";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadUdpMmsg } from "../../src/transport/native/binding.js";
+
+// Each step starts node processes (the bin, radclient); on a loaded 2-core machine one start can
+// take seconds.
+jest.setTimeout(120_000);
 
 const BIN = path.resolve("bin/carrier-aaa.js");
 let dir: string;

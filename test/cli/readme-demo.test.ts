@@ -1,7 +1,7 @@
 // The README's demo, top to bottom, against the shipped demo configuration (config/demo.yaml and
 // its subscribers, on free ports): each step gets the answer the README promises. The commands
 // are the README's: the checkout's bin for radtest, FreeRADIUS's radclient for the rest.
-import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
+import { describe, it, expect, beforeAll, afterAll, jest } from "@jest/globals";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -9,6 +9,10 @@ import path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { freePort } from "../helpers/redis.js";
 import { radtest as radtestInProcess } from "../../src/cli/radtest.js";
+
+// Each step starts node processes (the bin, radclient); on a loaded 2-core machine one start can
+// take seconds.
+jest.setTimeout(120_000);
 
 const BIN = path.resolve("bin/carrier-aaa.js");
 let dir: string;
