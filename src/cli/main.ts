@@ -387,7 +387,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string })?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (err instanceof UsageError || String((err as { code?: unknown })?.code ?? "").startsWith("ERR_PARSE_ARGS_")) {
       console.error(`carrier-aaa: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 64;
     } else if (err instanceof WorkersError) {
