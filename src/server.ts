@@ -25,6 +25,7 @@ import { Metrics } from "./metrics/counters.js";
 import { registerSchedulerMetrics, startShedSummary } from "./metrics/scheduler-metrics.js";
 import { warmUp } from "./pipeline/warm-up.js";
 import type { Logger } from "./log.js";
+import { describeBindError } from "./listen-error.js";
 
 export interface RunningServer {
   readonly auth: { address: string; port: number };
@@ -285,8 +286,11 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       onEvent: (ev, send) => core.handle(ev, send),
       stale: { isStale: (code, at) => core.isStale(code, at), onStale: (l, a) => core.countStale(l, a) },
       onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
+    }).catch((err: unknown) => {
+      throw describeBindError("radius.auth", config.radius.auth.host, config.radius.auth.port, "udp", err);
     });
     if (config.radius.acct) {
+      const acctConfig = config.radius.acct;
       acct = await listenUdp({
         name: "acct",
         host: config.radius.acct.host,
@@ -304,6 +308,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         onEvent: (ev, send) => core.handle(ev, send),
         stale: { isStale: (code, at) => core.isStale(code, at), onStale: (l, a) => core.countStale(l, a) },
         onSendError: (err) => log.warn({ err: err.message }, "UDP send failed"),
+      }).catch((err: unknown) => {
+        throw describeBindError("radius.acct", acctConfig.host, acctConfig.port, "udp", err);
       });
     }
     authBound = true;

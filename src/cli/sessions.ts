@@ -1,6 +1,6 @@
 // `carrier-aaa sessions list` and `carrier-aaa session disconnect|coa`: live sessions from the
 // configured store, and Dynamic Authorization (RFC 5176) towards the NAS that reported them.
-import type { Config } from "../config/schema.js";
+import { clientSecret, type Config } from "../config/schema.js";
 import { createSessionStore } from "../store/store.js";
 import type { Session, SessionStore } from "../store/sessions.js";
 import type { StoreLogger } from "../store/util.js";
@@ -124,7 +124,7 @@ export async function sessionActionCommand(config: Config, log: StoreLogger, o: 
       const port = client?.coa?.port ?? 3799;
       const where = `${s.nasAddress}:${port} (${s.nas}, session ${s.sessionId}${s.user ? `, user ${s.user}` : ""})`;
       if (!client) return { s, r: null, where };
-      const secret = Buffer.from(client.coa?.secret ?? client.secret, "utf8");
+      const secret = Buffer.from(client.coa?.secret ?? clientSecret(client), "utf8");
       const r = await sendDynamicRequest({
         kind: o.kind,
         host: s.nasAddress,

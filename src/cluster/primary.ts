@@ -24,6 +24,7 @@ import type { Logger } from "../log.js";
 import { Metrics } from "../metrics/counters.js";
 import type { InheritedListener } from "../server.js";
 import { loadUdpMmsg, type UdpMmsgBinding } from "../transport/native/binding.js";
+import { describeBindError } from "../listen-error.js";
 import { groupLayout, workerSocketIndices, MAX_FLOW_SOCKETS, type GroupLayout } from "./layout.js";
 import { mergePrometheus } from "./metrics-merge.js";
 import { WORKER_ENV, type CallOp, type FromWorker, type ToWorker, type WorkerSpec } from "./protocol.js";
@@ -140,8 +141,12 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
     if (layout.reducedFrom !== null) {
       log.warn({ listener: name, workers: n, flows: layout.reducedFrom, flowsPerWorker: layout.flowsPerWorker }, `radius.${name}: flows per worker reduced so that workers x flows <= ${MAX_FLOW_SOCKETS}`);
     }
-    const fds = binding.bindGroup(isIP(l.host) === 6 ? 6 : 4, l.host, l.port, l.recvBufferSize, 0, layout.plan.sockets, layout.plan.program);
-    return { layout, fds };
+    try {
+      const fds = binding.bindGroup(isIP(l.host) === 6 ? 6 : 4, l.host, l.port, l.recvBufferSize, 0, layout.plan.sockets, layout.plan.program);
+      return { layout, fds };
+    } catch (err) {
+      throw describeBindError(`radius.${name}`, l.host, l.port, "udp", err);
+    }
   };
   const held: number[] = [];
   let auth: BoundGroup;
@@ -155,7 +160,12 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
       held.push(...acct.fds);
     }
     if (config.http) {
-      httpFd = binding.listenTcp(isIP(config.http.host) === 6 ? 6 : 4, config.http.host, config.http.port, 511);
+      const h = config.http;
+      try {
+        httpFd = binding.listenTcp(isIP(h.host) === 6 ? 6 : 4, h.host, h.port, 511);
+      } catch (err) {
+        throw describeBindError("http", h.host, h.port, "tcp", err);
+      }
       held.push(httpFd);
     }
   } catch (err) {

@@ -4,8 +4,9 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { configSchema, httpSchema, type Config } from "./schema.js";
+import { clientSecretSchema, configSchema, httpSchema, type Config } from "./schema.js";
 import { tlsFiles } from "../store/redis-tls.js";
+import { duplicateClientMessage, findDuplicateClientAddress } from "../verify/clients.js";
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -15,7 +16,18 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseConfig(text: string, fileName: string): Config {
+export interface LoadOptions {
+  /**
+   * Read http.tokenEnv / http.authTokenEnv from the environment (default true). Commands that
+   * never start the HTTP side (imports, sessions) pass false: a variable only the server needs
+   * must not be required to run them.
+   */
+  httpTokens?: boolean;
+  /** Read clients[].secretEnv from the environment (default true); imports and listings pass false. */
+  clientSecrets?: boolean;
+}
+
+export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): Config {
   let raw: unknown;
   try {
     raw = fileName.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -32,7 +44,8 @@ export function parseConfig(text: string, fileName: string): Config {
   }
   const config = result.data;
   checkCrossFields(config, fileName);
-  resolveTokens(config, fileName, process.env);
+  if (opts.httpTokens !== false) resolveTokens(config, fileName, process.env);
+  if (opts.clientSecrets !== false) resolveClientSecrets(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
   checkFiles(config, fileName);
   return config;
@@ -40,14 +53,14 @@ export function parseConfig(text: string, fileName: string): Config {
 
 function checkCrossFields(config: Config, fileName: string): void {
   const names = new Set<string>();
-  const addresses = new Set<string>();
   config.clients.forEach((c, i) => {
     if (names.has(c.name)) throw new ConfigError(`${fileName}: clients[${i}].name: duplicate client name "${c.name}"`);
     names.add(c.name);
-    const key = c.address.includes("/") ? c.address.toLowerCase() : c.address.toLowerCase() + "/host";
-    if (addresses.has(key)) throw new ConfigError(`${fileName}: clients[${i}].address: "${c.address}" is listed twice`);
-    addresses.add(key);
   });
+  // Compared after normalisation (127.0.0.1 = 127.0.0.1/32 = ::ffff:127.0.0.1): the later of two
+  // equal entries would never match, so its secret would silently never work.
+  const dup = findDuplicateClientAddress(config.clients);
+  if (dup) throw new ConfigError(`${fileName}: ${duplicateClientMessage(config.clients, dup)}`);
 }
 
 /** http.tokenEnv / http.authTokenEnv: read the token from the environment, with the same rules as in the file. */
@@ -63,6 +76,19 @@ export function resolveTokens(config: Config, fileName: string, env: NodeJS.Proc
     if (!r.success) throw new ConfigError(`${fileName}: http.${envKey}: the value of ${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
     h[key] = value;
   }
+}
+
+/** clients[].secretEnv: the shared secret from the environment, checked like `secret` (the value is never quoted). */
+export function resolveClientSecrets(config: Config, fileName: string, env: NodeJS.ProcessEnv): void {
+  config.clients.forEach((c, i) => {
+    const name = c.secretEnv;
+    if (name === undefined) return;
+    const value = env[name];
+    if (value === undefined || value === "") throw new ConfigError(`${fileName}: clients[${i}].secretEnv: environment variable ${name} is not set`);
+    const r = clientSecretSchema.safeParse(value);
+    if (!r.success) throw new ConfigError(`${fileName}: clients[${i}].secretEnv: the value of ${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
+    c.secret = value;
+  });
 }
 
 /** Relative file paths in the config are relative to the config file, not to the working directory. */
@@ -94,12 +120,12 @@ function checkFiles(config: Config, fileName: string): void {
   }
 }
 
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(`${file}: cannot read the configuration file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, opts);
 }

@@ -48,14 +48,19 @@ export function isIpOrCidr(value: string): boolean {
   return n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
+const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+
+export const clientSecretSchema = z.string().min(1).max(128);
+
 export const clientSchema = z.strictObject({
   name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'"),
   address: z.string().refine(isIpOrCidr, "must be an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)"),
-  secret: z
-    .string()
-    .min(1)
-    .max(128)
-    .describe("Shared secret with this NAS (RFC 2865 §3). Long random secrets resist offline guessing."),
+  secret: clientSecretSchema
+    .optional()
+    .describe("Shared secret with this NAS (RFC 2865 §3). Long random secrets resist offline guessing. Exactly one of secret / secretEnv."),
+  secretEnv: envNameSchema
+    .optional()
+    .describe("Name of an environment variable holding the shared secret (instead of `secret`, keeps it out of the file; read at start and at each reload)."),
   requireMessageAuthenticator: z
     .boolean()
     .default(true)
@@ -73,15 +78,22 @@ export const clientSchema = z.strictObject({
     })
     .optional()
     .describe("Where CoA-Request and Disconnect-Request go for this NAS's sessions (sent to the address its accounting came from). Absent: port 3799, the client's secret."),
+}).superRefine((c, ctx) => {
+  if (c.secret !== undefined && c.secretEnv !== undefined) ctx.addIssue({ code: "custom", path: ["secretEnv"], message: "give secret or secretEnv, not both" });
+  if (c.secret === undefined && c.secretEnv === undefined) ctx.addIssue({ code: "custom", path: ["secret"], message: "a client needs secret or secretEnv" });
 });
+
+/** A client's shared secret: `secret`, or the value parseConfig read through `secretEnv`. */
+export function clientSecret(c: Pick<ClientConfig, "name" | "secret" | "secretEnv">): string {
+  if (c.secret === undefined) throw new Error(`client ${c.name}: no secret${c.secretEnv !== undefined ? ` (secretEnv ${c.secretEnv} not read)` : ""}`);
+  return c.secret;
+}
 
 const tokenSchema = z
   .string()
   .min(16, "a token must be at least 16 characters (use a long random string, e.g. `openssl rand -hex 32`)")
   .max(256)
   .regex(/^[\x21-\x7e]+$/, "a token must be printable ASCII without spaces");
-
-const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
 
 export const httpSchema = z
   .strictObject({

@@ -82,7 +82,7 @@ export const memoryStoreConfigSchema = z
       .string()
       .min(1)
       .describe(
-        "Subscribers JSONL file (one subscriber per line, # comments). Loaded at start, rewritten atomically on every write. A missing file starts empty.",
+        "Subscribers JSONL file (one subscriber per line, # comments). Loaded at start, rewritten atomically on every write. The file must exist (an empty file is an empty store; an import creates it).",
       ),
     groupsFile: z
       .string()

@@ -119,6 +119,24 @@ export function decodeUtf8(buf: Buffer): { text: string } | { error: JsonlError 
   }
 }
 
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EISDIR: "is a directory, not a file",
+  ENOTDIR: "a part of the path is not a directory",
+  ELOOP: "too many symbolic links",
+  EMFILE: "too many open files",
+};
+
+/** A file system error in words, with its code ("permission denied (EACCES)"); never a path or content. */
+export function fileErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === undefined) return safeErrorMessage(err);
+  const text = FILE_ERRORS[code];
+  return text ? `${text} (${code})` : code;
+}
+
 /** Read and parse a JSONL file; file-level problems (unreadable, not UTF-8) come back as errors. */
 export async function readJsonlFile<T>(
   path: string,
@@ -129,8 +147,7 @@ export async function readJsonlFile<T>(
   try {
     buf = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { records: [], lines: [], errors: [{ line: 0, message: `cannot read file (${code ?? safeErrorMessage(err)})` }] };
+    return { records: [], lines: [], errors: [{ line: 0, message: `cannot read file: ${fileErrorText(err)}` }] };
   }
   const decoded = decodeUtf8(buf);
   if ("error" in decoded) return { records: [], lines: [], errors: [decoded.error] };
@@ -143,6 +160,22 @@ export interface ImportOptions {
    * type). Returns the problems; each is reported with the record's line number.
    */
   validateReply?: (reply: Reply) => string[];
+  /**
+   * Write in calls of this many records, in file order, stopping at the first call that does
+   * not write all of its records (default: one call with everything). With it, onProgress
+   * hears of each written chunk.
+   */
+  chunkSize?: number;
+  /** Progress: records checked (every `progressEvery` and at the end), then records written. */
+  onProgress?: (p: ImportProgress) => void;
+  /** Records between two "checked" reports (default 10 000). */
+  progressEvery?: number;
+}
+
+export interface ImportProgress {
+  phase: "checked" | "written";
+  done: number;
+  total: number;
 }
 
 export interface ImportResult {
@@ -168,8 +201,11 @@ export async function importFile(
   const parsed: JsonlResult<Subscriber | Group> =
     kind === "subscribers" ? await readJsonlFile(path, subscriberSchema) : await readJsonlFile(path, groupSchema);
   const errors = parsed.errors.slice();
+  const total = parsed.records.length;
+  const every = opts.progressEvery ?? 10_000;
   if (opts.validateReply) {
     for (let i = 0; i < parsed.records.length; i++) {
+      if (i > 0 && i % every === 0) opts.onProgress?.({ phase: "checked", done: i, total });
       const rec = parsed.records[i];
       const line = parsed.lines[i] ?? 0;
       if (rec === undefined) continue;
@@ -184,9 +220,29 @@ export async function importFile(
     errors.sort((a, b) => a.line - b.line);
   }
   if (errors.length > 0) return { ok: false, errors };
-  const report =
-    kind === "subscribers"
-      ? await store.putSubscribers(parsed.records as Subscriber[])
-      : await store.putGroups(parsed.records as Group[]);
+  opts.onProgress?.({ phase: "checked", done: total, total });
+  const put = (records: Array<Subscriber | Group>): Promise<WriteReport> =>
+    kind === "subscribers" ? store.putSubscribers(records as Subscriber[]) : store.putGroups(records as Group[]);
+  const chunk = opts.chunkSize !== undefined && opts.chunkSize > 0 ? opts.chunkSize : Math.max(1, total);
+  let written = 0;
+  let firstError: string | undefined;
+  let uncertain: number | undefined;
+  for (let i = 0; i < total; i += chunk) {
+    const part = parsed.records.slice(i, i + chunk);
+    const r = await put(part);
+    written += r.written;
+    if (r.failed > 0 || r.written < part.length) {
+      firstError = r.firstError;
+      uncertain = r.uncertain;
+      break;
+    }
+    if (opts.chunkSize !== undefined) opts.onProgress?.({ phase: "written", done: written, total });
+  }
+  const report: WriteReport = {
+    written,
+    failed: total - written,
+    ...(uncertain !== undefined ? { uncertain } : {}),
+    ...(firstError !== undefined ? { firstError } : {}),
+  };
   return { ok: report.failed === 0, errors: [], report };
 }

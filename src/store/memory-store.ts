@@ -13,12 +13,17 @@ import { open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { MemoryStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
-import { readJsonlFile, type JsonlError } from "./jsonl.js";
+import { fileErrorText, readJsonlFile, type JsonlError } from "./jsonl.js";
 import type { ListOptions, ListPage, StoreStats, SubscriberStore, WriteReport } from "./store.js";
 import { groupSchema, isPlausibleUsername, subscriberSchema, type Group, type Subscriber } from "./subscriber.js";
 import { cloneGroup, cloneSubscriber, safeErrorMessage, validateAll, type StoreLogger } from "./util.js";
 
 type State = "new" | "started" | "closed";
+
+export interface MemoryStoreOptions {
+  /** A missing file counts as empty (the importer, which then creates it); otherwise start() and reload() refuse it. */
+  createMissing?: boolean;
+}
 
 const MAX_LISTED_ERRORS = 10;
 
@@ -37,6 +42,7 @@ export class MemoryStore implements SubscriberStore {
   constructor(
     private readonly config: MemoryStoreConfig,
     private readonly log: StoreLogger,
+    private readonly opts: MemoryStoreOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -82,9 +88,13 @@ export class MemoryStore implements SubscriberStore {
   private async loadFile(file: string, kind: "groups"): Promise<Map<string, Group>>;
   private async loadFile(file: string, kind: "subscribers" | "groups"): Promise<Map<string, Subscriber | Group>> {
     if (!(await exists(file))) {
-      // A fresh install has no file yet; the first write creates it.
-      this.log.warn({ store: "memory", file }, `${kind} file does not exist; starting with no ${kind}`);
-      return new Map();
+      // A server never starts on a missing file (a mistyped path would serve no one, silently);
+      // an empty file is a deliberate empty store. Only an import may create the file.
+      if (this.opts.createMissing) return new Map();
+      throw new StoreError(
+        "STORE_LOAD_FAILED",
+        `${file}: no such file (the ${kind} file of store.memory; for an empty store create it empty and private, e.g. \`install -m 600 /dev/null ${file}\`, or load it with \`carrier-aaa ${kind} import\`)`,
+      );
     }
     const parsed =
       kind === "subscribers"
@@ -259,7 +269,7 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw new StoreError("STORE_LOAD_FAILED", `${file}: cannot access (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new StoreError("STORE_LOAD_FAILED", `${file}: cannot access: ${fileErrorText(err)}`);
   }
 }
 

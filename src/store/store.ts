@@ -2,7 +2,7 @@
 // memory store (embedded default, one server). test/store/contract.test.ts runs the same suite
 // against both; behaviour that differs is documented on the member.
 import type { StoreConfig } from "./config.js";
-import { MemoryStore } from "./memory-store.js";
+import { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 import { RedisStore } from "./redis-store.js";
 import type { Group, Reply, Subscriber } from "./subscriber.js";
 import { noopLogger, type StoreLogger } from "./util.js";
@@ -114,7 +114,7 @@ export interface SubscriberStore {
   /**
    * Connect / load. Redis: resolves even when Redis is down (retrying in the background) so the
    * server can start; waits at most about connectTimeoutMs. Memory: rejects STORE_LOAD_FAILED on
-   * an unreadable or invalid file.
+   * a missing, unreadable or invalid file (unless created with `createMissing`, for imports).
    */
   start(): Promise<void>;
   /** Waits for pending writes, then releases connections/timers. Lookups then reject STORE_UNAVAILABLE. */
@@ -155,9 +155,9 @@ function assignReply(out: Reply, from: Reply): void {
   }
 }
 
-export function createStore(config: StoreConfig, log: StoreLogger = noopLogger): SubscriberStore {
+export function createStore(config: StoreConfig, log: StoreLogger = noopLogger, opts: MemoryStoreOptions = {}): SubscriberStore {
   if ("redis" in config) return new RedisStore(config.redis, log);
-  return new MemoryStore(config.memory, log);
+  return new MemoryStore(config.memory, log, opts);
 }
 
 /** The session store (accounting, Simultaneous-Use) on the same backend as the subscribers. */

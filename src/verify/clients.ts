@@ -1,7 +1,7 @@
 // Which NAS sent a datagram: per-client entries by IP or CIDR (IPv4 and IPv6), most specific prefix
 // wins. Lookups are cached per source address because a NAS sends from few addresses.
 import { isIP } from "node:net";
-import type { ClientConfig } from "../config/schema.js";
+import { clientSecret, type ClientConfig } from "../config/schema.js";
 
 export interface Client {
   readonly name: string;
@@ -63,27 +63,101 @@ export function parseAddress(addr: string): { family: 4 | 6; value: bigint } | n
   return null;
 }
 
+/** A client entry's prefix after normalisation: the network with its host bits cleared. */
+export interface ClientPrefix {
+  family: 4 | 6;
+  network: bigint;
+  bits: number;
+}
+
+/**
+ * Normalises a client `address` (IP or CIDR): a bare address is a host prefix (/32, /128), host
+ * bits are cleared, and an IPv4-mapped IPv6 prefix of /96 or longer is the IPv4 prefix it maps
+ * (`::ffff:10.0.0.0/104` is `10.0.0.0/8`), because sources are matched that way (parseAddress).
+ * Two entries with the same prefix are the same client. Null for a malformed address.
+ */
+export function clientPrefix(address: string): ClientPrefix | null {
+  const [addr = "", bitsText, extra] = address.split("/");
+  if (extra !== undefined) return null;
+  const parsed = parseAddress(addr);
+  if (!parsed) return null;
+  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return null;
+  let family = parsed.family;
+  let value = parsed.value;
+  let bits: number;
+  if (family === 4 && isIP(addr.split("%")[0] ?? "") === 6) {
+    // Written as ::ffff:a.b.c.d: its prefix length counts over 128 bits.
+    const written = bitsText === undefined ? 128 : Number(bitsText);
+    if (written > 128) return null;
+    if (written >= 96) bits = written - 96;
+    else {
+      // Wider than the mapped range: an IPv6 prefix (covering more than IPv4-mapped sources).
+      family = 6;
+      value = (0xffffn << 32n) | parsed.value;
+      bits = written;
+    }
+  } else {
+    const width = family === 4 ? 32 : 128;
+    bits = bitsText === undefined ? width : Number(bitsText);
+    if (bits > width) return null;
+  }
+  const width = family === 4 ? 32 : 128;
+  const mask = bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << BigInt(width - bits);
+  return { family, network: value & mask, bits };
+}
+
+/** Canonical text of a normalised prefix ("10.0.0.0/8", "v6:<hex>/128"), for comparing entries. */
+export function clientPrefixKey(p: ClientPrefix): string {
+  if (p.family === 4) {
+    const n = Number(p.network);
+    return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${p.bits}`;
+  }
+  return `v6:${p.network.toString(16)}/${p.bits}`;
+}
+
+/**
+ * The first pair of clients with the same normalised address (`127.0.0.1` and `127.0.0.1/32`,
+ * `10.0.0.5/8` and `10.0.0.0/8`, `::ffff:127.0.0.1` and `127.0.0.1`): the later entry would
+ * never be matched and its secret would never work. Indexes into `clients`.
+ */
+export function findDuplicateClientAddress(clients: ReadonlyArray<Pick<ClientConfig, "address">>): { first: number; second: number } | null {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < clients.length; i++) {
+    const p = clientPrefix(clients[i]?.address ?? "");
+    if (!p) continue;
+    const key = clientPrefixKey(p);
+    const first = seen.get(key);
+    if (first !== undefined) return { first, second: i };
+    seen.set(key, i);
+  }
+  return null;
+}
+
+/** The message for a duplicate pair: both entries named, by index, name and address as written. */
+export function duplicateClientMessage(clients: ReadonlyArray<Pick<ClientConfig, "address" | "name">>, d: { first: number; second: number }): string {
+  const a = clients[d.first];
+  const b = clients[d.second];
+  return `clients[${d.second}].address: "${b?.address}" (client "${b?.name}") is the same address as clients[${d.first}].address "${a?.address}" (client "${a?.name}"); one client per address or prefix`;
+}
+
 export class ClientTable {
   private readonly prefixes: Prefix[];
   private readonly cache = new Map<string, Client | null>();
   private static readonly CACHE_MAX = 65_536;
 
   constructor(clients: readonly ClientConfig[]) {
+    const dup = findDuplicateClientAddress(clients);
+    if (dup) throw new Error(duplicateClientMessage(clients, dup));
     this.prefixes = clients.map((c) => {
-      const [addr = "", bitsText] = c.address.split("/");
-      const parsed = parseAddress(addr);
-      if (!parsed) throw new Error(`client ${c.name}: bad address ${c.address}`);
-      const width = parsed.family === 4 ? 32 : 128;
-      // "::ffff:10.0.0.0/104" style prefixes are rare; a plain IPv6 prefix stays IPv6.
-      const bits = bitsText === undefined ? width : Math.min(Number(bitsText), width);
-      const mask = bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << BigInt(width - bits);
+      const p = clientPrefix(c.address);
+      if (!p) throw new Error(`client ${c.name}: bad address ${c.address}`);
       return {
-        family: parsed.family,
-        network: parsed.value & mask,
-        bits,
+        family: p.family,
+        network: p.network,
+        bits: p.bits,
         client: {
           name: c.name,
-          secret: Buffer.from(c.secret, "utf8"),
+          secret: Buffer.from(clientSecret(c), "utf8"),
           requireMessageAuthenticator: c.requireMessageAuthenticator,
         },
       };

@@ -451,12 +451,14 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
   function published(svc: Obj): Array<{ host: string | undefined; hostPort: string; container: number; proto: string }> {
     return ((svc["ports"] as Json[] | undefined) ?? []).map((p) => {
       if (typeof p !== "string") throw new Error("use the short port syntax");
-      // [host-ip:]host-port:container-port[/proto]; host-port may be ${VAR:-default}.
-      const m = /^(?:([\d.]+):)?(\$\{[^}]+\}|\d+):(\d+)(?:\/(tcp|udp))?$/.exec(p);
+      // [host-ip:]host-port:container-port[/proto]; host-ip and host-port may be ${VAR:-default}.
+      const m = /^(?:([\d.]+|\$\{[^}]+\}):)?(\$\{[^}]+\}|\d+):(\d+)(?:\/(tcp|udp))?$/.exec(p);
       if (!m) throw new Error(`unexpected port syntax: ${p}`);
       return { host: m[1], hostPort: m[2]!, container: Number(m[3]), proto: m[4] ?? "tcp" };
     });
   }
+  /** The address a published port binds when .env sets nothing: the ${VAR:-default}'s default. */
+  const hostDefault = (host: string | undefined): string | undefined => (host === undefined ? undefined : (/^\$\{[A-Z_]+:-([^}]*)\}$/.exec(host)?.[1] ?? host));
 
   it("has redis, carrier-aaa, prometheus, grafana, and loadtest only in the loadtest profile", () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(["redis", "carrier-aaa", "prometheus", "grafana", "loadtest"]));
@@ -491,11 +493,33 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
     for (const [name, svc] of Object.entries(services)) {
       for (const p of published(obj(svc, name))) if (p.proto === "tcp") expect([name, p.host]).toEqual([name, "127.0.0.1"]);
     }
+    // RADIUS too, unless .env says otherwise (RADIUS_BIND): the default secret stays off the network.
+    for (const p of published(aaa).filter((x) => x.proto === "udp")) expect([p.container, hostDefault(p.host)]).toEqual([p.container, "127.0.0.1"]);
+    expect(envExample().get("RADIUS_BIND")).toBe("127.0.0.1");
     // Each .env.example default agrees with the compose default.
     const env = envExample();
     for (const text of strings(compose)) {
       for (const m of text.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)) expect([m[1], env.get(m[1]!)]).toEqual([m[1], m[2]]);
     }
+  });
+
+  it("publishes accounting (1813/udp) to the listener config/compose.yaml configures", () => {
+    const acct = obj(obj(cfg["radius"], "radius")["acct"], "radius.acct");
+    expect(acct["port"]).toBe(1813);
+    expect(acct["host"]).toBe("0.0.0.0");
+    expect(published(aaa)).toContainEqual(expect.objectContaining({ container: 1813, proto: "udp" }));
+    expect(stages.at(-1)!.instructions.filter((i) => i.cmd === "EXPOSE").flatMap((i) => i.args.split(/\s+/))).toContain("1813/udp");
+  });
+
+  it("gives the server and the load generator the same RADIUS_SECRET; every client reads it through secretEnv", () => {
+    const clients = (cfg["clients"] as Json[]).map((c) => obj(c, "client"));
+    for (const c of clients) {
+      expect([c["name"], c["secretEnv"], c["secret"]]).toEqual([c["name"], "RADIUS_SECRET", undefined]);
+    }
+    const serverEnv = obj(aaa["environment"], "environment")["RADIUS_SECRET"];
+    const loadEnv = obj(obj(services["loadtest"], "loadtest")["environment"], "environment")["RADIUS_SECRET"];
+    expect(serverEnv).toBe("${RADIUS_SECRET:-testing123}");
+    expect(loadEnv).toBe(serverEnv);
   });
 
   it("passes the admin token to the server through the variable config/compose.yaml names, and to the load generator", () => {
@@ -595,16 +619,15 @@ describe("config/compose.yaml", () => {
     expect(Object.keys(services)).toContain(url.hostname);
   });
 
-  it("has a client for the health check (127.0.0.1) whose secret is RADIUS_SECRET's default", () => {
+  it("has a client for the health check (127.0.0.1) whose secret is RADIUS_SECRET, defaulting as in .env.example", () => {
     const clients = (cfg["clients"] as Json[]).map((c) => obj(c, "client"));
     const local = clients.find((c) => typeof c["address"] === "string" && cidrContains(c["address"], "127.0.0.1"));
     expect(local).toBeDefined();
-    const secret = envExample().get("RADIUS_SECRET");
-    expect(local!["secret"]).toBe(secret);
-    // the compose default for RADIUS_SECRET agrees too
+    expect(local!["secretEnv"]).toBe("RADIUS_SECRET");
+    // the compose default for RADIUS_SECRET agrees with .env.example
     const env = JSON.stringify(aaa["environment"] ?? {});
     const dflt = /\$\{RADIUS_SECRET:-([^}]*)\}/.exec(env)?.[1];
-    if (dflt !== undefined) expect(dflt).toBe(secret);
+    expect(dflt).toBe(envExample().get("RADIUS_SECRET"));
   });
 
   it("covers the Docker bridge networks (172.16.0.0/12) with a client", () => {

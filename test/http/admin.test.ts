@@ -1,7 +1,7 @@
 // The admin API over real HTTP against a live server: token checks, subscribers and groups CRUD
 // on both stores, and bad input that must get a 4xx naming the field (never a 500).
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +19,8 @@ let dir: string;
 beforeAll(async () => {
   redis = await startRedis();
   dir = mkdtempSync(path.join(os.tmpdir(), "aaa-http-"));
+  // The memory store's files must exist (an empty file is an empty store).
+  for (const f of ["subs.jsonl", "groups.jsonl", "none.jsonl", "audit.jsonl", "audit-groups.jsonl", "tok.jsonl"]) writeFileSync(path.join(dir, f), "", { mode: 0o600 });
 });
 afterAll(async () => {
   await redis.stop();

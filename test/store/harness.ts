@@ -1,6 +1,6 @@
 // Shared helpers for the store tests: backings (fresh, isolated data for one test), a logger that
 // records every line (to prove no password is ever logged), polling.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -44,6 +44,9 @@ export function memoryHarness(log: StoreLogger): Harness & { cleanup(): void } {
     async fresh() {
       const dir = mkdtempSync(path.join(os.tmpdir(), "aaa-store-"));
       dirs.push(dir);
+      // An empty store: the server refuses missing files.
+      writeFileSync(path.join(dir, "subscribers.jsonl"), "", { mode: 0o600 });
+      writeFileSync(path.join(dir, "groups.jsonl"), "", { mode: 0o600 });
       return {
         dir,
         create: () => new MemoryStore({ file: path.join(dir, "subscribers.jsonl"), groupsFile: path.join(dir, "groups.jsonl") }, log),
@@ -80,6 +83,9 @@ export function redisHarness(getRedis: () => TestRedis, log: StoreLogger, tuning
       prefixes.push(prefix);
       const dir = mkdtempSync(path.join(os.tmpdir(), "aaa-store-"));
       dirs.push(dir);
+      // An empty store: the server refuses missing files.
+      writeFileSync(path.join(dir, "subscribers.jsonl"), "", { mode: 0o600 });
+      writeFileSync(path.join(dir, "groups.jsonl"), "", { mode: 0o600 });
       return { dir, create: () => new RedisStore(redisConfig(redis, prefix), log, tuning) };
     },
     async cleanup() {

@@ -71,6 +71,30 @@ describe("configuration", () => {
     expect(problem(`${base}eap: { timeout: 5 }\n`)).toMatch(/timeout/);
   });
 
+  it("clients[].secretEnv: the secret from the environment, exactly one of secret/secretEnv, the key named, the value never quoted", () => {
+    const withEnv = base.replace("secret: testing123", "secretEnv: AAA_TEST_NAS_SECRET");
+    const saved = process.env["AAA_TEST_NAS_SECRET"];
+    try {
+      process.env["AAA_TEST_NAS_SECRET"] = "from-the-environment";
+      expect(parseConfig(withEnv, "c.yaml").clients[0]?.secret).toBe("from-the-environment");
+      // Commands that never use a client secret (imports, listings) do not need the variable.
+      delete process.env["AAA_TEST_NAS_SECRET"];
+      expect(parseConfig(withEnv, "c.yaml", { clientSecrets: false }).clients[0]?.secret).toBeUndefined();
+      expect(problem(withEnv)).toBe("c.yaml: clients[0].secretEnv: environment variable AAA_TEST_NAS_SECRET is not set");
+      process.env["AAA_TEST_NAS_SECRET"] = "x".repeat(129);
+      const long = problem(withEnv);
+      expect(long).toMatch(/^c\.yaml: clients\[0\]\.secretEnv: the value of AAA_TEST_NAS_SECRET: /);
+      expect(long).not.toContain("xxxx");
+    } finally {
+      if (saved === undefined) delete process.env["AAA_TEST_NAS_SECRET"];
+      else process.env["AAA_TEST_NAS_SECRET"] = saved;
+    }
+    expect(problem(base.replace("secret: testing123", "secret: testing123, secretEnv: X"))).toMatch(/clients\[0\]\.secretEnv|clients\.0\.secretEnv/);
+    expect(problem(base.replace("secret: testing123", "secretEnv: X"))).toMatch(/not set/);
+    expect(problem(base.replace("secret: testing123, ", ""))).toMatch(/secret or secretEnv/);
+    expect(problem(base.replace("secret: testing123", "secretEnv: 'not a name'"))).toMatch(/secretEnv/);
+  });
+
   it("refuses duplicate clients, bad YAML and an empty file", () => {
     expect(problem(base.replace("store:", '  - { name: lab, address: "10.0.0.0/8", secret: x }\nstore:'))).toMatch(/duplicate client name/);
     expect(problem("radius: [", "c.yaml")).toMatch(/not valid YAML/);
