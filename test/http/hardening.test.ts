@@ -23,6 +23,8 @@ let dir: string;
 beforeAll(async () => {
   redis = await startRedis();
   dir = mkdtempSync(path.join(os.tmpdir(), "aaa-harden-"));
+  // A memory store's files must exist (an empty file is an empty store).
+  for (const f of ["subs.jsonl", "groups.jsonl", "t-subs.jsonl", "import-target.jsonl"]) writeFileSync(path.join(dir, f), "");
 });
 afterAll(async () => {
   await redis.stop();
