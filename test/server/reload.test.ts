@@ -132,6 +132,19 @@ describe("live reload", () => {
     });
     const d = await server.reloadFromFile(configFile());
     expect(!d.ok && d.error).toMatch(/^dictionary\.files: /);
+    // A scheduler setting that cannot work is refused at reload too, naming the key.
+    writeConfig((c) => {
+      c.clients[0].secret = "never-applied";
+      c.scheduler = { budgetMs: 20_000, classes: { access: { minShare: -0.1 } } };
+    });
+    const sch = await server.reloadFromFile(configFile());
+    expect(!sch.ok && sch.error).toMatch(/scheduler\.classes\.access\.minShare/);
+    writeConfig((c) => {
+      c.clients[0].secret = "never-applied";
+      c.scheduler = { budgetMs: 20_000, classes: { access: { minShare: 0.6 }, acct: { minShare: 0.6 } } };
+    });
+    const sum = await server.reloadFromFile(configFile());
+    expect(!sum.ok && sum.error).toMatch(/minShare values sum to 1\.25/);
     expect(server.core.version).toBe(version);
     const still = await login("rotated-secret");
     expect(signedWith(still.raw, still.authenticator, "rotated-secret").code).toBe(Code.AccessAccept);
@@ -174,7 +187,7 @@ describe("live reload", () => {
     const exposition = server.metrics.toPrometheus();
     expect(exposition).toMatch(/^aaa_config_restart_pending 2$/m);
     expect(exposition).toMatch(new RegExp(`^aaa_config_version ${r.version}$`, "m"));
-    expect(server.metrics.sum("aaa_config_reloads_total", { result: "failed" })).toBe(5);
+    expect(server.metrics.sum("aaa_config_reloads_total", { result: "failed" })).toBe(7);
 
     const debugLines = () => server.logs.filter((l) => l.includes('"msg":"request"')).length;
     const linesBefore = debugLines();
