@@ -4,15 +4,15 @@ import { z } from "zod";
 import type { EapMethod, EapMethodName } from "./method.js";
 import { eapMd5 } from "./methods/md5.js";
 import { eapMsChapV2 } from "./methods/mschapv2.js";
-import { eapTlsMethod, eapTtlsMethod } from "./methods/tls.js";
+import { eapPeapMethod, eapTlsMethod, eapTtlsMethod } from "./methods/tls.js";
 import { createTlsContexts, type TlsContexts } from "./tls/session.js";
 
 /** Methods that need no certificate, in the default order of preference (keyed methods first). */
 export const EAP_METHODS: Readonly<Partial<Record<EapMethodName, EapMethod>>> = { mschapv2: eapMsChapV2, md5: eapMd5 };
 /** Every method name, in the default order of preference (keyed methods first). */
-const NAMES = ["mschapv2", "ttls", "tls", "md5"] as const;
+const NAMES = ["mschapv2", "peap", "ttls", "tls", "md5"] as const;
 /** Methods that run inside TLS: offered only with `eap.tls`. */
-const TLS_NAMES: readonly string[] = ["tls", "ttls"];
+const TLS_NAMES: readonly string[] = ["tls", "ttls", "peap"];
 
 const fileKey = (key: string) =>
   z
@@ -31,7 +31,7 @@ export const eapTlsSchema = z
       .optional()
       .describe("Environment variable holding the passphrase of an encrypted keyFile."),
   })
-  .describe("Server certificate for the TLS-based methods (EAP-TLS, EAP-TTLS). Without it they are not offered. Read at start.");
+  .describe("Server certificate for the TLS-based methods (EAP-TLS, EAP-TTLS, PEAP). Without it they are not offered. Read at start.");
 
 export const eapConfigSchema = z
   .strictObject({
@@ -40,7 +40,7 @@ export const eapConfigSchema = z
       .min(1, { error: "eap.methods: list at least one method (remove the key for every method)" })
       .refine((m) => new Set(m).size === m.length, { error: "eap.methods: a method is listed twice" })
       .optional()
-      .describe(`Methods offered, in order of preference: the first is proposed after the peer's identity, a Nak picks another from the list. Absent: every method the configuration allows (${NAMES.join(", ")}; tls and ttls only with eap.tls).`),
+      .describe(`Methods offered, in order of preference: the first is proposed after the peer's identity, a Nak picks another from the list. Absent: every method the configuration allows (${NAMES.join(", ")}; tls, ttls and peap only with eap.tls).`),
     maxConversations: z
       .int({ error: "eap.maxConversations must be an integer" })
       .min(1, { error: "eap.maxConversations must be at least 1" })
@@ -100,6 +100,7 @@ export function configuredMethods(c: EapConfig, env: NodeJS.ProcessEnv = process
   return names.flatMap((n): EapMethod[] => {
     if (n === "tls") return contexts ? [eapTlsMethod(contexts)] : [];
     if (n === "ttls") return contexts ? [eapTtlsMethod(contexts)] : [];
+    if (n === "peap") return contexts ? [eapPeapMethod(contexts)] : [];
     const m = EAP_METHODS[n];
     return m ? [m] : [];
   });

@@ -48,11 +48,11 @@ afterAll(() => pki?.cleanup());
 const tlsBlock = (key = "srv.key", extra = "") => `  tls: { certFile: srv.pem, keyFile: ${key}, caFile: ca.pem${extra} }`;
 
 describe("eap.tls", () => {
-  it("resolves the files relative to the configuration file and offers tls and ttls by default", () => {
+  it("resolves the files relative to the configuration file and offers tls, ttls and peap by default", () => {
     const c = parseConfig(base(tlsBlock()), cfg);
     expect(c.eap.tls?.certFile).toBe(path.join(pki.dir, "srv.pem"));
     expect(c.eap.tls?.caFile).toBe(path.join(pki.dir, "ca.pem"));
-    expect(configuredMethods(c.eap).map((m) => [m.name, m.type])).toEqual([["mschapv2", 26], ["ttls", 21], ["tls", 13], ["md5", 4]]);
+    expect(configuredMethods(c.eap).map((m) => [m.name, m.type])).toEqual([["mschapv2", 26], ["peap", 25], ["ttls", 21], ["tls", 13], ["md5", 4]]);
   });
 
   it("without eap.tls the default offers only the methods without a certificate", () => {
@@ -60,8 +60,9 @@ describe("eap.tls", () => {
     expect(configuredMethods(c.eap).map((m) => m.name)).toEqual(["mschapv2", "md5"]);
   });
 
-  it("refuses tls or ttls in eap.methods without eap.tls, naming the key", () => {
+  it("refuses tls, ttls or peap in eap.methods without eap.tls, naming the key", () => {
     expect(problem(base("  methods: [mschapv2, tls, ttls]"))).toMatch(/eap\.methods: tls, ttls needs eap\.tls/);
+    expect(problem(base("  methods: [peap]"))).toMatch(/eap\.methods: peap needs eap\.tls/);
   });
 
   it("keeps the order of eap.methods when listed", () => {

@@ -1,10 +1,11 @@
-// EAP-TLS and EAP-TTLS/PAP against a real peer: eapol_test (Debian `eapoltest`) as supplicant and
+// EAP-TLS, EAP-TTLS/PAP and PEAPv0/EAP-MSCHAPv2 against a real peer: eapol_test (Debian `eapoltest`) as supplicant and
 // NAS, against a live server with eap.tls configured. "MPPE keys OK" means the MS-MPPE keys of
 // the Access-Accept match the MSK eapol_test derived from its own TLS session.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { ntPasswordHash } from "../../src/mschap/mschapv2.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { makeTestPki, type TestPki } from "../eap/tls/certs.js";
 
@@ -23,6 +24,7 @@ beforeAll(async () => {
     [
       { username: "alice", password: "alice-pw", reply: { "Session-Timeout": 3600 } },
       { username: "carol", password: "carol-pw", enabled: false },
+      { username: "nthash", ntHash: ntPasswordHash("nt-pw").toString("hex") },
     ]
       .map((s) => JSON.stringify(s))
       .join("\n"),
@@ -102,5 +104,27 @@ describe("eapol_test: TLS-based methods", () => {
     expect(r.out).toMatch(/Access-Reject/);
     expect(lastLine(r)).toBe("FAILURE");
     expect(rejects("disabled")).toBe(before + 1);
+  }, 30_000);
+
+  it("PEAPv0/EAP-MSCHAPv2 with an anonymous outer identity succeeds with MPPE keys OK", async () => {
+    const r = await eapolTest({ eap: "PEAP", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"alice-pw"' });
+    expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
+    expect(lastLine(r)).toBe("SUCCESS");
+    expect(r.code).toBe(0);
+  }, 30_000);
+
+  it("PEAPv0/EAP-MSCHAPv2 succeeds against an ntHash-only subscriber", async () => {
+    const r = await eapolTest({ eap: "PEAP", identity: '"nthash"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"nt-pw"' });
+    expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
+    expect(lastLine(r)).toBe("SUCCESS");
+  }, 30_000);
+
+  it("PEAPv0/EAP-MSCHAPv2 with a wrong password ends in FAILURE", async () => {
+    const before = rejects("bad_password");
+    const r = await eapolTest({ eap: "PEAP", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"wrong"' });
+    expect(r.out).toMatch(/Access-Reject/);
+    expect(lastLine(r)).toBe("FAILURE");
+    expect(r.code).not.toBe(0);
+    expect(rejects("bad_password")).toBe(before + 1);
   }, 30_000);
 });
