@@ -106,6 +106,24 @@ describe("eapol_test: TLS-based methods", () => {
     expect(rejects("disabled")).toBe(before + 1);
   }, 30_000);
 
+  it("EAP-TTLS/MSCHAPv2 succeeds with MPPE keys OK (cleartext and ntHash subscribers)", async () => {
+    for (const [user, pw] of [["alice", "alice-pw"], ["nthash", "nt-pw"]]) {
+      const r = await eapolTest({ eap: "TTLS", identity: `"${user}"`, anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: `"${pw}"` });
+      expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
+      expect(lastLine(r)).toBe("SUCCESS");
+      expect(r.code).toBe(0);
+    }
+  }, 60_000);
+
+  it("EAP-TTLS/MSCHAPv2 with a wrong password ends in FAILURE", async () => {
+    const before = rejects("bad_password");
+    const r = await eapolTest({ eap: "TTLS", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"wrong"' });
+    expect(r.out).toMatch(/Access-Reject/);
+    expect(lastLine(r)).toBe("FAILURE");
+    expect(r.code).not.toBe(0);
+    expect(rejects("bad_password")).toBe(before + 1);
+  }, 30_000);
+
   it("PEAPv0/EAP-MSCHAPv2 with an anonymous outer identity succeeds with MPPE keys OK", async () => {
     const r = await eapolTest({ eap: "PEAP", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"alice-pw"' });
     expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);

@@ -1,4 +1,4 @@
-// EAP-TLS (RFC 5216, RFC 9190), EAP-TTLSv0 with inner PAP (RFC 5281) and PEAPv0 with inner
+// EAP-TLS (RFC 5216, RFC 9190), EAP-TTLSv0 with inner PAP or MS-CHAP-V2 (RFC 5281) and PEAPv0 with inner
 // EAP-MSCHAPv2 (MS-PEAP, draft-kamath-pppext-peapv0-00, no crypto-binding), on the building
 // blocks of src/eap/tls: one TlsServerSession per conversation, fragments out one per Request
 // and ACKed by the peer (RFC 5216 §3.1), the peer's fragments reassembled and ACKed.
@@ -12,7 +12,8 @@ import { papRejectReason } from "../../handle/access-request.js";
 import { isEapTlsError } from "../tls/errors.js";
 import { OutgoingTlsMessage, TlsReassembler, ackFrame, isAck, startFrame } from "../tls/fragment.js";
 import { TlsServerSession, type TlsContexts } from "../tls/session.js";
-import { decodeAvps, parseTtlsInner } from "../tls/ttls-avp.js";
+import { checkMsChapV2Challenge, decodeAvps, msChap2SuccessAvp, parseTtlsInner, type TtlsInner } from "../tls/ttls-avp.js";
+import { authenticatorResponse, challengeUserName, ntResponseMatches, subscriberNtHash } from "../../mschap/mschapv2.js";
 
 type Kind = "tls" | "ttls" | "peap";
 
@@ -30,6 +31,8 @@ class TlsMethodSession implements EapMethodSession {
   private readonly rx: TlsReassembler;
   private out: OutgoingTlsMessage | undefined;
   private peap: PeapPhase = { at: "handshake" };
+  /** TTLS/MS-CHAP-V2: MS-CHAP2-Success sent, the peer's (empty) answer ends in EAP-Success. */
+  private ttlsPending: { identity: string; subscriber: Subscriber } | undefined;
   /** PEAP/TTLS carry a version in the flags (RFC 5281 §9.1): only version 0 is offered. */
   private readonly version = 0;
 
@@ -55,6 +58,8 @@ class TlsMethodSession implements EapMethodSession {
       if (r.kind === "fragment") return { kind: "request", data: ackFrame(this.version) };
       if (isAck(r.frame)) return await this.afterAck(ctx);
       await this.session.feed(r.message);
+      // RFC 5281 §11.2.4: after MS-CHAP2-Success the peer answers with no inner data.
+      if (this.ttlsPending) return this.session.takeInner().length === 0 ? this.ttlsDone() : FAILED;
       if (this.kind !== "tls" && this.session.handshakeDone) {
         const inner = this.session.takeInner();
         if (inner.length > 0) return this.kind === "ttls" ? await this.innerPap(inner, ctx) : await this.peapInner(inner, ctx);
@@ -86,6 +91,7 @@ class TlsMethodSession implements EapMethodSession {
       this.peap = { at: "identity" };
       return this.writeInner(encodeInner({ code: InnerCode.Request, identifier: ctx.nextIdentifier, type: InnerType.Identity, typeData: Buffer.alloc(0) }));
     }
+    if (this.ttlsPending) return this.ttlsDone();
     if (this.kind !== "tls") return FAILED;
     // The peer ACKed the server's last flight (TLS 1.3: the commitment message, RFC 9190 §2.5).
     // The session has checked the chain against eap.tls.caFile, the dates and clientAuth.
@@ -96,9 +102,38 @@ class TlsMethodSession implements EapMethodSession {
     return { kind: "success", identity: name, msk: this.session.eapKeys().msk };
   }
 
-  /** RFC 5281 §11.2.5: inner User-Name and User-Password AVPs. */
+  private ttlsDone(): MethodStep {
+    const p = this.ttlsPending!;
+    this.ttlsPending = undefined;
+    // RFC 5281 §8: keys exported with "ttls keying material".
+    return { kind: "success", identity: p.identity, msk: this.session.eapKeys().msk, subscriber: p.subscriber };
+  }
+
+  /** RFC 5281 §11.2.4: MS-CHAP-V2 on the implicit challenge; the server answers MS-CHAP2-Success. */
+  private async innerMsChapV2(t: TtlsInner, identity: string, ctx: EapMethodContext): Promise<MethodStep> {
+    const { challenge, response } = checkMsChapV2Challenge(this.session, t);
+    const found = await ctx.lookup(identity);
+    if (found.result === "reject") return { kind: "failure", reason: found.reason, identity };
+    // MS-CHAPv2 needs the NT hash: the cleartext or ntHash, not an scrypt hash.
+    const nt = subscriberNtHash(found.sub);
+    if (!nt) return { kind: "failure", reason: "method_not_possible", identity };
+    try {
+      const userName = challengeUserName(Buffer.from(identity, "utf8"));
+      if (!ntResponseMatches(response.ntResponse, challenge, response.peerChallenge, userName, nt)) return { kind: "failure", reason: "bad_password", identity };
+      const s = authenticatorResponse(nt, response.ntResponse, response.peerChallenge, challenge, userName);
+      this.ttlsPending = { identity, subscriber: found.sub };
+      return await this.writeInner(msChap2SuccessAvp(response.ident, s));
+    } finally {
+      nt.fill(0);
+    }
+  }
+
+  /** RFC 5281 §11.2.5: inner User-Name and User-Password AVPs (or MS-CHAP-V2, §11.2.4). */
   private async innerPap(inner: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
     const t = parseTtlsInner(decodeAvps(inner));
+    if (t.unsupportedMandatory.length === 0 && t.userName !== undefined && t.userPassword === undefined && t.msChap2Response !== undefined) {
+      return this.innerMsChapV2(t, t.userName, ctx);
+    }
     // RFC 5281 §10.1: an unsupported mandatory AVP ends the negotiation.
     if (t.unsupportedMandatory.length > 0 || t.userName === undefined || t.userPassword === undefined) {
       return { kind: "failure", reason: "method_not_possible", ...(t.userName !== undefined ? { identity: t.userName } : {}) };
