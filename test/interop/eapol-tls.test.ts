@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { ntPasswordHash } from "../../src/mschap/mschapv2.js";
+import { hashPassword } from "../../src/handle/password-hash.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { makeTestPki, type TestPki } from "../eap/tls/certs.js";
 
@@ -19,12 +20,14 @@ beforeAll(async () => {
   writeFileSync(f("srv.key"), pki.server.key);
   writeFileSync(f("client.key"), pki.alice.key);
   writeFileSync(f("alice-other-ca.pem"), pki.otherCa.cert);
+  writeFileSync(f("alice-expired.pem"), pki.expired.cert);
   writeFileSync(
     f("subs.jsonl"),
     [
       { username: "alice", password: "alice-pw", reply: { "Session-Timeout": 3600 } },
       { username: "carol", password: "carol-pw", enabled: false },
       { username: "nthash", ntHash: ntPasswordHash("nt-pw").toString("hex") },
+      { username: "hashed", passwordHash: hashPassword("h-pw") },
     ]
       .map((s) => JSON.stringify(s))
       .join("\n"),
@@ -82,11 +85,24 @@ describe("eapol_test: TLS-based methods", () => {
     expect(rejects("eap_tls_failed")).toBe(before + 1);
   }, 30_000);
 
+  it("EAP-TLS with an expired client certificate ends in FAILURE", async () => {
+    const before = rejects("eap_tls_failed");
+    const r = await eapolTest({ eap: "TLS", identity: '"alice"', ca_cert: `"${f("ca.pem")}"`, client_cert: `"${f("alice-expired.pem")}"`, private_key: `"${f("client.key")}"` });
+    expect(lastLine(r)).toBe("FAILURE");
+    expect(rejects("eap_tls_failed")).toBe(before + 1);
+  }, 30_000);
+
   it("EAP-TTLS/PAP with an anonymous outer identity succeeds with MPPE keys OK", async () => {
     const r = await eapolTest({ eap: "TTLS", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=PAP"', ca_cert: `"${f("ca.pem")}"`, password: '"alice-pw"' });
     expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
     expect(lastLine(r)).toBe("SUCCESS");
     expect(r.code).toBe(0);
+  }, 30_000);
+
+  it("EAP-TTLS/PAP succeeds against a passwordHash (scrypt) subscriber", async () => {
+    const r = await eapolTest({ eap: "TTLS", identity: '"hashed"', anonymous_identity: '"anonymous"', phase2: '"auth=PAP"', ca_cert: `"${f("ca.pem")}"`, password: '"h-pw"' });
+    expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
+    expect(lastLine(r)).toBe("SUCCESS");
   }, 30_000);
 
   it("EAP-TTLS/PAP with a wrong password ends in FAILURE", async () => {
