@@ -92,6 +92,15 @@ describe("eapol_test: TLS-based methods", () => {
     expect(rejects("eap_tls_failed")).toBe(before + 1);
   }, 30_000);
 
+  it("EAP-TLS looks up the certificate's name, not the outer identity", async () => {
+    // The outer identity is carol, a disabled subscriber; the certificate names alice.
+    const before = rejects("disabled");
+    const r = await eapolTest({ eap: "TLS", identity: '"carol"', ca_cert: `"${f("ca.pem")}"`, client_cert: `"${f("alice.pem")}"`, private_key: `"${f("client.key")}"` });
+    expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);
+    expect(lastLine(r)).toBe("SUCCESS");
+    expect(rejects("disabled")).toBe(before);
+  }, 30_000);
+
   it("EAP-TTLS/PAP with an anonymous outer identity succeeds with MPPE keys OK", async () => {
     const r = await eapolTest({ eap: "TTLS", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=PAP"', ca_cert: `"${f("ca.pem")}"`, password: '"alice-pw"' });
     expect(r.out).toMatch(/MPPE keys OK: 1 {2}mismatch: 0/);

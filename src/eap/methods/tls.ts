@@ -62,7 +62,7 @@ class TlsMethodSession implements EapMethodSession {
       if (this.ttlsPending) return this.session.takeInner().length === 0 ? this.ttlsDone() : FAILED;
       if (this.kind !== "tls" && this.session.handshakeDone) {
         const inner = this.session.takeInner();
-        if (inner.length > 0) return this.kind === "ttls" ? await this.innerPap(inner, ctx) : await this.peapInner(inner, ctx);
+        if (inner.length > 0) return this.kind === "ttls" ? await this.ttlsInner(inner, ctx) : await this.peapInner(inner, ctx);
       }
       return this.sendOutput();
     } catch (e) {
@@ -128,8 +128,8 @@ class TlsMethodSession implements EapMethodSession {
     }
   }
 
-  /** RFC 5281 §11.2.5: inner User-Name and User-Password AVPs (or MS-CHAP-V2, §11.2.4). */
-  private async innerPap(inner: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
+  /** TTLS phase 2: inner PAP (RFC 5281 §11.2.5: User-Name, User-Password) or MS-CHAP-V2 (§11.2.4). */
+  private async ttlsInner(inner: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
     const t = parseTtlsInner(decodeAvps(inner));
     if (t.unsupportedMandatory.length === 0 && t.userName !== undefined && t.userPassword === undefined && t.msChap2Response !== undefined) {
       return this.innerMsChapV2(t, t.userName, ctx);
