@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { clientSecretSchema, configSchema, httpSchema, type Config } from "./schema.js";
 import { tlsFiles } from "../store/redis-tls.js";
+import { loadEapTlsContexts } from "../eap/config.js";
 import { duplicateClientMessage, findDuplicateClientAddress } from "../verify/clients.js";
 
 export class ConfigError extends Error {
@@ -48,6 +49,15 @@ export function parseConfig(text: string, fileName: string, opts: LoadOptions = 
   if (opts.clientSecrets !== false) resolveClientSecrets(config, fileName, process.env);
   resolvePaths(config, path.dirname(path.resolve(fileName)));
   checkFiles(config, fileName);
+  // The EAP server certificate is loaded once here so that check-config fails on a bad file or
+  // passphrase; the passphrase is a secret like clientSecrets, read only when those are.
+  if (config.eap.tls && opts.clientSecrets !== false) {
+    try {
+      loadEapTlsContexts(config.eap.tls, process.env);
+    } catch (err) {
+      throw new ConfigError(`${fileName}: ${(err as Error).message}`);
+    }
+  }
   return config;
 }
 
@@ -106,10 +116,22 @@ function resolvePaths(config: Config, baseDir: string): void {
       if (typeof f === "string") redis.tls[k] = path.resolve(baseDir, f);
     }
   }
+  const eapTls = config.eap.tls;
+  if (eapTls) for (const k of ["certFile", "keyFile", "caFile"] as const) eapTls[k] = path.resolve(baseDir, eapTls[k]);
 }
 
-/** Files that must be readable at start: a problem names the key (store.redis.tls.*). */
+/** Files that must be readable at start: a problem names the key (store.redis.tls.*, eap.tls.*). */
 function checkFiles(config: Config, fileName: string): void {
+  const eapTls = config.eap.tls;
+  if (eapTls) {
+    for (const k of ["certFile", "keyFile", "caFile"] as const) {
+      try {
+        accessSync(eapTls[k], constants.R_OK);
+      } catch (err) {
+        throw new ConfigError(`${fileName}: eap.tls.${k}: cannot read ${eapTls[k]} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      }
+    }
+  }
   if (!("redis" in config.store)) return;
   for (const [key, file] of tlsFiles(config.store.redis)) {
     try {

@@ -11,7 +11,7 @@ import { Attr } from "../radius/codes.js";
 import { findAttribute } from "../radius/packet.js";
 import type { AttributeInput } from "../radius/encode.js";
 import type { Decision, RejectReason } from "../handle/decision.js";
-import { replyAttributes, type AccessRequestDeps, type AccessRequestInput } from "../handle/access-request.js";
+import { checkPapPassword, replyAttributes, type AccessRequestDeps, type AccessRequestInput } from "../handle/access-request.js";
 import { mppeKeyAttributes } from "../reply/mppe.js";
 import type { Metrics } from "../metrics/counters.js";
 import { ConversationStore, STATE_LENGTH, type Conversation } from "./conversations.js";
@@ -35,7 +35,7 @@ export interface EapServerOptions {
 }
 
 /** What a round needs from the access-request handler of the current configuration. */
-export type EapDeps = Pick<AccessRequestDeps, "store" | "dictionary" | "wallClock" | "sessions">;
+export type EapDeps = Pick<AccessRequestDeps, "store" | "dictionary" | "wallClock" | "sessions"> & Partial<Pick<AccessRequestDeps, "verifyHash">>;
 
 class DeadlinePassed extends Error {}
 
@@ -184,6 +184,7 @@ export class EapServer {
       now: this.o.now,
       random: this.random,
       lookup: (username) => this.lookup(username, input.deadline, deps),
+      checkPap: (sub, password) => checkPapPassword(password, sub, deps.verifyHash, input.deadline),
     };
   }
 

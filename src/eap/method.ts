@@ -3,6 +3,7 @@
 // State attribute, the conversation store, RADIUS fragmentation and the final Accept/Reject.
 import type { RejectReason } from "../handle/decision.js";
 import type { Subscriber } from "../store/subscriber.js";
+import type { PapVerdict } from "../handle/access-request.js";
 
 /** Result of the subscriber lookup a method may ask for (enabled and expiresAt already applied). */
 export type SubscriberLookup =
@@ -27,6 +28,8 @@ export interface EapMethodContext {
   random(n: number): Buffer;
   /** Looks a subscriber up and applies enabled/expiresAt. Rejects with StoreError on store failure. */
   lookup(username: string): Promise<SubscriberLookup>;
+  /** A cleartext password (TTLS inner PAP) against the subscriber's stored credential, as PAP checks it. */
+  checkPap(sub: Subscriber, password: Buffer): Promise<PapVerdict>;
 }
 
 /** What a method answers to each call. */

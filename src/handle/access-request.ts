@@ -56,6 +56,34 @@ function samePassword(received: Buffer, stored: string): boolean {
   return equal && received.length === storedLength && Buffer.byteLength(stored, "utf8") === storedLength;
 }
 
+export type PapVerdict = "match" | "mismatch" | "bad-hash" | "not-possible";
+const PAP_REJECT: Record<Exclude<PapVerdict, "match">, RejectReason> = { mismatch: "bad_password", "bad-hash": "bad_stored_hash", "not-possible": "method_not_possible" };
+
+/** The reject reason of a PAP verdict other than "match". */
+export function papRejectReason(v: Exclude<PapVerdict, "match">): RejectReason {
+  return PAP_REJECT[v];
+}
+
+/**
+ * A cleartext password (PAP, or TTLS inner PAP) against the subscriber's stored credential:
+ * cleartext, scrypt hash (in the worker pool) or NT hash.
+ */
+export async function checkPapPassword(password: Buffer, sub: Subscriber, verifyHash: AccessRequestDeps["verifyHash"] | undefined, deadline: number): Promise<PapVerdict> {
+  if (sub.password !== undefined) return samePassword(password, sub.password) ? "match" : "mismatch";
+  if (sub.passwordHash !== undefined) {
+    // The scrypt check runs in the worker pool; without one (unit tests) it cannot be made.
+    if (!verifyHash) return "not-possible";
+    const verdict = await verifyHash.invoke({ password, phc: sub.passwordHash }, deadline);
+    return verdict === "match" ? "match" : verdict === "bad-hash" ? "bad-hash" : "mismatch";
+  }
+  if (sub.ntHash !== undefined) {
+    // The NT hash of the password received, against the stored one (RFC 2759 §8.3).
+    const got = ntPasswordHash(password.toString("utf8"));
+    return timingSafeEqual(got, Buffer.from(sub.ntHash, "hex")) ? "match" : "mismatch";
+  }
+  return "not-possible";
+}
+
 /** What the requester proved: a PAP password (cleartext, after unhiding), a CHAP or an MS-CHAPv2 response. */
 export type Credentials =
   | { kind: "pap"; password: Buffer }
@@ -84,19 +112,8 @@ export function createSubscriberCheck(deps: AccessRequestDeps) {
     }
 
     if (cred.kind === "pap") {
-      if (sub.password !== undefined) {
-        if (!samePassword(cred.password, sub.password)) return { result: "reject", reason: "bad_password", user: username };
-      } else if (sub.passwordHash !== undefined) {
-        const verdict = await deps.verifyHash.invoke({ password: cred.password, phc: sub.passwordHash }, deadline);
-        if (verdict === "bad-hash") return { result: "reject", reason: "bad_stored_hash", user: username };
-        if (verdict !== "match") return { result: "reject", reason: "bad_password", user: username };
-      } else if (sub.ntHash !== undefined) {
-        // The NT hash of the password received, against the stored one (RFC 2759 §8.3).
-        const got = ntPasswordHash(cred.password.toString("utf8"));
-        if (!timingSafeEqual(got, Buffer.from(sub.ntHash, "hex"))) return { result: "reject", reason: "bad_password", user: username };
-      } else {
-        return { result: "reject", reason: "method_not_possible", user: username };
-      }
+      const verdict = await checkPapPassword(cred.password, sub, deps.verifyHash, deadline);
+      if (verdict !== "match") return { result: "reject", reason: PAP_REJECT[verdict], user: username };
     } else if (cred.kind === "mschapv2") {
       // MS-CHAPv2 needs the NT hash: the cleartext or `ntHash`, not an scrypt hash.
       const nt = subscriberNtHash(sub);

@@ -63,7 +63,7 @@ describe("configuration", () => {
     const c = parseConfig(base, "c.yaml");
     expect(c.eap).toEqual({ maxConversations: 10000, timeoutSeconds: 30 });
     expect(parseConfig(`${base}eap: { methods: [md5], timeoutSeconds: 10 }\n`, "c.yaml").eap.methods).toEqual(["md5"]);
-    expect(problem(`${base}eap: { methods: [leap] }\n`)).toMatch(/eap\.methods.*mschapv2, md5/);
+    expect(problem(`${base}eap: { methods: [leap] }\n`)).toMatch(/eap\.methods.*mschapv2, peap, ttls, tls, md5/);
     expect(problem(`${base}eap: { methods: [] }\n`)).toMatch(/eap\.methods: list at least one/);
     expect(problem(`${base}eap: { methods: [md5, md5] }\n`)).toMatch(/eap\.methods: a method is listed twice/);
     expect(problem(`${base}eap: { maxConversations: 0 }\n`)).toMatch(/eap\.maxConversations must be at least 1/);
