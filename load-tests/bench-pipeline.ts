@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { configSchema } from "../src/config/schema.js";
 import { defaultDictionary } from "../src/radius/dictionary.js";
-import { createStore } from "../src/store/store.js";
+import { createStore } from "../src/store/factory.js";
 import { ClientTable } from "../src/verify/clients.js";
 import { Scheduler } from "../src/admit/scheduler.js";
 import { RadiusCore } from "../src/pipeline/pipeline.js";

@@ -1,7 +1,7 @@
 // `carrier-aaa sessions list` and `carrier-aaa session disconnect|coa`: live sessions from the
 // configured store, and Dynamic Authorization (RFC 5176) towards the NAS that reported them.
 import { clientSecret, type Config } from "../config/schema.js";
-import { createSessionStore } from "../store/store.js";
+import { createSessionStore } from "../store/factory.js";
 import type { Session, SessionStore } from "../store/sessions.js";
 import type { StoreLogger } from "../store/util.js";
 import { attributesFromObject } from "../radius/values.js";

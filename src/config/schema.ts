@@ -1,12 +1,16 @@
 // The server configuration: one YAML or JSON file, validated here. Every object is strict so that a
 // misspelt key is an error instead of a silent fall-back to a default.
-import { isIP } from "node:net";
 import { z } from "zod";
 import { storeConfigSchema } from "../store/config.js";
 import { classBudgetMs, clientWeightSchema, schedulerConfigSchema } from "../admit/config.js";
 import { eapConfigSchema } from "../eap/config.js";
+import { sessionsSchema } from "../store/sessions-config.js";
+import { clientSchema } from "./clients.js";
+import { envNameSchema, port } from "./common.js";
 
-const port = z.int().min(0).max(65535);
+export { clientSchema, clientSecret, clientSecretSchema, isIpOrCidr, type ClientConfig } from "./clients.js";
+export { sessionsSchema, type SessionsConfig } from "../store/sessions-config.js";
+
 
 const listenerSchema = (defaultPort: number) =>
   z.strictObject({
@@ -35,59 +39,6 @@ const listenerSchema = (defaultPort: number) =>
         "Kernel receive queues by source address (stochastic fair queuing in the kernel, native io only), plus one queue for Access-Requests carrying State and one for Status-Server, both still read while the flow queues are held back; each queue has its own recvBufferSize. 0: one socket. Default: 8 when the scheduler is enabled, else 0. See docs/scheduler.md.",
       ),
   });
-
-/** "10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::1". */
-export function isIpOrCidr(value: string): boolean {
-  const [addr, bits, extra] = value.split("/");
-  if (extra !== undefined || addr === undefined) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  const n = Number(bits);
-  return n >= 0 && n <= (family === 4 ? 32 : 128);
-}
-
-const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
-
-export const clientSecretSchema = z.string().min(1).max(128);
-
-export const clientSchema = z.strictObject({
-  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-'"),
-  address: z.string().refine(isIpOrCidr, "must be an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)"),
-  secret: clientSecretSchema
-    .optional()
-    .describe("Shared secret with this NAS (RFC 2865 §3). Long random secrets resist offline guessing. Exactly one of secret / secretEnv."),
-  secretEnv: envNameSchema
-    .optional()
-    .describe("Name of an environment variable holding the shared secret (instead of `secret`, keeps it out of the file; read at start and at each reload)."),
-  requireMessageAuthenticator: z
-    .boolean()
-    .default(true)
-    .describe("Drop Access-Requests without a valid Message-Authenticator (BlastRADIUS, CVE-2024-3596)."),
-  weight: clientWeightSchema.optional().describe("Share of this NAS in fair queuing within a class (default 1)."),
-  coa: z
-    .strictObject({
-      port: port.default(3799).describe("UDP port of the NAS's Dynamic Authorization server (RFC 5176). Default 3799."),
-      secret: z
-        .string()
-        .min(1)
-        .max(128)
-        .optional()
-        .describe("Secret for CoA/Disconnect-Requests to this NAS; default: the client's `secret`."),
-    })
-    .optional()
-    .describe("Where CoA-Request and Disconnect-Request go for this NAS's sessions (sent to the address its accounting came from). Absent: port 3799, the client's secret."),
-}).superRefine((c, ctx) => {
-  if (c.secret !== undefined && c.secretEnv !== undefined) ctx.addIssue({ code: "custom", path: ["secretEnv"], message: "give secret or secretEnv, not both" });
-  if (c.secret === undefined && c.secretEnv === undefined) ctx.addIssue({ code: "custom", path: ["secret"], message: "a client needs secret or secretEnv" });
-});
-
-/** A client's shared secret: `secret`, or the value parseConfig read through `secretEnv`. */
-export function clientSecret(c: Pick<ClientConfig, "name" | "secret" | "secretEnv">): string {
-  if (c.secret === undefined) throw new Error(`client ${c.name}: no secret${c.secretEnv !== undefined ? ` (secretEnv ${c.secretEnv} not read)` : ""}`);
-  return c.secret;
-}
 
 const tokenSchema = z
   .string()
@@ -149,62 +100,6 @@ export const httpSchema = z
     if (h.authToken !== undefined && h.authTokenEnv !== undefined) ctx.addIssue({ code: "custom", path: ["authTokenEnv"], message: "give authToken or authTokenEnv, not both" });
     if (h.requestTimeoutMs < h.headersTimeoutMs) ctx.addIssue({ code: "custom", path: ["requestTimeoutMs"], message: "requestTimeoutMs must be at least headersTimeoutMs" });
   });
-export const sessionsSchema = z
-  .strictObject({
-    buckets: z
-      .int()
-      .min(1)
-      .max(1024)
-      .default(16)
-      .describe(
-        "Number of Redis hash-tag buckets the session keys are spread over (subscriber -> bucket by CRC32). Fixed for the life of the data: changing it orphans the existing sessions. Default 16.",
-      ),
-    streamMaxLen: z
-      .int()
-      .min(1000)
-      .max(1_000_000_000)
-      .default(1_000_000)
-      .describe("Approximate bound on the accounting history kept in Redis Streams, all buckets together (XADD MAXLEN ~). Default 1000000."),
-    interimIntervalSeconds: z
-      .int()
-      .min(10)
-      .max(86_400)
-      .default(300)
-      .describe("Interim interval assumed for a session whose records carry no Acct-Interim-Interval. Default 300."),
-    staleMultiple: z
-      .number()
-      .min(1.5)
-      .max(100)
-      .default(3)
-      .describe("A session with no record for this many interim intervals is closed as stale. Default 3."),
-    sweepIntervalSeconds: z.int().min(1).max(3600).default(30).describe("How often stale sessions are looked for. Default 30."),
-    retainClosedSeconds: z
-      .int()
-      .min(60)
-      .max(30 * 86_400)
-      .default(3600)
-      .describe(
-        "How long a closed session's record is kept, so that late retransmissions of its records are recognised and do not reopen it. Default 3600.",
-      ),
-    maxWritesInFlight: z
-      .int()
-      .min(1)
-      .max(100_000)
-      .default(128)
-      .describe(
-        "Redis store: accounting writes waiting for Redis beyond this are refused at once (outcome store:STORE_OVERLOADED, no answer, the NAS retransmits) instead of queueing behind Redis until every one of them misses its deadline. Default 128 (measured at 10k/s offered: 512 collapsed to 945 answered/s, every write timing out after Redis had done it; 128 answered 6.6k/s, 64 5.9k/s).",
-      ),
-    claimTtlSeconds: z
-      .int()
-      .min(1)
-      .max(600)
-      .default(30)
-      .describe(
-        "Simultaneous-Use: an Access-Accept holds one of the subscriber's maxSessions slots for this long, until its Accounting-Start arrives. Default 30.",
-      ),
-  })
-  .describe("Live sessions, accounting history and Simultaneous-Use.");
-
 export const configSchema = z.strictObject({
   radius: z
     .strictObject({
@@ -293,6 +188,4 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type ClientConfig = z.infer<typeof clientSchema>;
 export type HttpConfig = z.infer<typeof httpSchema>;
-export type SessionsConfig = z.infer<typeof sessionsSchema>;

@@ -19,7 +19,6 @@ import type { VerifyHashInput } from "./password-hash.js";
 import type { SessionStore } from "../store/sessions.js";
 import { ntPasswordHash, ntResponseMatches, subscriberNtHash, challengeUserName } from "../mschap/mschapv2.js";
 import { mschapV2AcceptAttributes, mschapV2ErrorAttribute, parseMschapV2, type MschapV2Request } from "./mschap.js";
-import type { EapServer } from "../eap/handler.js";
 
 export interface AccessRequestDeps {
   store: SubscriberStore;
@@ -32,7 +31,12 @@ export interface AccessRequestDeps {
   /** Simultaneous-Use (subscriber maxSessions); null: not enforced. */
   sessions?: SessionStore | null;
   /** EAP; absent or null: an Access-Request with EAP-Message is rejected (unsupported_method). */
-  eap?: EapServer | null;
+  eap?: EapResponder | null;
+}
+
+/** What this handler needs of EAP (src/eap/handler.ts EapServer), declared here so that src/eap can import this file. */
+export interface EapResponder {
+  handle(input: AccessRequestInput, deps: AccessRequestDeps): Promise<Decision>;
 }
 
 export interface AccessRequestInput {

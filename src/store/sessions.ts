@@ -3,7 +3,7 @@
 // test/store/sessions-contract.test.ts runs the same suite against both. Key design and the
 // retransmission rules: docs/accounting.md.
 import { crc32 } from "node:zlib";
-import type { SessionsConfig } from "../config/schema.js";
+import type { SessionsConfig } from "./sessions-config.js";
 import type { StoreLogger } from "./util.js";
 
 /** Acct-Status-Type values handled (RFC 2866 §5.1). */

@@ -1,15 +1,9 @@
 // The subscriber store contract, shared by the Redis store (production, many servers) and the
 // memory store (embedded default, one server). test/store/contract.test.ts runs the same suite
 // against both; behaviour that differs is documented on the member.
-import type { StoreConfig } from "./config.js";
-import { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
-import { RedisStore } from "./redis-store.js";
+// The implementations are built by factory.ts (createStore, createSessionStore): this file
+// imports none of them.
 import type { Group, Reply, Subscriber } from "./subscriber.js";
-import { noopLogger, type StoreLogger } from "./util.js";
-import { MemorySessionStore } from "./memory-sessions.js";
-import { RedisSessionStore } from "./redis-sessions.js";
-import type { SessionStore } from "./sessions.js";
-import type { SessionsConfig } from "../config/schema.js";
 
 export { StoreError, isStoreError, type StoreErrorCode, type StoreErrorDetail } from "./errors.js";
 export type { StoreLogger } from "./util.js";
@@ -153,21 +147,4 @@ function assignReply(out: Reply, from: Reply): void {
     if (v === undefined) continue;
     out[key] = Array.isArray(v) ? v.slice() : v;
   }
-}
-
-export function createStore(config: StoreConfig, log: StoreLogger = noopLogger, opts: MemoryStoreOptions = {}): SubscriberStore {
-  if ("redis" in config) return new RedisStore(config.redis, log);
-  return new MemoryStore(config.memory, log, opts);
-}
-
-/** The session store (accounting, Simultaneous-Use) on the same backend as the subscribers. */
-export function createSessionStore(
-  config: StoreConfig,
-  sessions: SessionsConfig,
-  log: StoreLogger = noopLogger,
-  wallClock: () => number = Date.now,
-): SessionStore {
-  const deps = { config: sessions, log, wallClock };
-  if ("redis" in config) return new RedisSessionStore(config.redis, deps);
-  return new MemorySessionStore(deps);
 }

@@ -7,7 +7,7 @@ import { DEFAULT_KERNEL_QUEUE, KernelQueueSizer } from "../admit/kernel-queue.js
 import type { DatagramEvent, Remote } from "../pipeline/event.js";
 import { SLOT_META, type UdpMmsgBinding } from "./native/binding.js";
 import { steeringPlan } from "./steering.js";
-import type { UdpListener, UdpListenerOptions } from "./udp.js";
+import type { UdpListener, UdpListenerOptions } from "./listener.js";
 
 /** RFC 2865 §3: a RADIUS packet is at most 4096 octets. */
 const SLOT = 4096;

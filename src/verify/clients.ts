@@ -1,7 +1,7 @@
 // Which NAS sent a datagram: per-client entries by IP or CIDR (IPv4 and IPv6), most specific prefix
 // wins. Lookups are cached per source address because a NAS sends from few addresses.
 import { isIP } from "node:net";
-import { clientSecret, type ClientConfig } from "../config/schema.js";
+import { clientSecret, type ClientConfig } from "../config/clients.js";
 
 export interface Client {
   readonly name: string;

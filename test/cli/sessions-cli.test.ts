@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Attr, Code } from "../../src/radius/codes.js";
 import { configSchema } from "../../src/config/schema.js";
-import { createSessionStore } from "../../src/store/store.js";
+import { createSessionStore } from "../../src/store/factory.js";
 import type { AccountingRecord, SessionStore } from "../../src/store/sessions.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { FakeNas } from "../helpers/fake-nas.js";

@@ -4,7 +4,8 @@ import { pino } from "pino";
 import { z } from "zod";
 import { storeConfigSchema } from "../../src/store/config.js";
 import { decodeUtf8, parseJsonl } from "../../src/store/jsonl.js";
-import { createStore, resolveReply } from "../../src/store/store.js";
+import { createStore } from "../../src/store/factory.js";
+import { resolveReply } from "../../src/store/store.js";
 import { groupSchema, isActive, subscriberSchema, type Group } from "../../src/store/subscriber.js";
 import { redactUrl, safeErrorMessage } from "../../src/store/util.js";
 

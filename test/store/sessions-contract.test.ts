@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { configSchema } from "../../src/config/schema.js";
-import { createSessionStore } from "../../src/store/store.js";
+import { createSessionStore } from "../../src/store/factory.js";
 import type { AccountingRecord, AcctKind, SessionStore } from "../../src/store/sessions.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { redisConfig } from "./harness.js";
