@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig, ConfigError } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { startServer, loadDictionary } from "../server.js";
+import { waitForStopSignal } from "../process-signals.js";
 import { createStore } from "../store/factory.js";
 import { StoreError } from "../store/store.js";
 import { importFile, type ImportProgress } from "../store/jsonl.js";
@@ -14,7 +15,8 @@ import { hashPassword } from "../handle/password-hash.js";
 import { radtest } from "./radtest.js";
 import { listSessionsCommand, parseSetAttributes, SessionCommandError, sessionActionCommand } from "./sessions.js";
 import { RFC5080_TIMERS } from "../coa/client.js";
-import { defaultWorkers, runPrimary, workersProblem, WorkersError } from "../cluster/primary.js";
+import { runPrimary } from "../cluster/primary.js";
+import { defaultWorkers, workersProblem, WorkersError } from "../cluster/workers.js";
 
 const USAGE = `usage: carrier-aaa <command> [options]
        carrier-aaa <command> --help          usage of one command
@@ -201,33 +203,21 @@ async function serve(args: string[]): Promise<number> {
     });
   }
   const server = await startServer(config, log, { configFile });
-  // Live reload: the server logs the outcome (what changed, what needs a restart, or why the
-  // new file was refused); reloads run one at a time.
-  const onHup = (): void => {
-    log.info({ signal: "SIGHUP", file: configFile }, "re-reading the configuration");
-    void server.reloadFromFile();
-  };
-  process.on("SIGHUP", onHup);
   if (values.hint) printHint(config, server.auth.address, server.auth.port);
-  // SIGTERM / SIGINT: graceful stop (intake closed, requests in flight drained within their
-  // deadlines, store closed), exit 0. A second signal while draining exits at once (130).
-  const signal = await new Promise<string>((resolve) => {
-    const first = (sig: string): void => {
-      process.off("SIGINT", first);
-      process.off("SIGTERM", first);
-      const again = (sig2: string): void => {
-        log.warn({ signal: sig2 }, "second signal while draining: exiting now");
-        log.flush();
-        process.exit(130);
-      };
-      process.once("SIGINT", again);
-      process.once("SIGTERM", again);
-      resolve(sig);
-    };
-    process.on("SIGINT", first);
-    process.on("SIGTERM", first);
+  // SIGHUP: live reload (the server logs the outcome: what changed, what needs a restart, or why
+  // the new file was refused; reloads run one at a time). SIGTERM / SIGINT: graceful stop (intake
+  // closed, requests in flight drained within their deadlines, store closed), exit 0. A second
+  // signal while draining exits at once (130).
+  const signal = await waitForStopSignal({
+    log,
+    operations: {
+      SIGHUP: () => {
+        log.info({ signal: "SIGHUP", file: configFile }, "re-reading the configuration");
+        void server.reloadFromFile();
+      },
+    },
+    onSecond: (sig) => log.warn({ signal: sig }, "second signal while draining: exiting now"),
   });
-  process.off("SIGHUP", onHup);
   log.info({ signal }, "shutting down: intake closed, draining requests in flight");
   const { abandoned } = await server.close();
   log.info({ abandoned }, "stopped");

@@ -1,7 +1,7 @@
 // Messages between the primary of `serve --workers N` and its workers (child_process IPC,
 // serialization "advanced"). One place for both sides, so that a field cannot drift.
 import type { DuplicateSnapshot } from "../verify/duplicates.js";
-import type { InheritedListener } from "../server.js";
+import type { InheritedListener } from "../server/types.js";
 
 /** What a worker is told at fork time (env CARRIER_AAA_WORKER, JSON). */
 export interface WorkerSpec {
