@@ -35,12 +35,12 @@ import type { ListOptions, ListPage, StoreStats, SubscriberStore, WriteReport } 
 import {
   groupSchema,
   isPlausibleUsername,
-  subscriberSchema,
   summarizeIssues,
   type Group,
   type Subscriber,
 } from "./subscriber.js";
-import { quickSubscriber } from "./fast-check-record.js";
+import { RedisLookups } from "./redis-lookups.js";
+import { writeBatches, writeError } from "./redis-writes.js";
 import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
 import { redisTlsOptions } from "./redis-tls.js";
 import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
@@ -53,29 +53,7 @@ export interface RedisStoreTuning {
   reconnectMaxDelayMs?: number;
 }
 
-const RTT_WINDOW = 256;
-/** Keys per MGET: bounds one reply's size and the head-of-line wait behind it. */
-const MAX_BATCH = 256;
-
-interface PendingLookup {
-  username: string;
-  resolve: (s: Subscriber | null) => void;
-  reject: (e: Error) => void;
-  settled: boolean;
-  /** performance.now() after which the caller gets STORE_TIMEOUT. */
-  expiresAt: number;
-}
-
 type State = "new" | "started" | "closed";
-
-function isReplyError(err: unknown): boolean {
-  return err instanceof Error && err.name === "ReplyError";
-}
-
-/** ioredis refused to send (not connected, offline queue disabled): the command never left. */
-function isNotSentError(err: unknown): boolean {
-  return err instanceof Error && /enableOfflineQueue|Stream isn't writeable/i.test(err.message);
-}
 
 /** Glob-escape for SCAN MATCH, so a prefix like "a*:" matches only itself. */
 function escapeGlob(s: string): string {
@@ -110,18 +88,8 @@ export class RedisStore implements SubscriberStore {
   private denied: string[] = [];
   private permissionCheck: Promise<void> = Promise.resolve();
 
-  private inFlight = 0;
-  /** Lookup MGETs sent and not yet answered (a timed-out one counts until its reply). */
-  private mgetsInFlight = 0;
-  private immediateFlush = false;
-  private batch: PendingLookup[] = [];
-  private readonly batchDelayMs: number;
-  private flushScheduled = false;
-  private errors = 0;
-  private timeouts = 0;
-  private corrupt = 0;
-  private readonly rtt = new Float64Array(RTT_WINDOW);
-  private rttCount = 0;
+  /** The hot path: batched MGET lookups, and the lookup counters. */
+  private readonly lookups: RedisLookups;
 
   constructor(
     private readonly config: RedisStoreConfig,
@@ -130,7 +98,6 @@ export class RedisStore implements SubscriberStore {
   ) {
     this.prefix = config.keyPrefix;
     this.commandTimeoutMs = config.commandTimeoutMs;
-    this.batchDelayMs = config.batchDelayMs;
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
@@ -155,6 +122,7 @@ export class RedisStore implements SubscriberStore {
         Math.min(50 * 2 ** Math.min(times - 1, 10), this.reconnectMaxDelayMs) + Math.floor(Math.random() * 50),
       connectionName: "carrier-aaa-store",
     });
+    this.lookups = new RedisLookups(this.redis, config.keyPrefix, config.batchDelayMs);
     // Without an "error" listener ioredis prints every failed reconnect attempt to the console.
     this.redis.on("error", (err: unknown) => {
       this.lastConnError = safeErrorMessage(err);
@@ -292,170 +260,23 @@ export class RedisStore implements SubscriberStore {
   }
 
   stats(): StoreStats {
-    const s: StoreStats = { inFlight: this.inFlight, errors: this.errors, timeouts: this.timeouts, corrupt: this.corrupt };
-    const n = Math.min(this.rttCount, RTT_WINDOW);
-    if (n > 0) {
-      const sorted = Array.from(this.rtt.subarray(0, n)).sort((a, b) => a - b);
-      const at = (q: number): number => sorted[Math.min(n - 1, Math.floor(q * n))] ?? 0;
-      s.rtt = { samples: n, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[n - 1] ?? 0 };
-    }
-    return s;
+    return this.lookups.stats();
   }
 
   // ---- lookups ----
   getSubscriber(username: string, timeoutMs?: number): Promise<Subscriber | null> {
     if (!this.isAvailable()) {
-      this.errors++;
+      this.lookups.counts.errors++;
       const why = this.state !== "started" ? `store ${this.state === "new" ? "not started" : "closed"}` : "Redis not connected";
       return Promise.reject(new StoreError("STORE_UNAVAILABLE", `subscriber store unavailable (${why})`));
     }
     const budget = timeoutMs === undefined ? this.commandTimeoutMs : Math.min(timeoutMs, this.commandTimeoutMs);
     if (!(budget > 0)) {
-      this.timeouts++;
+      this.lookups.counts.timeouts++;
       return Promise.reject(new StoreError("STORE_TIMEOUT", `lookup of user ${username}: deadline already expired`));
     }
     if (!isPlausibleUsername(username)) return Promise.resolve(null);
-    return new Promise<Subscriber | null>((resolve, reject) => {
-      this.batch.push({ username, resolve, reject, settled: false, expiresAt: performance.now() + budget });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // The lookups of one event-loop turn share one MGET (setImmediate runs after the poll
-        // phase has read every ready datagram). While another MGET is in flight, those of the
-        // next batchDelayMs share one too: under load a turn holds one or two datagrams, and a
-        // Redis write and read per request cost more CPU than the lookup. With none in flight
-        // nothing is gained by waiting: an idle server answers without a batching delay.
-        if (this.batchDelayMs > 0 && this.mgetsInFlight > 0) setTimeout(this.flush, this.batchDelayMs);
-        else setImmediate(this.flush);
-      } else if (this.batch.length >= MAX_BATCH) {
-        this.flush();
-      }
-    });
-  }
-
-  private readonly flush = (): void => {
-    if (this.batch.length === 0) return;
-    this.flushScheduled = false;
-    const batch = this.batch;
-    this.batch = [];
-    for (let i = 0; i < batch.length; i += MAX_BATCH) this.sendBatch(i === 0 && batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH));
-  };
-
-  /**
-   * One MGET for the lookups of one event-loop turn: still one round trip per Access-Request,
-   * with one command to build and one reply to parse instead of one per request.
-   */
-  private sendBatch(batch: PendingLookup[]): void {
-    const t0 = performance.now();
-    let earliest = Infinity;
-    const keys = new Array<string>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      if (p.expiresAt < earliest) earliest = p.expiresAt;
-      keys[i] = this.subKey(p.username);
-    }
-    this.inFlight += batch.length;
-    this.mgetsInFlight++;
-    const expire = (): void => {
-      for (const p of batch) {
-        if (p.settled) continue;
-        p.settled = true;
-        this.timeouts++;
-        p.reject(new StoreError("STORE_TIMEOUT", `lookup of user ${p.username} timed out after ${Math.round(p.expiresAt - t0)} ms`));
-      }
-    };
-    // Timers run before the poll phase: after a long turn of the loop the timer would fire while
-    // the reply already waits in the socket. setImmediate runs after the poll phase has read it.
-    const timer = setTimeout(() => setImmediate(expire), Math.max(0, earliest - t0));
-    this.redis.mget(keys).then(
-      (values) => {
-        this.inFlight -= batch.length;
-        this.mgetsInFlight--;
-        this.flushWaitingBatch();
-        this.recordRtt(performance.now() - t0);
-        clearTimeout(timer);
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          if (p.settled) continue;
-          p.settled = true;
-          const raw = values[i];
-          if (raw === null || raw === undefined) {
-            p.resolve(null);
-            continue;
-          }
-          try {
-            p.resolve(this.decodeSubscriber(p.username, raw));
-          } catch (err) {
-            p.reject(err as Error);
-          }
-        }
-      },
-      (err: unknown) => {
-        this.inFlight -= batch.length;
-        this.mgetsInFlight--;
-        this.flushWaitingBatch();
-        if (isReplyError(err)) this.recordRtt(performance.now() - t0);
-        clearTimeout(timer);
-        for (const p of batch) {
-          if (p.settled) continue;
-          p.settled = true;
-          p.reject(this.lookupError(p.username, err));
-        }
-      },
-    );
-  }
-
-  /**
-   * The last lookup MGET in flight came back: lookups waiting for the batching window go out at
-   * the end of this turn instead (the window only serves to share an MGET with a busy store).
-   */
-  private flushWaitingBatch(): void {
-    if (this.mgetsInFlight === 0 && this.batch.length > 0 && !this.immediateFlush) {
-      this.immediateFlush = true;
-      setImmediate(() => {
-        this.immediateFlush = false;
-        this.flush();
-      });
-    }
-  }
-
-  private recordRtt(ms: number): void {
-    this.rtt[this.rttCount % RTT_WINDOW] = ms;
-    this.rttCount++;
-  }
-
-  private lookupError(username: string, err: unknown): StoreError {
-    this.errors++;
-    const msg = isNotSentError(err) ? "Redis not connected" : safeErrorMessage(err);
-    if (isReplyError(err) && msg.startsWith("WRONGTYPE")) {
-      this.corrupt++;
-      return new StoreError("STORE_CORRUPT_RECORD", `stored record of user ${username} is not a string value (WRONGTYPE)`);
-    }
-    return new StoreError("STORE_UNAVAILABLE", `Redis lookup of user ${username} failed: ${msg}`);
-  }
-
-  /** Never lets a bad record crash or slip through: it becomes STORE_CORRUPT_RECORD. */
-  private decodeSubscriber(username: string, raw: string): Subscriber {
-    const fail = (why: string): never => {
-      this.errors++;
-      this.corrupt++;
-      throw new StoreError("STORE_CORRUPT_RECORD", `stored record of user ${username} ${why}`);
-    };
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // V8's message quotes the input, which may contain the password: not included.
-      return fail("is not valid JSON");
-    }
-    const quick = quickSubscriber(value);
-    if (quick) {
-      if (quick.username !== username) return fail("holds a different username");
-      return quick;
-    }
-    const parsed = subscriberSchema.safeParse(value);
-    if (!parsed.success) return fail(`fails the schema: ${summarizeIssues(parsed.error)}`);
-    if (parsed.data.username !== username) return fail("holds a different username");
-    return parsed.data;
+    return this.lookups.lookup(username, budget);
   }
 
   getGroup(name: string): Group | undefined {
@@ -487,7 +308,7 @@ export class RedisStore implements SubscriberStore {
         const username = key.slice(this.prefix.length + "sub:".length);
         if (raw === null || raw === undefined) return; // deleted meanwhile
         try {
-          subscribers.push(this.decodeSubscriber(username, raw));
+          subscribers.push(this.lookups.decodeSubscriber(username, raw));
         } catch {
           corrupt.push(username);
         }
@@ -560,7 +381,7 @@ export class RedisStore implements SubscriberStore {
     } catch {
       why = "is not valid JSON";
     }
-    this.corrupt++;
+    this.lookups.counts.corrupt++;
     this.log.error({ store: "redis", group: name, code: "STORE_CORRUPT_RECORD" }, `stored group ${name} ${why}; keeping the previous version if any`);
     return undefined;
   }
@@ -595,7 +416,7 @@ export class RedisStore implements SubscriberStore {
     try {
       return (await this.redis.del(this.subKey(username))) > 0;
     } catch (err) {
-      throw this.writeError(`deleting user ${username}`, err);
+      throw writeError(`deleting user ${username}`, err);
     }
   }
 
@@ -605,10 +426,10 @@ export class RedisStore implements SubscriberStore {
     try {
       res = await this.redis.multi().del(this.groupKey(name)).srem(this.groupsSetKey, name).incr(this.revKey).exec();
     } catch (err) {
-      throw this.writeError(`deleting group ${name}`, err);
+      throw writeError(`deleting group ${name}`, err);
     }
     const failed = res?.find(([e]) => e !== null)?.[0];
-    if (!res || failed) throw this.writeError(`deleting group ${name}`, failed ?? new Error("transaction aborted"));
+    if (!res || failed) throw writeError(`deleting group ${name}`, failed ?? new Error("transaction aborted"));
     await this.reloadAfterWrite();
     return Number(res[0]?.[1] ?? 0) > 0;
   }
@@ -628,68 +449,10 @@ export class RedisStore implements SubscriberStore {
     if (this.redis.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
   }
 
-  private writeError(what: string, err: unknown): StoreError {
-    if (err instanceof StoreError) return err;
-    if (isNotSentError(err)) return new StoreError("STORE_UNAVAILABLE", `${what} failed: Redis not connected`);
-    return new StoreError("STORE_WRITE_FAILED", `${what} failed: ${safeErrorMessage(err)}`);
-  }
-
-  /**
-   * Sequential MULTI/EXEC batches, stopping at the first failed one, so the report is exact:
-   * EXEC is all-or-nothing for queue-time errors (EXECABORT, e.g. OOM) and a batch is awaited
-   * before the next is sent. The one unknowable case, a connection lost after EXEC was sent, is
-   * reported as `uncertain`.
-   */
-  private async writeBatches<T>(
-    records: readonly T[],
-    perRecord: number,
-    add: (m: ChainableCommander, rec: T) => void,
-    finish?: (m: ChainableCommander) => void,
-  ): Promise<WriteReport> {
-    const total = records.length;
-    if (total === 0) return { written: 0, failed: 0 };
-    if (this.state !== "started" || this.redis.status !== "ready") {
-      return { written: 0, failed: total, firstError: `STORE_UNAVAILABLE: ${this.state !== "started" ? "store not started" : "Redis not connected"}` };
+  private writeBatches<T>(records: readonly T[], perRecord: number, add: (m: ChainableCommander, rec: T) => void, finish?: (m: ChainableCommander) => void): Promise<WriteReport> {
+    if (records.length > 0 && (this.state !== "started" || this.redis.status !== "ready")) {
+      return Promise.resolve({ written: 0, failed: records.length, firstError: `STORE_UNAVAILABLE: ${this.state !== "started" ? "store not started" : "Redis not connected"}` });
     }
-    let written = 0;
-    for (let off = 0; off < total; off += this.batchSize) {
-      const batch = records.slice(off, off + this.batchSize);
-      const m = this.redis.multi();
-      for (const rec of batch) add(m, rec);
-      finish?.(m);
-      let res: [error: Error | null, result: unknown][] | null;
-      try {
-        res = await m.exec();
-      } catch (err) {
-        const definite = isReplyError(err) || isNotSentError(err);
-        // EXECABORT says only that the transaction was discarded; the command refused while it
-        // was queued (OOM, ...) says why.
-        const previous = (err as { previousErrors?: unknown[] }).previousErrors?.[0];
-        const why = previous !== undefined ? `${safeErrorMessage(err)} (${safeErrorMessage(previous)})` : safeErrorMessage(err);
-        const report: WriteReport = { written, failed: total - written, firstError: why };
-        if (!definite) report.uncertain = batch.length;
-        this.log.error({ store: "redis", written, failed: report.failed, uncertain: report.uncertain, err: report.firstError }, "bulk write stopped");
-        return report;
-      }
-      if (res === null) {
-        return { written, failed: total - written, firstError: "transaction aborted" };
-      }
-      const firstErr = res.find(([e]) => e !== null)?.[0];
-      if (firstErr) {
-        // Runtime errors inside EXEC (wrong key types) do not roll back: count exactly the records
-        // whose commands all succeeded.
-        let ok = 0;
-        for (let i = 0; i < batch.length; i++) {
-          const cmds = res.slice(i * perRecord, (i + 1) * perRecord);
-          if (cmds.every(([e]) => e === null)) ok++;
-        }
-        written += ok;
-        const message = safeErrorMessage(firstErr);
-        this.log.error({ store: "redis", written, err: message }, "bulk write stopped: Redis reported errors inside a batch");
-        return { written, failed: total - written, firstError: message };
-      }
-      written += batch.length;
-    }
-    return { written, failed: 0 };
+    return writeBatches(this.redis, this.log, { records, batchSize: this.batchSize, perRecord, add, finish });
   }
 }
