@@ -37,6 +37,7 @@ import {
   type Started,
 } from "./lib/procs.js";
 import { passwordFor, usernameFor } from "./lib/radius.js";
+import { settle as settleServer } from "./lib/systems.js";
 import type { LoadReport } from "./radius-load.js";
 import { startFreeradius } from "./freeradius/run-freeradius.js";
 import { seed } from "./seed-redis.js";
@@ -287,17 +288,7 @@ async function main(): Promise<void> {
   };
 
   /** Wait until the server has been (nearly) idle for 500 ms, at most 30 s; then probe it. */
-  const settle = async (sut: ServerUnderTest): Promise<void> => {
-    await sleep(pauseS * 1000);
-    const end = Date.now() + 30000;
-    for (;;) {
-      const c0 = treeCpuMs(sut.proc.pid) ?? 0;
-      await sleep(500);
-      const c1 = treeCpuMs(sut.proc.pid) ?? 0;
-      if (c1 - c0 <= 50 || Date.now() > end) break; // <= 10 % of a core
-    }
-    await waitUntilAnswering({ host: "127.0.0.1", port: sut.port, secret: "testing123", mode: "pap", user: probeUser, timeoutMs: 20000, expectCode: 2, alive: () => sut.proc.child.exitCode === null });
-  };
+  const settle = (sut: ServerUnderTest): Promise<void> => settleServer(sut, pauseS);
 
   for (const name of servers) {
     const port = await freeUdpPort();

@@ -1,16 +1,13 @@
 // Micro-benchmark of the RADIUS codec hot path, one core, no I/O:
 //   decodePacket + verifyMessageAuthenticator + unhidePassword + encodeResponse (with MA).
-// It also times the MD5 / HMAC-MD5 primitives against node:crypto, the reason the codec
-// carries its own (src/radius/md5.ts).
+// MD5 / HMAC-MD5 alone against node:crypto: load-tests/bench-md5.ts.
 // Run: npx tsx load-tests/bench-codec.ts [seconds]
-import { createHash, createHmac } from "node:crypto";
 import { Attr, Code } from "../src/radius/codes.js";
 import { decodePacket, findAttribute } from "../src/radius/packet.js";
 import { unhidePassword, verifyMessageAuthenticator } from "../src/radius/authenticator.js";
 import { encodeRequest, encodeResponse, type AttributeInput } from "../src/radius/encode.js";
 import { defaultDictionary } from "../src/radius/dictionary.js";
 import { attributesFromObject } from "../src/radius/values.js";
-import { hmacMd5, md5 } from "../src/radius/md5.js";
 
 const seconds = Number(process.argv[2] ?? 3);
 const secret = Buffer.from("a-realistic-shared-secret-1234");
@@ -94,18 +91,3 @@ console.log(
 // Consume the results so the work cannot be optimised away.
 if (sink < n) throw new Error("benchmark produced no output");
 
-function nsPerCall(f: () => unknown): number {
-  for (let i = 0; i < 20_000; i++) f();
-  const n = 200_000;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) f();
-  return Number(process.hrtime.bigint() - t0) / n;
-}
-const rows: Array<[string, () => unknown, () => unknown]> = [
-  ["MD5(secret + 16 octets)", () => md5(secret, authenticator), () => createHash("md5").update(secret).update(authenticator).digest()],
-  [`MD5(${request.length}-octet packet + secret)`, () => md5(request, secret), () => createHash("md5").update(request).update(secret).digest()],
-  [`HMAC-MD5(${request.length}-octet packet)`, () => hmacMd5(secret, request), () => createHmac("md5", secret).update(request).digest()],
-];
-for (const [what, ours, node] of rows) {
-  console.log(`${what.padEnd(36)} md5.ts ${nsPerCall(ours).toFixed(0).padStart(5)} ns   node:crypto ${nsPerCall(node).toFixed(0).padStart(5)} ns`);
-}

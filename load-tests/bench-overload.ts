@@ -56,6 +56,7 @@ import { passwordFor, usernameFor } from "./lib/radius.js";
 import type { LoadReport } from "./radius-load.js";
 import { startFreeradius } from "./freeradius/run-freeradius.js";
 import { seed } from "./seed-redis.js";
+import { generatorArgs } from "./lib/systems.js";
 
 const REPO = path.resolve(LOAD_TESTS_DIR, "..");
 const SECRET = "testing123";
@@ -480,12 +481,7 @@ async function main(): Promise<void> {
         runPinned(
           gen,
           [
-            "--server", `127.0.0.1:${sut.port}`,
-            "--secret", SECRET,
-            "--timeout", String(timeoutMs),
-            "--budget", String(budgetMs),
-            "--users-count", String(users),
-            "--json",
+            ...generatorArgs(sut.port, timeoutMs, budgetMs, users),
             ...(o.maxPackets ? ["--max-packets", String(o.maxPackets)] : []),
             ...(verbose ? [] : ["--quiet"]),
             ...g.args,

@@ -20,34 +20,19 @@
 // Layout as every benchmark here: server alone on core 0; redis-server, the generators, the
 // proxy and this script on core 1. Each scenario gets a fresh server process (warmed up).
 // Everything started here is killed on exit or Ctrl-C, and a stopped Redis is continued.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+
+
 import os from "node:os";
-import path from "node:path";
-import { flag, num, numList, optStr, parse, str } from "./lib/args.js";
-import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
+import { flag, num, numList, parse, stringOptions, str } from "./lib/args.js";
+import { COMMON_OPTIONS, commonSettings, commonUsage, type RunContext, pinCores, reportFile, runMain, seededRedis, selectSystems, versionOf, writeReport } from "./lib/bench-common.js";
+import { buildC } from "./lib/cbuild.js";
 import { startDelayProxy, type DelayProxy } from "./lib/delay-proxy.js";
 import type { Timeline } from "./lib/overload-report.js";
-import { coreBusyMs, installCleanup, loadAvg, runPinned, sleep, startRedis, tempDir, treeCpuMs, waitQuiet, which } from "./lib/procs.js";
+import { coreBusyMs, installCleanup, loadAvg, runPinned, sleep, tempDir, treeCpuMs, waitQuiet, which } from "./lib/procs.js";
 import { recoveryS, sumTimelines, windowRates } from "./lib/recovery.js";
 import { runStorm, stormBinary, stormMaxS, type StormReport } from "./lib/storm.js";
-import {
-  countersDelta,
-  fmtCounters,
-  fmtNum,
-  LABEL,
-  REPO,
-  scrapeCounters,
-  SECRET,
-  settle,
-  startSystem,
-  type Nas,
-  type ServerCounters,
-  type Sut,
-  type SystemId,
-} from "./lib/systems.js";
+import { countersDelta, fmtCounters, fmtNum, generatorArgs, LABEL, REPO, scrapeCounters, SECRET, settle, startSystem, type Nas, type ServerCounters, type Sut, type SystemId } from "./lib/systems.js";
 import type { LoadReport } from "./radius-load.js";
-import { seed } from "./seed-redis.js";
 
 type Report = LoadReport & { timeline?: Timeline; bind?: string };
 type Scenario = "storm" | "stall" | "slow" | "flood";
@@ -85,13 +70,7 @@ const USAGE = `Usage: npx tsx load-tests/bench-scenarios.ts [options]
   --fr-threads N          FreeRADIUS threads (default 8)
   --wait-quiet S          before each run, wait up to S s for < 0.1 core of other work on the
                           benchmark cores (default 60; 0: don't)
-  --server-cpu N          core of the server (default 0)
-  --aux-cpu N             core of Redis, generators, proxy and this script (default 1)
-  --out FILE              markdown report (default load-tests/results/scenarios-<date>.md; a
-                          .json beside it)
-  --keep-logs             keep carrier-aaa's configuration and log directories
-  --verbose               pass the generators' per-second progress through
-`;
+${commonUsage("scenarios")}`;
 
 interface Row {
   scenario: Scenario;
@@ -115,50 +94,12 @@ interface Row {
   storm?: StormReport;
 }
 
-function versionOf(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0]!.trim();
-  } catch {
-    return "?";
-  }
-}
-
 async function main(): Promise<void> {
   const a = parse(
     {
-      scenarios: { type: "string" },
-      "skip-carrier-default": { type: "boolean" },
-      "skip-carrier-off": { type: "boolean" },
+      ...stringOptions("scenarios", "duration", "disturb-at", "stall-rate", "stall-ms", "slow-rate", "slow-delay", "slow-seconds", "flood-share", "flood-factor", "flood-seconds", "storm-subscribers", "storm-spread", "retransmit", "final-wait", "status-rate", "timeout"),
       "with-freeradius": { type: "boolean" },
-      "carrier-config": { type: "string" },
-      duration: { type: "string" },
-      "disturb-at": { type: "string" },
-      "stall-rate": { type: "string" },
-      "stall-ms": { type: "string" },
-      "slow-rate": { type: "string" },
-      "slow-delay": { type: "string" },
-      "slow-seconds": { type: "string" },
-      "flood-share": { type: "string" },
-      "flood-factor": { type: "string" },
-      "flood-seconds": { type: "string" },
-      "storm-subscribers": { type: "string" },
-      "storm-spread": { type: "string" },
-      retransmit: { type: "string" },
-      "final-wait": { type: "string" },
-      "status-rate": { type: "string" },
-      users: { type: "string" },
-      timeout: { type: "string" },
-      budget: { type: "string" },
-      warmup: { type: "string" },
-      "warmup-rate": { type: "string" },
-      pause: { type: "string" },
-      "fr-threads": { type: "string" },
-      "wait-quiet": { type: "string" },
-      "server-cpu": { type: "string" },
-      "aux-cpu": { type: "string" },
-      out: { type: "string" },
-      "keep-logs": { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_OPTIONS,
     },
     USAGE,
   );
@@ -185,60 +126,25 @@ async function main(): Promise<void> {
   const statusRate = num(a, "status-rate", 200, { min: 0 });
   const users = num(a, "users", Math.max(100000, stormSubscribers), { min: stormSubscribers, int: true });
   const timeoutMs = num(a, "timeout", 1000, { min: 1 });
-  const budgetMs = num(a, "budget", 50, { min: 1 });
-  const warmupS = num(a, "warmup", 3, { min: 0 });
-  const warmupRate = num(a, "warmup-rate", 5000, { min: 1 });
-  const pauseS = num(a, "pause", 3, { min: 0 });
-  const frThreads = num(a, "fr-threads", 8, { min: 1, max: 256, int: true });
-  const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
-  const template = optStr(a, "carrier-config");
-  const verbose = flag(a, "verbose");
+  const { budgetMs, warmupS, warmupRate, pauseS, frThreads, waitQuietS, template, verbose } = commonSettings(a);
   const lengths = [scenarios.includes("stall") ? stallMs / 1000 : 0, scenarios.includes("slow") ? slowSeconds : 0, scenarios.includes("flood") ? floodSeconds : 0];
   if (disturbAt + Math.max(...lengths) > duration - 1)
     throw new Error("--duration must leave at least 1 s after the disturbance (disturb-at + its length)");
   const log = (s: string): void => void process.stderr.write(s + "\n");
   const notes: string[] = [];
 
-  const ncpu = os.cpus().length;
-  let serverCpu: number | undefined = num(a, "server-cpu", 0, { min: 0, int: true });
-  let auxCpu: number | undefined = num(a, "aux-cpu", 1, { min: 0, int: true });
-  if (!which("taskset") || ncpu < 2 || serverCpu >= ncpu || auxCpu >= ncpu) {
-    notes.push(`no CPU pinning (taskset ${which("taskset") ? "present" : "missing"}, ${ncpu} cores)`);
-    serverCpu = undefined;
-    auxCpu = undefined;
-  } else {
-    try {
-      execFileSync("taskset", ["-a", "-p", "-c", String(auxCpu), String(process.pid)], { stdio: "ignore" });
-    } catch {
-      notes.push("could not pin the bench script itself");
-    }
-  }
-  const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i);
+  const { serverCpu, auxCpu, cores } = pinCores(a, notes, "");
 
-  const systems: SystemId[] = [];
-  for (const id of ["carrier-default", "carrier-off"] as const) {
-    if (flag(a, `skip-${id}`)) continue;
-    if (!existsSync(path.join(REPO, "dist", "cli", "main.js"))) throw new Error("carrier-aaa is not built (dist/cli/main.js missing): run `npm run build`");
-    systems.push(id);
-  }
-  if (flag(a, "with-freeradius")) {
-    if (which("freeradius") || which("radiusd")) systems.push("freeradius");
-    else notes.push("FreeRADIUS is not installed: left out");
-  }
-  if (systems.length === 0) throw new Error("nothing to run");
+  const systems = selectSystems(a, flag(a, "with-freeradius") ? "last" : "none", notes);
 
   const gen = buildC("radius-load");
   if (gen instanceof Error) throw gen;
   if (scenarios.includes("storm")) stormBinary();
 
-  const started = new Date();
-  const stamp = started.toISOString().slice(0, 16).replace(":", "");
-  const outFile = optStr(a, "out") ?? path.join(LOAD_TESTS_DIR, "results", `scenarios-${stamp}.md`);
-  const loadBefore = loadAvg();
+  const file = reportFile(a, "scenarios");
+  const { started, loadBefore } = file;
   const work = tempDir("aaa-lt-scen-");
-  const redis = await startRedis({ cpu: auxCpu, dir: work });
-  const seeded = await seed({ url: redis.url, users, userPrefix: "user", keyPrefix: "aaa:", frPrefix: "fr:user:", layouts: new Set(["fr", "aaa"]), sessionTimeout: 3600 });
-  log(`redis-server ${redis.url} (pid ${redis.pid}); seeded ${seeded.users} users in ${seeded.ms} ms`);
+  const redis = await seededRedis(work, auxCpu, users, log);
   // A stopped Redis must never outlive this script stopped.
   let redisStopped = false;
   process.on("exit", () => {
@@ -256,12 +162,7 @@ async function main(): Promise<void> {
   let seedNo = 0;
 
   const genArgs = (sut: Sut, extra: string[]): string[] => [
-    "--server", `127.0.0.1:${sut.port}`,
-    "--secret", SECRET,
-    "--timeout", String(timeoutMs),
-    "--budget", String(budgetMs),
-    "--users-count", String(users),
-    "--json",
+    ...generatorArgs(sut.port, timeoutMs, budgetMs, users),
     "--seed", String(++seedNo),
     ...extra,
   ];
@@ -477,28 +378,16 @@ async function main(): Promise<void> {
   await redis.stop();
 
   const md = render({ rows, started, loadBefore, loadAfter: loadAvg(), notes, systemNotes, serverCpu, auxCpu, budgetMs, timeoutMs, warmupS, warmupRate, statusRate, argv: process.argv.slice(2) });
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileSync(outFile, md);
-  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), argv: process.argv.slice(2), rows }, null, 2) + "\n");
-  process.stdout.write(md);
-  log(`\nwritten: ${path.relative(process.cwd(), outFile)} (+ .json)`);
+  writeReport(file, md, rows, log);
 }
 
-function render(o: {
+function render(o: RunContext & {
   rows: Row[];
-  started: Date;
-  loadBefore: string;
-  loadAfter: string;
-  notes: string[];
-  systemNotes: Partial<Record<SystemId, string[]>>;
-  serverCpu?: number;
-  auxCpu?: number;
   budgetMs: number;
   timeoutMs: number;
   warmupS: number;
   warmupRate: number;
   statusRate: number;
-  argv: string[];
 }): string {
   const b = o.budgetMs;
   const L: string[] = [];
@@ -559,7 +448,4 @@ function render(o: {
   return L.join("\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-scenarios: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain("bench-scenarios", main);

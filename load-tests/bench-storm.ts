@@ -13,65 +13,44 @@
 // storm, with an optional competing process pinned to the server's core (--compete PCT).
 // carrier-aaa's /metrics (kernel drops, aaa_datagrams_total by outcome and reason) are read
 // before and after each storm. Everything started here is killed on exit or Ctrl-C.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+
+
 import os from "node:os";
-import path from "node:path";
-import { flag, num, numList, optStr, parse, str } from "./lib/args.js";
-import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
-import { coreBusyMs, installCleanup, loadAvg, runPinned, sleep, startRedis, tempDir, treeCpuMs, waitQuiet, which } from "./lib/procs.js";
+import { flag, num, numList, parse, stringOptions } from "./lib/args.js";
+import { COMMON_OPTIONS, commonSettings, commonUsage, type RunContext, pinCores, reportFile, runMain, seededRedis, selectSystems, versionOf, writeReport } from "./lib/bench-common.js";
+import { buildC } from "./lib/cbuild.js";
+import { coreBusyMs, installCleanup, loadAvg, runPinned, sleep, tempDir, treeCpuMs, waitQuiet, which } from "./lib/procs.js";
 import { runStorm, stormBinary, stormMaxS, type StormReport } from "./lib/storm.js";
-import {
-  countersDelta,
-  fmtCounters,
-  fmtNum,
-  LABEL,
-  REPO,
-  scrapeCounters,
-  SECRET,
-  settle,
-  startCompetitor,
-  startSystem,
-  sumCounters,
-  type ServerCounters,
-  type SystemId,
-} from "./lib/systems.js";
-import { seed } from "./seed-redis.js";
+import { countersDelta, fmtCounters, fmtNum, LABEL, REPO, scrapeCounters, SECRET, settle, startCompetitor, startSystem, sumCounters, type ServerCounters, type SystemId } from "./lib/systems.js";
 
 const USAGE = `Usage: npx tsx load-tests/bench-storm.ts [options]
 
-  --subscribers N        subscribers in the storm, user000001..N (default 100000)
-  --spread LIST          seconds over which first attempts are spread, one storm per value
-                         (default 2,1: 100k subscribers at 50k/s, then at 100k/s)
-  --retransmit LIST      waits before each retransmission, ms (default 3000,6000,12000)
-  --final-wait MS        wait after the last retransmission before abandoning (default 12000)
-  --wrong-ratio X        share of subscribers with a wrong password (default 0)
-  --compete PCT          a competing process pinned to the server's core takes PCT % of it
-                         during each storm (spin PCT/10 ms, sleep the rest of every 10 ms;
-                         default 0: none)
-  --skip-freeradius      leave out FreeRADIUS
+  --subscribers N         subscribers in the storm, user000001..N (default 100000)
+  --spread LIST           seconds over which first attempts are spread, one storm per value
+                          (default 2,1: 100k subscribers at 50k/s, then at 100k/s)
+  --retransmit LIST       waits before each retransmission, ms (default 3000,6000,12000)
+  --final-wait MS         wait after the last retransmission before abandoning (default 12000)
+  --wrong-ratio X         share of subscribers with a wrong password (default 0)
+  --compete PCT           a competing process pinned to the server's core takes PCT % of it
+                          during each storm (spin PCT/10 ms, sleep the rest of every 10 ms;
+                          default 0: none)
+  --skip-freeradius       leave out FreeRADIUS
   --skip-carrier-default leave out carrier-aaa with its default configuration
-  --skip-carrier-off     leave out carrier-aaa with scheduler: { enabled: false }
-  --carrier-config FILE  YAML template for carrier-aaa; \${PORT}, \${REDIS_URL}, \${HTTP_PORT}
-                         substituted (default: generated: one client, Redis store, HTTP side
-                         on a free port for /metrics); the scheduler-off run adds
-                         scheduler.enabled: false to it
-  --warmup S             steady PAP load before each storm so V8 is warm (default 3; 0: cold)
-  --warmup-rate R        its rate, requests/s (default 5000)
-  --pause S              minimum pause after the warm-up (default 3; then wait until idle)
-  --users N              subscribers seeded in Redis (default max(100000, --subscribers))
-  --budget MS            an answer within MS of the request's last send counts as within
-                         budget (default 50)
-  --fr-threads N         FreeRADIUS threads = Redis connections (default 8)
-  --wait-quiet S         before each storm, wait up to S s until processes outside the
-                         benchmark use < 0.1 core on the benchmark cores (default 60; 0: don't)
-  --server-cpu N         core of the server (default 0)
-  --aux-cpu N            core of redis-server, the generators and this script (default 1)
-  --out FILE             markdown report (default load-tests/results/storm-<date>.md; a .json
-                         beside it)
-  --keep-logs            keep carrier-aaa's configuration and log directories
-  --verbose              pass the generators' per-second progress through
-`;
+  --skip-carrier-off      leave out carrier-aaa with scheduler: { enabled: false }
+  --carrier-config FILE   YAML template for carrier-aaa; \${PORT}, \${REDIS_URL}, \${HTTP_PORT}
+                          substituted (default: generated: one client, Redis store, HTTP side
+                          on a free port for /metrics); the scheduler-off run adds
+                          scheduler.enabled: false to it
+  --warmup S              steady PAP load before each storm so V8 is warm (default 3; 0: cold)
+  --warmup-rate R         its rate, requests/s (default 5000)
+  --pause S               minimum pause after the warm-up (default 3; then wait until idle)
+  --users N               subscribers seeded in Redis (default max(100000, --subscribers))
+  --budget MS             an answer within MS of the request's last send counts as within
+                          budget (default 50)
+  --fr-threads N          FreeRADIUS threads = Redis connections (default 8)
+  --wait-quiet S          before each storm, wait up to S s until processes outside the
+                          benchmark use < 0.1 core on the benchmark cores (default 60; 0: don't)
+${commonUsage("storm")}`;
 
 interface Row {
   system: SystemId;
@@ -85,39 +64,12 @@ interface Row {
   notes: string[];
 }
 
-function versionOf(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0]!.trim();
-  } catch {
-    return "?";
-  }
-}
-
 async function main(): Promise<void> {
   const a = parse(
     {
-      subscribers: { type: "string" },
-      spread: { type: "string" },
-      retransmit: { type: "string" },
-      "final-wait": { type: "string" },
-      "wrong-ratio": { type: "string" },
-      compete: { type: "string" },
+      ...stringOptions("subscribers", "spread", "retransmit", "final-wait", "wrong-ratio", "compete"),
       "skip-freeradius": { type: "boolean" },
-      "skip-carrier-default": { type: "boolean" },
-      "skip-carrier-off": { type: "boolean" },
-      "carrier-config": { type: "string" },
-      warmup: { type: "string" },
-      "warmup-rate": { type: "string" },
-      pause: { type: "string" },
-      users: { type: "string" },
-      budget: { type: "string" },
-      "fr-threads": { type: "string" },
-      "wait-quiet": { type: "string" },
-      "server-cpu": { type: "string" },
-      "aux-cpu": { type: "string" },
-      out: { type: "string" },
-      "keep-logs": { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_OPTIONS,
     },
     USAGE,
   );
@@ -128,60 +80,25 @@ async function main(): Promise<void> {
   const finalWaitMs = num(a, "final-wait", 12000, { min: 0 });
   const wrongRatio = num(a, "wrong-ratio", 0, { min: 0, max: 1 });
   const compete = num(a, "compete", 0, { min: 0, max: 90 });
-  const warmupS = num(a, "warmup", 3, { min: 0 });
-  const warmupRate = num(a, "warmup-rate", 5000, { min: 1 });
-  const pauseS = num(a, "pause", 3, { min: 0 });
+  const { budgetMs, warmupS, warmupRate, pauseS, frThreads, waitQuietS, template, verbose } = commonSettings(a);
   const users = num(a, "users", Math.max(100000, subscribers), { min: subscribers, int: true });
-  const budgetMs = num(a, "budget", 50, { min: 1 });
-  const frThreads = num(a, "fr-threads", 8, { min: 1, max: 256, int: true });
-  const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
-  const template = optStr(a, "carrier-config");
-  const verbose = flag(a, "verbose");
   const log = (s: string): void => void process.stderr.write(s + "\n");
   const notes: string[] = [];
 
-  const ncpu = os.cpus().length;
-  let serverCpu: number | undefined = num(a, "server-cpu", 0, { min: 0, int: true });
-  let auxCpu: number | undefined = num(a, "aux-cpu", 1, { min: 0, int: true });
-  if (!which("taskset") || ncpu < 2 || serverCpu >= ncpu || auxCpu >= ncpu) {
-    notes.push(`no CPU pinning (taskset ${which("taskset") ? "present" : "missing"}, ${ncpu} cores): server, Redis and generator share CPUs`);
-    serverCpu = undefined;
-    auxCpu = undefined;
-  } else {
-    try {
-      execFileSync("taskset", ["-a", "-p", "-c", String(auxCpu), String(process.pid)], { stdio: "ignore" });
-    } catch {
-      notes.push("could not pin the bench script itself");
-    }
-  }
-  const cores = serverCpu !== undefined && auxCpu !== undefined ? [serverCpu, auxCpu] : coreBusyMs().map((_, i) => i);
+  const { serverCpu, auxCpu, cores } = pinCores(a, notes, ": server, Redis and generator share CPUs");
 
-  const systems: SystemId[] = [];
-  if (!flag(a, "skip-freeradius")) {
-    if (which("freeradius") || which("radiusd")) systems.push("freeradius");
-    else notes.push("FreeRADIUS is not installed: left out (apt-get install freeradius freeradius-redis)");
-  }
-  for (const id of ["carrier-default", "carrier-off"] as const) {
-    if (flag(a, `skip-${id}`)) continue;
-    if (!existsSync(path.join(REPO, "dist", "cli", "main.js"))) throw new Error("carrier-aaa is not built (dist/cli/main.js missing): run `npm run build`");
-    systems.push(id);
-  }
-  if (systems.length === 0) throw new Error("nothing to run: every system skipped or unavailable");
+  const systems = selectSystems(a, flag(a, "skip-freeradius") ? "none" : "first", notes);
   if (compete > 0 && serverCpu === undefined) throw new Error("--compete needs CPU pinning (taskset and 2 cores)");
 
   const gen = buildC("radius-load");
   if (gen instanceof Error) throw gen;
   stormBinary(); // build it now: a compiler error should not wait for the first storm
 
-  const started = new Date();
-  const stamp = started.toISOString().slice(0, 16).replace(":", "");
-  const outFile = optStr(a, "out") ?? path.join(LOAD_TESTS_DIR, "results", `storm-${stamp}.md`);
-  const loadBefore = loadAvg();
+  const file = reportFile(a, "storm");
+  const { started, loadBefore } = file;
 
   const work = tempDir("aaa-lt-storm-");
-  const redis = await startRedis({ cpu: auxCpu, dir: work });
-  const seeded = await seed({ url: redis.url, users, userPrefix: "user", keyPrefix: "aaa:", frPrefix: "fr:user:", layouts: new Set(["fr", "aaa"]), sessionTimeout: 3600 });
-  log(`redis-server ${redis.url} (pid ${redis.pid}); seeded ${seeded.users} users (${seeded.keysWritten} keys) in ${seeded.ms} ms`);
+  const redis = await seededRedis(work, auxCpu, users, log);
 
   const rows: Row[] = [];
   const systemNotes: Partial<Record<SystemId, string[]>> = {};
@@ -249,14 +166,10 @@ async function main(): Promise<void> {
   await redis.stop();
 
   const md = render({ rows, subscribers, spreads, retransmit, finalWaitMs, wrongRatio, compete, warmupS, warmupRate, budgetMs, users, started, loadBefore, loadAfter: loadAvg(), notes, systemNotes, serverCpu, auxCpu, argv: process.argv.slice(2) });
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileSync(outFile, md);
-  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), argv: process.argv.slice(2), rows }, null, 2) + "\n");
-  process.stdout.write(md);
-  log(`\nwritten: ${path.relative(process.cwd(), outFile)} (+ .json)`);
+  writeReport(file, md, rows, log);
 }
 
-function render(o: {
+function render(o: RunContext & {
   rows: Row[];
   subscribers: number;
   spreads: number[];
@@ -268,14 +181,6 @@ function render(o: {
   warmupRate: number;
   budgetMs: number;
   users: number;
-  started: Date;
-  loadBefore: string;
-  loadAfter: string;
-  notes: string[];
-  systemNotes: Partial<Record<SystemId, string[]>>;
-  serverCpu?: number;
-  auxCpu?: number;
-  argv: string[];
 }): string {
   const L: string[] = [];
   L.push(`# Reconnect-storm benchmark ${o.started.toISOString().slice(0, 16).replace("T", " ")} UTC`, "");
@@ -343,7 +248,4 @@ function render(o: {
   return L.join("\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-storm: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain("bench-storm", main);

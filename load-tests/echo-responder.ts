@@ -3,8 +3,8 @@
 // carrying a correct Response Authenticator, and does nothing else. Whatever rate the
 // generator reaches against it is the generator's own ceiling, not a server's.
 //
-// --verify additionally checks each request with node:crypto (not the generator's own MD5 in
-// lib/md5.ts): the request Message-Authenticator over the bytes received and the User-Password
+// --verify additionally checks each request with node:crypto (not the MD5 of src/radius/md5.ts
+// that the generator uses): the request Message-Authenticator over the bytes received and the User-Password
 // against the generated population's "pw-<username>" (or a --users file). It is the
 // independent cross-check of the generator's packet building; it costs speed, so calibrate
 // without it.
@@ -12,7 +12,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
-import { hmacMd5Into, hmacMd5Key, md5Into } from "./lib/md5.js";
+import { HmacMd5, Md5 } from "../src/radius/md5.js";
 import {
   ATTR_MESSAGE_AUTHENTICATOR,
   ATTR_SESSION_TIMEOUT,
@@ -58,7 +58,8 @@ const verify = flag(args, "verify");
 const quiet = flag(args, "quiet");
 const usersFile = optStr(args, "users");
 const passwords = usersFile ? new Map(loadUsersFile(usersFile).map((u) => [u.username, u.password])) : null;
-const key = hmacMd5Key(secret);
+const md5 = new Md5();
+const mac = new HmacMd5();
 const REPLY_LEN = 20 + 18 + 6;
 const maxRate = num(args, "max-rate", 0, { min: 0 });
 const burst = Math.max(1, maxRate / 100);
@@ -155,9 +156,9 @@ sock.on("message", (msg, rinfo) => {
   r[38] = ATTR_SESSION_TIMEOUT;
   r[39] = 6;
   r.writeUInt32BE(3600, 40);
-  hmacMd5Into(key, r, 0, REPLY_LEN, r, 22);
+  mac.begin(secret).update(r, 0, REPLY_LEN).digestInto(r, 22);
   secret.copy(r, REPLY_LEN);
-  md5Into(r, 0, REPLY_LEN + secret.length, r, 4);
+  md5.reset().update(r, 0, REPLY_LEN + secret.length).digestInto(r, 4);
   sock.send(r, 0, REPLY_LEN, rinfo.port, rinfo.address);
   answered++;
 });

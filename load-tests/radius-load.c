@@ -35,34 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "radius-md5.h"
+#define PROG "radius-load"
+#include "radius-common.h"
 
 enum { ST_UNSENT = 0, ST_INFLIGHT = 1, ST_ANSWERED = 2, ST_TIMEDOUT = 3 };
-enum { V_BAD_AUTH = 1, V_BAD_MA = 2, V_MALFORMED = 4, V_NO_MA = 8, V_MA_NOT_FIRST = 16 };
-#define MAX_PKT 4096
-#define RECV_BATCH 64
-
-static void die(const char *fmt, const char *arg) {
-    fprintf(stderr, "radius-load: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    exit(1);
-}
-
-static double mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* mulberry32, bit-identical to lib/radius.ts so both generators draw the same timetable. */
-static uint32_t mb_state;
-static double mb_next(void) {
-    uint32_t a = (mb_state += 0x6d2b79f5u);
-    uint32_t t = (a ^ (a >> 15)) * (1u | a);
-    t = (t + ((t ^ (t >> 7)) * (61u | t))) ^ t;
-    return (double)(t ^ (t >> 14)) / 4294967296.0;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Users */
@@ -149,76 +125,6 @@ static void load_users_file(const char *file) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* UDP counters (same names as nstat) and per-socket drops */
-
-#define MAXCTR 32
-typedef struct {
-    char name[MAXCTR][64];
-    long long val[MAXCTR];
-    int n;
-} counters_t;
-
-static void read_counters(counters_t *c) {
-    c->n = 0;
-    char a[1024], b[1024];
-    FILE *f = fopen("/proc/net/snmp", "r");
-    if (f) {
-        while (fgets(a, sizeof a, f)) {
-            if (strncmp(a, "Udp:", 4) != 0) continue;
-            if (!fgets(b, sizeof b, f)) break;
-            char *sa, *sb;
-            char *ta = strtok_r(a + 4, " \n", &sa), *tb = strtok_r(b + 4, " \n", &sb);
-            while (ta && tb && c->n < MAXCTR) {
-                snprintf(c->name[c->n], 64, "Udp%s", ta);
-                c->val[c->n++] = atoll(tb);
-                ta = strtok_r(NULL, " \n", &sa);
-                tb = strtok_r(NULL, " \n", &sb);
-            }
-            break;
-        }
-        fclose(f);
-    }
-    f = fopen("/proc/net/snmp6", "r");
-    if (f) {
-        char nm[64];
-        long long v;
-        while (fscanf(f, "%63s %lld", nm, &v) == 2 && c->n < MAXCTR)
-            if (strncmp(nm, "Udp6", 4) == 0) {
-                snprintf(c->name[c->n], 64, "%s", nm);
-                c->val[c->n++] = v;
-            }
-        fclose(f);
-    }
-}
-
-/* Sum drops of sockets with local port in ports[0..np) (np = 0: listeners on `lport`). */
-static long long socket_drops(const int *ports, int np, int lport) {
-    long long sum = 0;
-    const char *files[2] = {"/proc/net/udp", "/proc/net/udp6"};
-    char line[512];
-    for (int fi = 0; fi < 2; fi++) {
-        FILE *f = fopen(files[fi], "r");
-        if (!f) continue;
-        if (!fgets(line, sizeof line, f)) { fclose(f); continue; }
-        while (fgets(line, sizeof line, f)) {
-            char local[64], remote[64];
-            unsigned long long drops = 0;
-            if (sscanf(line, "%*s %63s %63s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", local, remote, &drops) != 3) continue;
-            int lp = (int)strtol(strrchr(local, ':') + 1, NULL, 16);
-            int rp = (int)strtol(strrchr(remote, ':') + 1, NULL, 16);
-            if (np == 0) {
-                if (lp == lport && rp == 0) sum += (long long)drops;
-            } else {
-                for (int i = 0; i < np; i++)
-                    if (ports[i] == lp) { sum += (long long)drops; break; }
-            }
-        }
-        fclose(f);
-    }
-    return sum;
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* Log histogram for the per-second progress line (as lib/histogram.ts). */
 
 #define HSUB 16
@@ -274,51 +180,6 @@ static void jnum(FILE *o, const char *k, double v, int last) {
     else fprintf(o, "\"%s\":%.3f%s", k, v, last ? "" : ",");
 }
 
-/* ---------------------------------------------------------------------------------------- */
-/* Reply check (RFC 2865 §3, RFC 3579 §3.2), as ReplyVerifier in lib/radius.ts. */
-
-static uint8_t secret[256];
-static size_t secretlen;
-static hmac_md5_key hkey;
-
-static int verify_reply(const uint8_t *r, size_t rlen, const uint8_t *reqauth) {
-    static uint8_t s[MAX_PKT + 256];
-    if (rlen < 20) return V_MALFORMED;
-    size_t len = ((size_t)r[2] << 8) | r[3];
-    if (len < 20 || len > MAX_PKT || len > rlen) return V_MALFORMED;
-    memcpy(s, r, len);
-    memcpy(s + 4, reqauth, 16);
-    int flags = 0, first = 1;
-    long ma = -1;
-    for (size_t p = 20; p < len;) {
-        if (p + 2 > len) return V_MALFORMED;
-        uint8_t t = s[p], al = s[p + 1];
-        if (al < 2 || p + al > len) return V_MALFORMED;
-        if (t == 80) {
-            if (al != 18 || ma >= 0) return V_MALFORMED;
-            ma = (long)p;
-            if (!first) flags |= V_MA_NOT_FIRST;
-        }
-        first = 0;
-        p += al;
-    }
-    uint8_t d[16];
-    if (ma >= 0) {
-        uint8_t saved[16];
-        memcpy(saved, s + ma + 2, 16);
-        memset(s + ma + 2, 0, 16);
-        hmac_md5(&hkey, s, len, d);
-        if (memcmp(d, saved, 16) != 0) flags |= V_BAD_MA;
-        memcpy(s + ma + 2, saved, 16);
-    } else {
-        flags |= V_NO_MA;
-    }
-    memcpy(s + len, secret, secretlen);
-    md5(s, len + secretlen, d);
-    if (memcmp(d, r + 4, 16) != 0) flags |= V_BAD_AUTH;
-    return flags;
-}
-
 /* Acct-Session-Id of a request: prefix + slot in base 36 + "-" + generation (as lib/radius.ts). */
 static size_t session_id(char *out, size_t cap, const char *prefix, uint32_t slot, uint32_t gen) {
     char b36[16];
@@ -348,35 +209,6 @@ static uint8_t *put_octets(uint8_t *p, uint8_t type, const uint8_t *v, size_t le
     p[1] = (uint8_t)(2 + len);
     memcpy(p + 2, v, len);
     return p + 2 + len;
-}
-
-static int selftest(void) {
-    /* RFC 1321 and RFC 2202 vectors. */
-    static const char *m[] = {"", "a", "abc", "message digest", "12345678901234567890123456789012345678901234567890123456789012345678901234567890"};
-    static const char *h[] = {"d41d8cd98f00b204e9800998ecf8427e", "0cc175b9c0f1b6a831c399e269772661", "900150983cd24fb0d6963f7d28e17f72",
-                              "f96b697d7cb7938d525a2f31aaf161d0", "57edf4a22be3c955ac49da2e2107b67a"};
-    uint8_t d[16];
-    char hex[33];
-    int bad = 0;
-    for (int i = 0; i < 5; i++) {
-        md5((const uint8_t *)m[i], strlen(m[i]), d);
-        for (int j = 0; j < 16; j++) sprintf(hex + 2 * j, "%02x", d[j]);
-        if (strcmp(hex, h[i]) != 0) { fprintf(stderr, "md5 vector %d failed\n", i); bad = 1; }
-    }
-    hmac_md5_key k;
-    hmac_md5_key_init(&k, (const uint8_t *)"Jefe", 4);
-    hmac_md5(&k, (const uint8_t *)"what do ya want for nothing?", 28, d);
-    for (int j = 0; j < 16; j++) sprintf(hex + 2 * j, "%02x", d[j]);
-    if (strcmp(hex, "750c783e6ab0b503eaa86e310a5db738") != 0) { fprintf(stderr, "hmac-md5 vector failed\n"); bad = 1; }
-    uint8_t key80[80];
-    memset(key80, 0xaa, sizeof key80);
-    hmac_md5_key_init(&k, key80, 80);
-    const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
-    hmac_md5(&k, (const uint8_t *)msg, strlen(msg), d);
-    for (int j = 0; j < 16; j++) sprintf(hex + 2 * j, "%02x", d[j]);
-    if (strcmp(hex, "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd") != 0) { fprintf(stderr, "hmac-md5 long key vector failed\n"); bad = 1; }
-    printf(bad ? "selftest FAILED\n" : "selftest ok\n");
-    return bad;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -610,30 +442,10 @@ int main(int argc, char **argv) {
     if (rate <= 0 || duration <= 0 || timeout <= 0 || budget < 0 || users_count < 1 || tick_us < 1) die("bad numeric option%s", "");
     int poisson = strcmp(arrivals, "poisson") == 0;
     if (!poisson && strcmp(arrivals, "uniform") != 0) die("--arrivals must be poisson or uniform%s", "");
-    secretlen = strlen(secret_s);
-    if (secretlen < 1 || secretlen > 128) die("secret length must be 1..128%s", "");
-    memcpy(secret, secret_s, secretlen);
-    hmac_md5_key_init(&hkey, secret, secretlen);
+    set_secret(secret_s);
 
-    /* server address: [v6]:port, host:port or port */
     char host[128] = "127.0.0.1";
-    int port = 1812;
-    if (server[0] == '[') {
-        const char *e = strchr(server, ']');
-        if (!e || (size_t)(e - server - 1) >= sizeof host) die("bad --server %s", server);
-        memcpy(host, server + 1, (size_t)(e - server - 1));
-        host[e - server - 1] = 0;
-        if (e[1] == ':') port = atoi(e + 2);
-    } else if (strchr(server, ':')) {
-        const char *c = strrchr(server, ':');
-        if ((size_t)(c - server) >= sizeof host) die("bad --server %s", server);
-        memcpy(host, server, (size_t)(c - server));
-        host[c - server] = 0;
-        port = atoi(c + 1);
-    } else {
-        port = atoi(server);
-    }
-    if (port < 1 || port > 65535) die("bad port in --server %s", server);
+    int port = parse_server(server, host, sizeof host);
     struct sockaddr_storage dst;
     memset(&dst, 0, sizeof dst);
     socklen_t dstlen;
@@ -901,11 +713,8 @@ int main(int argc, char **argv) {
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
         fds[s] = fd;
     }
-    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    struct epoll_event tev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
-    epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev);
-    signal(SIGINT, on_sig);
-    signal(SIGTERM, on_sig);
+    rx_t rx;
+    rx_init(&rx, ep, on_sig);
 
     uint8_t *state = calloc(n ? n : 1, 1);
     int32_t *owner = malloc(sizeof(int32_t) * (size_t)ports * 256);
@@ -926,17 +735,6 @@ int main(int argc, char **argv) {
     counters_t before, after;
     read_counters(&before);
     long long srv_drops0 = socket_drops(NULL, 0, port);
-
-    static uint8_t rbufs[RECV_BATCH][MAX_PKT];
-    struct mmsghdr msgs[RECV_BATCH];
-    struct iovec iov[RECV_BATCH];
-    for (int i = 0; i < RECV_BATCH; i++) {
-        iov[i].iov_base = rbufs[i];
-        iov[i].iov_len = MAX_PKT;
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
 
     hist_t wlat, wlag;
     memset(&wlat, 0, sizeof wlat);
@@ -1004,79 +802,48 @@ int main(int argc, char **argv) {
         /* Sleep until the next due send (on a --tick-us grid) or a reply, whichever first. */
         double wake = next < n ? times[next] : now + 5;
         if (wake > next_progress) wake = next_progress;
-        int wait_ms;
-        if (wake <= now || batch >= 4096) {
-            wait_ms = 0;
-        } else {
-            double w = ceil(wake / tick_ms) * tick_ms;
-            struct itimerspec its;
-            memset(&its, 0, sizeof its);
-            double abs_ns = t0_abs_ns + w * 1e6;
-            its.it_value.tv_sec = (time_t)(abs_ns / 1e9);
-            its.it_value.tv_nsec = (long)(abs_ns - (double)its.it_value.tv_sec * 1e9);
-            timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
-            wait_ms = -1;
-        }
-        struct epoll_event evs[64];
-        int ne = epoll_wait(ep, evs, 64, wait_ms);
-        for (int e = 0; e < ne; e++) {
-            uint32_t s = evs[e].data.u32;
-            if (s == UINT32_MAX) {
-                uint64_t x;
-                ssize_t rr = read(tfd, &x, sizeof x);
-                (void)rr;
+        rx_wait(&rx, wake, wake <= now || batch >= 4096, t0_abs_ns, tick_ms);
+        uint32_t s;
+        const uint8_t *r;
+        long rl; /* each reply: its socket s, bytes r and length rl */
+        while ((rl = rx_next(&rx, fds, &s, &r, &send_errors, &malformed)) >= 0) {
+            double rnow = mono_ms() - t0;
+            int32_t k = owner[s * 256 + r[1]];
+            if (k < 0) { strays++; continue; }
+            int f = verify_reply(r, rl, buf + off[k] + 4);
+            if (f & V_FAILED) {
+                long kp = (long)k - (long)cycle;
+                if (kp >= 0 && (verify_reply(r, rl, buf + off[kp] + 4) & V_FAILED) == 0) {
+                    if (state[kp] == ST_ANSWERED) dups++;
+                    else after_to++;
+                    continue;
+                }
+                if (f & V_MALFORMED) malformed++;
+                if (f & V_BAD_AUTH) bad_auth++;
+                if (f & V_BAD_MA) bad_ma++;
                 continue;
             }
-            for (;;) {
-                int got = recvmmsg(fds[s], msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-                if (got <= 0) {
-                    if (got < 0 && errno == ECONNREFUSED) { send_errors++; continue; }
-                    break;
-                }
-                double rnow = mono_ms() - t0;
-                for (int i = 0; i < got; i++) {
-                    const uint8_t *r = rbufs[i];
-                    size_t rl = msgs[i].msg_len;
-                    if (rl < 20) { malformed++; continue; }
-                    int32_t k = owner[s * 256 + r[1]];
-                    if (k < 0) { strays++; continue; }
-                    int f = verify_reply(r, rl, buf + off[k] + 4);
-                    if (f & 7) {
-                        long kp = (long)k - (long)cycle;
-                        if (kp >= 0 && (verify_reply(r, rl, buf + off[kp] + 4) & 7) == 0) {
-                            if (state[kp] == ST_ANSWERED) dups++;
-                            else after_to++;
-                            continue;
-                        }
-                        if (f & V_MALFORMED) malformed++;
-                        if (f & V_BAD_AUTH) bad_auth++;
-                        if (f & V_BAD_MA) bad_ma++;
-                        continue;
-                    }
-                    if (f & V_NO_MA) no_ma++;
-                    if (f & V_MA_NOT_FIRST) ma_not_first++;
-                    if (state[k] == ST_INFLIGHT) {
-                        state[k] = ST_ANSWERED;
-                        inflight--;
-                        double l = rnow - times[k];
-                        rtt[nans] = l - lag[k];
-                        lat[nans++] = l;
-                        lat_k[k] = (float)l;
-                        rc_k[k] = r[0];
-                        hist_add(&wlat, l);
-                        if (l > budget) late++;
-                        if (r[0] == 2) accept++;
-                        else if (r[0] == 3) reject++;
-                        else if (r[0] == 11) challenge++;
-                        else if (r[0] == 5) acct_resp++;
-                        else other++;
-                    } else if (state[k] == ST_TIMEDOUT) {
-                        after_to++;
-                    } else {
-                        dups++;
-                    }
-                }
-                if (got < RECV_BATCH) break;
+            if (f & V_NO_MA) no_ma++;
+            if (f & V_MA_NOT_FIRST) ma_not_first++;
+            if (state[k] == ST_INFLIGHT) {
+                state[k] = ST_ANSWERED;
+                inflight--;
+                double l = rnow - times[k];
+                rtt[nans] = l - lag[k];
+                lat[nans++] = l;
+                lat_k[k] = (float)l;
+                rc_k[k] = r[0];
+                hist_add(&wlat, l);
+                if (l > budget) late++;
+                if (r[0] == 2) accept++;
+                else if (r[0] == 3) reject++;
+                else if (r[0] == 11) challenge++;
+                else if (r[0] == 5) acct_resp++;
+                else other++;
+            } else if (state[k] == ST_TIMEDOUT) {
+                after_to++;
+            } else {
+                dups++;
             }
         }
     }

@@ -7,8 +7,8 @@
 //    figures, and is reported on its own line so it can be told apart.
 //  - Every packet (Request Authenticator, hidden User-Password, Message-Authenticator) is built
 //    before the run; the send loop only calls socket.send, in batches per timer tick scheduled
-//    against the timetable. The receive side checks each reply with a hand-written MD5/HMAC
-//    (lib/md5.ts) that costs ~1.5 µs, not node:crypto's 3–6 µs per call.
+//    against the timetable. The receive side checks each reply with the server's MD5/HMAC
+//    (src/radius/md5.ts), cheaper per call than node:crypto (docs/benchmarks.md).
 //  - Packet k goes out on socket k % P with Identifier floor(k / P) % 256, so an Identifier is
 //    reused only after P*256 requests; with P*256 > rate * timeout it is never reused while the
 //    previous request on it is still awaited.

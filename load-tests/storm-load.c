@@ -41,146 +41,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "radius-md5.h"
+#define PROG "storm-load"
+#include "radius-common.h"
 
-#define MAX_PKT 4096
-#define RECV_BATCH 64
 #define MAX_RETX 8
 
 enum { S_PENDING = 0, S_ANSWERED = 1, S_ABANDONED = 2 };
-
-static void die(const char *fmt, const char *arg) {
-    fprintf(stderr, "storm-load: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    exit(1);
-}
-
-static double mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* mulberry32 (as lib/radius.ts): which subscribers get a wrong password. */
-static uint32_t mb_state;
-static double mb_next(void) {
-    uint32_t a = (mb_state += 0x6d2b79f5u);
-    uint32_t t = (a ^ (a >> 15)) * (1u | a);
-    t = (t + ((t ^ (t >> 7)) * (61u | t))) ^ t;
-    return (double)(t ^ (t >> 14)) / 4294967296.0;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Kernel UDP counters: namespace-wide UdpRcvbufErrors etc., and per-socket drops. */
-
-static long long udp_counter(const char *want) {
-    char a[1024], b[1024];
-    long long v = -1;
-    FILE *f = fopen("/proc/net/snmp", "r");
-    if (!f) return -1;
-    while (fgets(a, sizeof a, f)) {
-        if (strncmp(a, "Udp:", 4) != 0) continue;
-        if (!fgets(b, sizeof b, f)) break;
-        char *sa, *sb;
-        char *ta = strtok_r(a + 4, " \n", &sa), *tb = strtok_r(b + 4, " \n", &sb);
-        while (ta && tb) {
-            if (strcmp(ta, want) == 0) v = atoll(tb);
-            ta = strtok_r(NULL, " \n", &sa);
-            tb = strtok_r(NULL, " \n", &sb);
-        }
-        break;
-    }
-    fclose(f);
-    return v;
-}
-
-/* Drops of the sockets whose local port is in ports[0..np), or (np == 0) of the listener on lport. */
-static long long socket_drops(const int *ports, int np, int lport) {
-    long long sum = 0;
-    char line[512];
-    FILE *f = fopen("/proc/net/udp", "r");
-    if (!f) return -1;
-    if (!fgets(line, sizeof line, f)) { fclose(f); return -1; }
-    while (fgets(line, sizeof line, f)) {
-        char local[64], remote[64];
-        unsigned long long drops = 0;
-        if (sscanf(line, "%*s %63s %63s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", local, remote, &drops) != 3) continue;
-        int lp = (int)strtol(strrchr(local, ':') + 1, NULL, 16);
-        int rp = (int)strtol(strrchr(remote, ':') + 1, NULL, 16);
-        if (np == 0) {
-            if (lp == lport && rp == 0) sum += (long long)drops;
-        } else {
-            for (int i = 0; i < np; i++)
-                if (ports[i] == lp) { sum += (long long)drops; break; }
-        }
-    }
-    fclose(f);
-    return sum;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Reply check (RFC 2865 §3 Response Authenticator, RFC 3579 §3.2 Message-Authenticator). */
-
-enum { V_BAD_AUTH = 1, V_BAD_MA = 2, V_MALFORMED = 4 };
-static uint8_t secret[256];
-static size_t secretlen;
-static hmac_md5_key hkey;
-
-static int verify_reply(const uint8_t *r, size_t rlen, const uint8_t *reqauth) {
-    static uint8_t s[MAX_PKT + 256];
-    if (rlen < 20) return V_MALFORMED;
-    size_t len = ((size_t)r[2] << 8) | r[3];
-    if (len < 20 || len > MAX_PKT || len > rlen) return V_MALFORMED;
-    memcpy(s, r, len);
-    memcpy(s + 4, reqauth, 16);
-    long ma = -1;
-    for (size_t p = 20; p < len;) {
-        if (p + 2 > len) return V_MALFORMED;
-        uint8_t t = s[p], al = s[p + 1];
-        if (al < 2 || p + al > len) return V_MALFORMED;
-        if (t == 80) {
-            if (al != 18 || ma >= 0) return V_MALFORMED;
-            ma = (long)p;
-        }
-        p += al;
-    }
-    int flags = 0;
-    uint8_t d[16];
-    if (ma >= 0) {
-        uint8_t saved[16];
-        memcpy(saved, s + ma + 2, 16);
-        memset(s + ma + 2, 0, 16);
-        hmac_md5(&hkey, s, len, d);
-        if (memcmp(d, saved, 16) != 0) flags |= V_BAD_MA;
-        memcpy(s + ma + 2, saved, 16);
-    }
-    memcpy(s + len, secret, secretlen);
-    md5(s, len + secretlen, d);
-    if (memcmp(d, r + 4, 16) != 0) flags |= V_BAD_AUTH;
-    return flags;
-}
-
-static int selftest(void) {
-    /* RFC 1321 and RFC 2202 vectors. */
-    static const char *m[] = {"", "abc", "message digest"};
-    static const char *h[] = {"d41d8cd98f00b204e9800998ecf8427e", "900150983cd24fb0d6963f7d28e17f72", "f96b697d7cb7938d525a2f31aaf161d0"};
-    uint8_t d[16];
-    char hex[33];
-    int bad = 0;
-    for (int i = 0; i < 3; i++) {
-        md5((const uint8_t *)m[i], strlen(m[i]), d);
-        for (int j = 0; j < 16; j++) sprintf(hex + 2 * j, "%02x", d[j]);
-        if (strcmp(hex, h[i]) != 0) { fprintf(stderr, "md5 vector %d failed\n", i); bad = 1; }
-    }
-    hmac_md5_key k;
-    hmac_md5_key_init(&k, (const uint8_t *)"Jefe", 4);
-    hmac_md5(&k, (const uint8_t *)"what do ya want for nothing?", 28, d);
-    for (int j = 0; j < 16; j++) sprintf(hex + 2 * j, "%02x", d[j]);
-    if (strcmp(hex, "750c783e6ab0b503eaa86e310a5db738") != 0) { fprintf(stderr, "hmac-md5 vector failed\n"); bad = 1; }
-    printf(bad ? "selftest FAILED\n" : "selftest ok\n");
-    return bad;
-}
 
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -290,29 +156,15 @@ int main(int argc, char **argv) {
     offs[nretx + 1] = offs[nretx] + final_wait;
     int nattempts = nretx + 1;
 
-    secretlen = strlen(secret_s);
-    if (secretlen < 1 || secretlen > 128) die("secret length must be 1..128%s", "");
-    memcpy(secret, secret_s, secretlen);
-    hmac_md5_key_init(&hkey, secret, secretlen);
+    set_secret(secret_s);
 
     char host[64] = "127.0.0.1";
-    int port = 1812;
-    {
-        const char *c = strrchr(server, ':');
-        if (c) {
-            if ((size_t)(c - server) >= sizeof host) die("bad --server %s", server);
-            memcpy(host, server, (size_t)(c - server));
-            host[c - server] = 0;
-            port = atoi(c + 1);
-        } else {
-            port = atoi(server);
-        }
-    }
+    int port = parse_server(server, host, sizeof host);
     struct sockaddr_in dst;
     memset(&dst, 0, sizeof dst);
     dst.sin_family = AF_INET;
     dst.sin_port = htons((uint16_t)port);
-    if (port < 1 || port > 65535 || inet_pton(AF_INET, host, &dst.sin_addr) != 1) die("--server must be IPv4:port, got %s", server);
+    if (inet_pton(AF_INET, host, &dst.sin_addr) != 1) die("--server must be IPv4:port, got %s", server);
     struct in_addr src;
     src.s_addr = htonl(INADDR_LOOPBACK);
     if (bind_addr && inet_pton(AF_INET, bind_addr, &src) != 1) die("--bind must be an IPv4 address: %s", bind_addr);
@@ -424,11 +276,8 @@ int main(int argc, char **argv) {
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
         fds[s] = fd;
     }
-    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    struct epoll_event tev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
-    epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev);
-    signal(SIGINT, on_sig);
-    signal(SIGTERM, on_sig);
+    rx_t rx;
+    rx_init(&rx, ep, on_sig);
     if (!quiet)
         fprintf(stderr, "storm-load: %ld subscribers over %g s to %s, %ld sockets, retransmit after %s ms, give up %g ms later; built in %.0f ms\n", nsub, spread,
                 server, nsock, nretx ? retx_spec : "(none)", final_wait, build_ms);
@@ -471,18 +320,10 @@ int main(int argc, char **argv) {
     TL_GROW(ntl);
     ntl = 1;
 
-    long long udp_rcv0 = udp_counter("RcvbufErrors"), srv_drops0 = socket_drops(NULL, 0, port);
+    counters_t ctr;
+    read_counters(&ctr);
+    long long udp_rcv0 = counter_value(&ctr, "UdpRcvbufErrors"), srv_drops0 = socket_drops(NULL, 0, port);
 
-    static uint8_t rbufs[RECV_BATCH][MAX_PKT];
-    struct mmsghdr msgs[RECV_BATCH];
-    struct iovec iov[RECV_BATCH];
-    for (int i = 0; i < RECV_BATCH; i++) {
-        iov[i].iov_base = rbufs[i];
-        iov[i].iov_len = MAX_PKT;
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     double t0_abs_ns, tick_ms = tick_us / 1000.0, next_progress = 1000, last_event = 0;
     {
         struct timespec ts;
@@ -548,87 +389,57 @@ int main(int argc, char **argv) {
                 double w = (double)cursor[a] * gap + offs[a];
                 if (w < wake) wake = w;
             }
-        int wait_ms;
-        if (wake <= now) {
-            wait_ms = 0;
-        } else {
-            double w = ceil(wake / tick_ms) * tick_ms;
-            struct itimerspec its;
-            memset(&its, 0, sizeof its);
-            double abs_ns = t0_abs_ns + w * 1e6;
-            its.it_value.tv_sec = (time_t)(abs_ns / 1e9);
-            its.it_value.tv_nsec = (long)(abs_ns - (double)its.it_value.tv_sec * 1e9);
-            timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
-            wait_ms = -1;
-        }
-        struct epoll_event evs[64];
-        int ne = epoll_wait(ep, evs, 64, wait_ms);
-        for (int e = 0; e < ne; e++) {
-            uint32_t s = evs[e].data.u32;
-            if (s == UINT32_MAX) {
-                uint64_t x;
-                ssize_t rr = read(tfd, &x, sizeof x);
-                (void)rr;
+        rx_wait(&rx, wake, wake <= now, t0_abs_ns, tick_ms);
+        uint32_t s;
+        const uint8_t *r;
+        long rl; /* each reply: its socket s, bytes r and length rl */
+        while ((rl = rx_next(&rx, fds, &s, &r, &send_errors, &malformed)) >= 0) {
+            double rnow = mono_ms() - t0;
+            size_t i = (size_t)r[1] * (size_t)nsock + s; /* the one subscriber on (socket, Identifier) */
+            if (i >= n) { strays++; continue; }
+            int f = verify_reply(r, rl, buf + off[i] + 4);
+            if (f & V_FAILED) {
+                if (f & V_MALFORMED) malformed++;
+                if (f & V_BAD_AUTH) bad_auth++;
+                if (f & V_BAD_MA) bad_ma++;
                 continue;
             }
-            for (;;) {
-                int got = recvmmsg(fds[s], msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-                if (got <= 0) {
-                    if (got < 0 && errno == ECONNREFUSED) { send_errors++; continue; }
-                    break;
-                }
-                double rnow = mono_ms() - t0;
-                for (int k = 0; k < got; k++) {
-                    const uint8_t *r = rbufs[k];
-                    size_t rl = msgs[k].msg_len;
-                    if (rl < 20) { malformed++; continue; }
-                    size_t i = (size_t)r[1] * (size_t)nsock + s; /* the one subscriber on (socket, Identifier) */
-                    if (i >= n) { strays++; continue; }
-                    int f = verify_reply(r, rl, buf + off[i] + 4);
-                    if (f) {
-                        if (f & V_MALFORMED) malformed++;
-                        if (f & V_BAD_AUTH) bad_auth++;
-                        if (f & V_BAD_MA) bad_ma++;
-                        continue;
-                    }
-                    if (r[0] != 2 && r[0] != 3) { other_code++; continue; }
-                    if (st[i] == S_ANSWERED) { dups++; continue; }
-                    if (st[i] == S_ABANDONED) { after_abandon++; continue; }
-                    st[i] = S_ANSWERED;
-                    pending--;
-                    answered++;
-                    code[i] = r[0];
-                    t_ans[i] = (float)rnow;
-                    lat[i] = (float)(rnow - t_last[i]);
-                    ans_by_attempt[attempts[i] - 1]++;
-                    int ok = lat[i] <= budget;
-                    if (ok) within++;
-                    size_t b = (size_t)(rnow / tl_ms);
-                    TL_GROW(b);
-                    tl_ans[b]++;
-                    if (ok) tl_within[b]++;
-                    if (r[0] == 2) {
-                        accept++;
-                        if (wrong[i]) wrong_accepted++;
-                    } else {
-                        reject++;
-                        if (!wrong[i]) right_rejected++;
-                    }
-                    if (rnow > last_event) last_event = rnow;
-                }
-                if (got < RECV_BATCH) break;
+            if (r[0] != 2 && r[0] != 3) { other_code++; continue; }
+            if (st[i] == S_ANSWERED) { dups++; continue; }
+            if (st[i] == S_ABANDONED) { after_abandon++; continue; }
+            st[i] = S_ANSWERED;
+            pending--;
+            answered++;
+            code[i] = r[0];
+            t_ans[i] = (float)rnow;
+            lat[i] = (float)(rnow - t_last[i]);
+            ans_by_attempt[attempts[i] - 1]++;
+            int ok = lat[i] <= budget;
+            if (ok) within++;
+            size_t b = (size_t)(rnow / tl_ms);
+            TL_GROW(b);
+            tl_ans[b]++;
+            if (ok) tl_within[b]++;
+            if (r[0] == 2) {
+                accept++;
+                if (wrong[i]) wrong_accepted++;
+            } else {
+                reject++;
+                if (!wrong[i]) right_rejected++;
             }
+            if (rnow > last_event) last_event = rnow;
         }
     }
     double end_ms = mono_ms() - t0;
     /* Late duplicates: read what is already queued, without waiting. */
     for (long s = 0; s < nsock; s++) {
         int got;
-        while ((got = recvmmsg(fds[s], msgs, RECV_BATCH, MSG_DONTWAIT, NULL)) > 0) dups += got;
+        while ((got = recvmmsg(fds[s], rx_msgs, RECV_BATCH, MSG_DONTWAIT, NULL)) > 0) dups += got;
     }
     long long gen_drops = socket_drops(lports, (int)nsock, 0);
     long long srv_drops = srv_drops0 >= 0 ? socket_drops(NULL, 0, port) - srv_drops0 : -1;
-    long long udp_rcv = udp_rcv0 >= 0 ? udp_counter("RcvbufErrors") - udp_rcv0 : -1;
+    read_counters(&ctr);
+    long long udp_rcv = udp_rcv0 >= 0 ? counter_value(&ctr, "UdpRcvbufErrors") - udp_rcv0 : -1;
     for (long s = 0; s < nsock; s++) close(fds[s]);
 
     /* Quantiles over ALL subscribers: unanswered count as never. */

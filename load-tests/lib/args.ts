@@ -23,6 +23,11 @@ export function parse(spec: OptionSpec, usage: string, argv: string[] = process.
   }
 }
 
+/** An OptionSpec of string-valued options (each converted later by num/str/numList). */
+export function stringOptions(...names: string[]): OptionSpec {
+  return Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
+}
+
 export function str(p: Parsed, name: string, def: string): string {
   const v = p.values[name];
   return typeof v === "string" ? v : def;

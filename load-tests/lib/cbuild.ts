@@ -1,5 +1,5 @@
 // Builds the C load tools on demand (they need only a C compiler: MD5/HMAC are in
-// radius-md5.h, no libssl). Binaries go to load-tests/results/tmp/ (git-ignored), rebuilt
+// radius-md5.h, the generators' shared code in radius-common.h, no libssl). Binaries go to load-tests/results/tmp/ (git-ignored), rebuilt
 // when a source is newer than the binary.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
@@ -15,12 +15,12 @@ export type CTool = "radius-load" | "echo-responder" | "core-speed" | "storm-loa
 /** Path of the built tool, or an Error saying why it could not be built. */
 export function buildC(tool: CTool): string | Error {
   const src = path.join(LOAD_TESTS_DIR, `${tool}.c`);
-  const hdr = path.join(LOAD_TESTS_DIR, "radius-md5.h");
+  const headers = ["radius-md5.h", "radius-common.h"].map((h) => path.join(LOAD_TESTS_DIR, h));
   const out = path.join(TMP_DIR, tool);
   const cc = which("cc") ?? which("gcc") ?? which("clang");
   if (existsSync(out)) {
     const bin = statSync(out).mtimeMs;
-    if (bin >= statSync(src).mtimeMs && bin >= statSync(hdr).mtimeMs) return out;
+    if (bin >= statSync(src).mtimeMs && headers.every((h) => bin >= statSync(h).mtimeMs)) return out;
   }
   if (!cc) return new Error("no C compiler (cc/gcc/clang) to build the C load tools");
   mkdirSync(TMP_DIR, { recursive: true });

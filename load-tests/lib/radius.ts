@@ -1,10 +1,15 @@
 // RADIUS packet building and reply checking for the load tools: an implementation of its own,
-// independent of src/radius on purpose, so that a load run doubles as a cross-check of the
-// server's codec (RFC 2865 §3 authenticators, §5.2 User-Password, RFC 3579 §3.2 and RFC 2869
-// §5.14 Message-Authenticator, RFC 5997 Status-Server).
+// independent of src/radius's codec on purpose, so that a load run doubles as a cross-check of
+// the server's (RFC 2865 §3 authenticators, §5.2 User-Password, RFC 3579 §3.2 and RFC 2869
+// §5.14 Message-Authenticator, RFC 5997 Status-Server). Only the MD5 primitive is the server's
+// (src/radius/md5.ts, checked against RFC 1321 / RFC 2104 vectors and node:crypto).
 import { randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { hmacMd5Into, hmacMd5Key, md5Into, type HmacMd5Key } from "./md5.js";
+import { HmacMd5, Md5 } from "../../src/radius/md5.js";
+
+// One context of each kind: every use runs begin-to-digest without yielding.
+const h = new Md5();
+const mac = new HmacMd5();
 
 export const CODE_ACCESS_REQUEST = 1;
 export const CODE_ACCESS_ACCEPT = 2;
@@ -138,7 +143,6 @@ function encodeUsers(users: readonly UserRecord[]): EncodedUser[] {
  */
 export function buildRequests(o: BuildOptions): PacketStore {
   const users = o.mode === "pap" ? encodeUsers(o.users) : [];
-  const key = hmacMd5Key(o.secret);
   const offset = new Uint32Array(o.count);
   const length = new Uint16Array(o.count);
   const userIdx = new Uint32Array(o.mode === "pap" ? o.count : 0);
@@ -196,7 +200,7 @@ export function buildRequests(o: BuildOptions): PacketStore {
       // RFC 2865 §5.2: b1 = MD5(S + RA), c(1) = p1 xor b1; bi = MD5(S + c(i-1)).
       buf.copy(hashIn, sl, start + 4, start + 20);
       for (let blk = 0; blk < u.hiddenLen; blk += 16) {
-        md5Into(hashIn, 0, sl + 16, pad, 0);
+        h.reset().update(hashIn, 0, sl + 16).digestInto(pad, 0);
         for (let i = 0; i < 16; i++) {
           const pw = blk + i < u.password.length ? u.password[blk + i]! : 0;
           const c = pw ^ pad[i]!;
@@ -212,7 +216,7 @@ export function buildRequests(o: BuildOptions): PacketStore {
       o.nasIp.copy(buf, p + 2);
       p += 6;
     }
-    hmacMd5Into(key, buf, start, len, buf, maPos + 2);
+    mac.begin(o.secret).update(buf, start, start + len).digestInto(buf, maPos + 2);
   }
   return { buf, offset, length, count: o.count };
 }
@@ -344,7 +348,7 @@ export function buildAccounting(o: AcctBuildOptions): { store: PacketStore; meta
     if (p !== start + len) throw new Error(`accounting packet ${k}: laid out ${p - start} of ${len} bytes`);
     buf.copy(scratch, 0, start, start + len);
     o.secret.copy(scratch, len);
-    md5Into(scratch, 0, len + o.secret.length, buf, start + 4);
+    h.reset().update(scratch, 0, len + o.secret.length).digestInto(buf, start + 4);
   }
   return { store: { buf, offset, length, count: o.count }, meta: { kind, slot, generation, sessionTime, sessionId, user } };
 }
@@ -363,14 +367,12 @@ export const VERIFY_MA_NOT_FIRST = 16;
 /** Checks replies against the request they answer. One instance per thread (owns scratch). */
 export class ReplyVerifier {
   private readonly secret: Buffer;
-  private readonly key: HmacMd5Key;
   private readonly scratch: Buffer;
   private readonly digest = Buffer.alloc(16);
   private readonly saved = Buffer.alloc(16);
 
   constructor(secret: Buffer) {
     this.secret = secret;
-    this.key = hmacMd5Key(secret);
     this.scratch = Buffer.alloc(MAX_PACKET + secret.length);
   }
 
@@ -407,7 +409,7 @@ export class ReplyVerifier {
       // authenticator field and the Message-Authenticator value zeroed.
       s.copy(this.saved, 0, ma + 2, ma + 18);
       s.fill(0, ma + 2, ma + 18);
-      hmacMd5Into(this.key, s, 0, len, this.digest, 0);
+      mac.begin(this.secret).update(s, 0, len).digestInto(this.digest, 0);
       if (!this.digest.equals(this.saved)) flags |= VERIFY_BAD_MESSAGE_AUTHENTICATOR;
       this.saved.copy(s, ma + 2);
     } else {
@@ -415,7 +417,7 @@ export class ReplyVerifier {
     }
     // RFC 2865 §3: MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret).
     this.secret.copy(s, len);
-    md5Into(s, 0, len + this.secret.length, this.digest, 0);
+    h.reset().update(s, 0, len + this.secret.length).digestInto(this.digest, 0);
     if (this.digest.compare(reply, 4, 20, 0, 16) !== 0) flags |= VERIFY_BAD_AUTHENTICATOR;
     return flags;
   }

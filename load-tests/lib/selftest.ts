@@ -1,5 +1,5 @@
 // Self-test of the load tools' RADIUS code against independent implementations:
-//   - lib/md5.ts (MD5, HMAC-MD5) against node:crypto for every length 0..300 and several keys;
+//   - src/radius/md5.ts (MD5, HMAC-MD5, as the tools use it) against node:crypto for every length 0..300 and several keys;
 //   - requests from buildRequests(): Message-Authenticator and User-Password checked with
 //     node:crypto, and decoded by the npm `radius` package (a third implementation);
 //   - ReplyVerifier: accepts a reply built with node:crypto, rejects every single-byte change.
@@ -13,7 +13,7 @@ import radius from "radius";
 import { buildC } from "./cbuild.js";
 import type { Timeline } from "./overload-report.js";
 import { recoveryS, sumTimelines, windowOk } from "./recovery.js";
-import { hmacMd5Into, hmacMd5Key, md5Into } from "./md5.js";
+import { HmacMd5, Md5 } from "../../src/radius/md5.js";
 import { buildAccounting, buildRequests, generatedUsers, ReplyVerifier, VERIFY_BAD_AUTHENTICATOR, VERIFY_BAD_MESSAGE_AUTHENTICATOR, VERIFY_MALFORMED } from "./radius.js";
 
 let failures = 0;
@@ -28,11 +28,11 @@ function check(ok: boolean, what: string): void {
 const out = Buffer.alloc(16);
 for (let len = 0; len <= 300; len++) {
   const d = randomBytes(len);
-  md5Into(d, 0, len, out, 0);
+  new Md5().update(d).digestInto(out, 0);
   check(out.equals(createHash("md5").update(d).digest()), `md5 length ${len}`);
   for (const kl of [1, 10, 16, 63, 64, 65, 200]) {
     const k = randomBytes(kl);
-    hmacMd5Into(hmacMd5Key(k), d, 0, len, out, 0);
+    new HmacMd5().begin(k).update(d).digestInto(out, 0);
     check(out.equals(createHmac("md5", k).update(d).digest()), `hmac-md5 length ${len} key ${kl}`);
   }
 }

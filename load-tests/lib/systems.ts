@@ -183,8 +183,13 @@ export function sumCounters(c: ServerCounters | undefined, match: (key: string) 
   return Object.entries(c.datagrams).reduce((s, [k, v]) => (match(k) ? s + v : s), 0);
 }
 
+/** radius-load's options for a run against 127.0.0.1:port with the bench secret and users, JSON report. */
+export function generatorArgs(port: number, timeoutMs: number, budgetMs: number, users: number): string[] {
+  return ["--server", `127.0.0.1:${port}`, "--secret", SECRET, "--timeout", String(timeoutMs), "--budget", String(budgetMs), "--users-count", String(users), "--json"];
+}
+
 /** Until the server has been (nearly) idle for 500 ms (at most 30 s), then until it answers. */
-export async function settle(sut: Sut, pauseS: number): Promise<void> {
+export async function settle(sut: { port: number; proc: { pid: number; child: { exitCode: number | null } } }, pauseS: number): Promise<void> {
   await sleep(pauseS * 1000);
   const end = Date.now() + 30000;
   for (;;) {

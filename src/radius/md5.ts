@@ -1,10 +1,10 @@
 /**
  * MD5 (RFC 1321) and HMAC-MD5 (RFC 2104) in plain TypeScript, for the per-packet hot path.
  *
- * Why not node:crypto: on Node 20 with OpenSSL 3 every createHash/createHmac/hash() call pays
- * an algorithm fetch and object setup of ~2.5-8 µs, while RADIUS hashes are tiny (a 16-octet
- * block plus the secret, or a few hundred octets of packet). A reused JS context does these in
- * a fraction of that, and HMAC can start from the key's cached inner/outer states.
+ * Why not node:crypto: each crypto.hash/createHash/createHmac call has a fixed setup cost that
+ * dominates for RADIUS-sized inputs, while a reused context here (and HMAC from the key's cached
+ * inner/outer states) is several times cheaper: figures and command in docs/benchmarks.md
+ * ("Per-request costs"). The load-test tools use this module too.
  * MD5 uses only additions, rotations and bitwise operations on a fixed schedule, so its timing
  * does not depend on the data. Test vectors and random cross-checks against node:crypto are in
  * test/radius/md5.test.ts.

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadUdpMmsg } from "../../src/transport/native/binding.js";
+import { itIf } from "../helpers/skip.js";
 
 // Each step starts node processes (the bin, radclient); on a loaded 2-core machine one start can
 // take seconds.
@@ -57,12 +58,8 @@ describe("a busy UDP port", () => {
   });
 
   const native = loadUdpMmsg();
-  it("native addon (one process, and the primary of --workers 2): the same message", async () => {
-    if (!native.binding) {
-      // Only where no C compiler exists, said explicitly (test/transport/udp.test.ts checks the same).
-      expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-      return;
-    }
+  const itNative = itIf(native.binding !== null, "the native UDP addon is not built (CARRIER_AAA_NO_NATIVE=1)");
+  itNative("native addon (one process, and the primary of --workers 2): the same message", async () => {
     const file = config("native.yaml", `{ auth: { host: "127.0.0.1", port: ${busyPort}, io: native } }`);
     const one = await serve(file);
     expect(one.code).toBe(1);

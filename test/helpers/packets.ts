@@ -2,7 +2,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Attr, Code } from "../../src/radius/codes.js";
 import { encodeRequest, type AttributeInput } from "../../src/radius/encode.js";
-import { hidePassword } from "../../src/radius/authenticator.js";
+import { expect } from "@jest/globals";
+import { hidePassword, verifyMessageAuthenticator, verifyResponseAuthenticator } from "../../src/radius/authenticator.js";
+import { decodePacket, type RadiusPacket } from "../../src/radius/packet.js";
 
 export interface AccessRequestSpec {
   user?: string;
@@ -109,3 +111,16 @@ export function accountingRequest(spec: AccountingSpec): Buffer {
 
 export const ACCT = { start: 1, stop: 2, interim: 3, on: 7, off: 8 } as const;
 export { u32 };
+
+/**
+ * A reply that arrived, decoded, with a valid Response Authenticator and Message-Authenticator
+ * for `requestAuthenticator`, the Message-Authenticator first (RFC 3579 §3.2, BlastRADIUS).
+ */
+export function verifiedReply(raw: Buffer | null, requestAuthenticator: Buffer, secret: Buffer): RadiusPacket {
+  expect(raw).not.toBeNull();
+  const p = decodePacket(raw!);
+  expect(verifyResponseAuthenticator(p, requestAuthenticator, secret)).toBe(true);
+  expect(verifyMessageAuthenticator(p, secret, requestAuthenticator)).toBe("valid");
+  expect(p.attributes[0]?.type).toBe(Attr.MessageAuthenticator);
+  return p;
+}

@@ -12,6 +12,7 @@ import { startRedis, freePort, type TestRedis } from "../helpers/redis.js";
 import { UdpPeer } from "../helpers/server.js";
 import { accessRequest } from "../helpers/packets.js";
 import { api } from "../helpers/http.js";
+import { itOwnRedis } from "../helpers/skip.js";
 
 const BIN = path.resolve("bin/carrier-aaa.js");
 const TOKEN = "shutdown-token-0123456789";
@@ -46,8 +47,7 @@ function waitForLine(lines: string[], re: RegExp, child: ChildProcess, timeoutMs
 }
 
 describe("serve: SIGTERM", () => {
-  it("stops intake, answers what is in flight, closes Redis and exits 0", async () => {
-    if (process.env["REDIS_URL"]) return; // pausing a shared Redis would disturb others
+  itOwnRedis("stops intake, answers what is in flight, closes Redis and exits 0", async () => {
     const udpPort = await freePort();
     const httpPort = await freePort();
     const cfg = path.join(dir, "serve.yaml");

@@ -11,6 +11,7 @@ import { loadUdpMmsg } from "../../src/transport/native/binding.js";
 import { accessRequest } from "../helpers/packets.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { itIf } from "../helpers/skip.js";
 
 const SOCKETS = 8;
 const native = process.env["CARRIER_AAA_TEST_IO"] !== "dgram" && loadUdpMmsg().binding !== null;
@@ -203,7 +204,7 @@ describe("requests that waited in the kernel past their budget", () => {
   });
 
   // Only the native reader has kernel arrival stamps (CI builds it); node:dgram cannot tell.
-  (native ? it : it.skip)("are shed unread as stale, and their retransmissions are served afresh", async () => {
+  itIf(native, "only the native UDP reader has kernel arrival stamps")("are shed unread as stale, and their retransmissions are served afresh", async () => {
     const n = 300;
     const nas = await startNas(dir, requests(n, 500), server.port);
     const stale = () => server.metrics.sum("aaa_datagrams_total", { outcome: "shed", reason: "stale" });

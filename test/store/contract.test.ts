@@ -23,10 +23,10 @@ import {
   waitFor,
   type Harness,
 } from "./harness.js";
+import { itIf, itOwnRedis } from "../helpers/skip.js";
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "store");
 const log = recordingLogger();
-const ownRedis = !process.env["REDIS_URL"];
 let redis: TestRedis;
 const mem = memoryHarness(log);
 const red = redisHarness(() => redis, log);
@@ -320,7 +320,7 @@ describe("RedisStore specifics", () => {
   }
 
   // Pausing a shared REDIS_URL would disturb others: only on the test's own redis-server.
-  (process.env["REDIS_URL"] ? it.skip : it)("batches lookups only while an MGET is in flight: an idle store sends at once, a busy one shares the next MGET", async () => {
+  itIf(!process.env["REDIS_URL"], "REDIS_URL is a shared Redis, whose other clients decide when an MGET is in flight")("batches lookups only while an MGET is in flight: an idle store sends at once, a busy one shares the next MGET", async () => {
     const store = new RedisStore(redisConfig(redis, `${redis.keyPrefix}batching:`, { batchDelayMs: 10, commandTimeoutMs: 2000 }), log);
     opened.track(store);
     await store.start();
@@ -422,8 +422,7 @@ describe("RedisStore specifics", () => {
     expect(log.lines.some((l) => l.includes("stored group a is not valid JSON"))).toBe(true);
   });
 
-  it("a bulk write stopping at a failing batch reports exactly what was written", async () => {
-    if (!ownRedis) return; // needs CONFIG SET on a private server; never done to a shared REDIS_URL
+  itOwnRedis("a bulk write stopping at a failing batch reports exactly what was written", async () => {
     const store = new RedisStore(redisConfig(redis, `${redis.keyPrefix}oom:`), log, { batchSize: 500 });
     opened.track(store);
     await store.start();

@@ -7,9 +7,10 @@ import { Redis } from "ioredis";
 import { RedisStore } from "../../src/store/redis-store.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { Opened, recordingLogger, redisConfig, rejection, sub, waitFor } from "./harness.js";
+import { itOwnRedis } from "../helpers/skip.js";
 
 // kill()/restart()/CLIENT PAUSE only make sense on a private server: with a shared REDIS_URL
-// these tests return early rather than disturb it.
+// these tests are skipped (the report says why) rather than disturb it.
 const ownRedis = !process.env["REDIS_URL"];
 const log = recordingLogger();
 const opened = new Opened();
@@ -47,8 +48,7 @@ afterAll(async () => {
 });
 
 describe("Redis outages", () => {
-  it("starts with Redis down, fails fast while down, and serves once Redis is up", async () => {
-    if (!ownRedis) return;
+  itOwnRedis("starts with Redis down, fails fast while down, and serves once Redis is up", async () => {
     await redis.kill();
     const store = newStore();
     await store.start(); // resolves: the server must start without Redis
@@ -65,8 +65,7 @@ describe("Redis outages", () => {
     await expect(store.getSubscriber("alice", 5000)).resolves.toEqual(sub("alice"));
   });
 
-  it("killed mid-run: in-flight and new lookups reject STORE_UNAVAILABLE (no hang), then recovery", async () => {
-    if (!ownRedis) return;
+  itOwnRedis("killed mid-run: in-flight and new lookups reject STORE_UNAVAILABLE (no hang), then recovery", async () => {
     const store = newStore();
     await store.start();
     await store.putSubscribers([sub("alice")]);
@@ -98,8 +97,7 @@ describe("Redis outages", () => {
     expect(log.lines.some((l) => l.includes("Redis connection ready"))).toBe(true);
   });
 
-  it("a lookup past its deadline rejects STORE_TIMEOUT but stays in flight until the reply arrives", async () => {
-    if (!ownRedis) return;
+  itOwnRedis("a lookup past its deadline rejects STORE_TIMEOUT but stays in flight until the reply arrives", async () => {
     const store = newStore();
     await store.start();
     await store.putSubscribers([sub("alice")]);
@@ -118,8 +116,7 @@ describe("Redis outages", () => {
     }
   });
 
-  it("a server that stops answering is dropped (socket timeout), lookups fail fast, then it recovers", async () => {
-    if (!ownRedis) return;
+  itOwnRedis("a server that stops answering is dropped (socket timeout), lookups fail fast, then it recovers", async () => {
     // commandTimeoutMs 50 -> socket timeout max(2000, 20 * 50) = 2000 ms.
     const store = newStore({ commandTimeoutMs: 50 });
     await store.start();

@@ -8,6 +8,7 @@ import { createSessionStore } from "../../src/store/factory.js";
 import type { AccountingRecord, AcctKind, SessionStore } from "../../src/store/sessions.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { redisConfig } from "./harness.js";
+import { itOwnRedis } from "../helpers/skip.js";
 
 let redis: TestRedis;
 let prefixN = 0;
@@ -237,8 +238,7 @@ describe("Redis session store specifics", () => {
     }
   });
 
-  it("refuses writes beyond maxWritesInFlight at once, without sending them, while Redis is behind", async () => {
-    if (process.env["REDIS_URL"]) return; // cannot pause a shared Redis
+  itOwnRedis("refuses writes beyond maxWritesInFlight at once, without sending them, while Redis is behind", async () => {
     const { store } = await redisBackend.open({ maxWritesInFlight: 3 });
     const admin = new Redis(redis.url);
     try {
@@ -255,8 +255,7 @@ describe("Redis session store specifics", () => {
     }
   });
 
-  it("rejects a write Redis refuses (out of memory) with STORE_WRITE_FAILED, and stores nothing", async () => {
-    if (process.env["REDIS_URL"]) return; // cannot reconfigure a shared Redis
+  itOwnRedis("rejects a write Redis refuses (out of memory) with STORE_WRITE_FAILED, and stores nothing", async () => {
     const { store, prefix = "" } = await redisBackend.open();
     const admin = new Redis(redis.url);
     try {

@@ -5,6 +5,7 @@ import dgram from "node:dgram";
 import { describe, expect, test } from "@jest/globals";
 import { loadUdpMmsg, SLOT_META } from "../../src/transport/native/binding.js";
 import { exactSources, MAX_EXACT, MAX_FLOWS, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
+import { itIf } from "../helpers/skip.js";
 
 const ipv4 = (src: string): Uint8Array => {
   const h = new Uint8Array(20);
@@ -180,13 +181,9 @@ describe("steering program (interpreted)", () => {
 });
 
 const native = loadUdpMmsg();
-test("in the kernel: Status-Server and State land in their queues, each source keeps one flow queue, nothing is lost", async () => {
-  if (!native.binding) {
-    // Only where no C compiler exists, said explicitly (udp.test.ts checks the same).
-    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-    return;
-  }
-  const b = native.binding;
+const itNative = itIf(native.binding !== null, "the native UDP addon is not built (CARRIER_AAA_NO_NATIVE=1)");
+itNative("in the kernel: Status-Server and State land in their queues, each source keeps one flow queue, nothing is lost", async () => {
+  const b = native.binding!;
   const plan = steeringPlan(4);
   const batch = 16;
   const rbuf = Buffer.alloc(batch * 4096);
@@ -240,12 +237,8 @@ test("in the kernel: Status-Server and State land in their queues, each source k
   }
 });
 
-test("in the kernel, with two workers: one source address over many ports reaches both workers' queues, as the interpreter says", async () => {
-  if (!native.binding) {
-    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-    return;
-  }
-  const b = native.binding;
+itNative("in the kernel, with two workers: one source address over many ports reaches both workers' queues, as the interpreter says", async () => {
+  const b = native.binding!;
   const plan = steeringPlan(4, 2);
   const batch = 16;
   const rbuf = Buffer.alloc(batch * 4096);
@@ -270,12 +263,8 @@ test("in the kernel, with two workers: one source address over many ports reache
   }
 });
 
-test("in the kernel: exact sources land in their own queues", async () => {
-  if (!native.binding) {
-    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-    return;
-  }
-  const b = native.binding;
+itNative("in the kernel: exact sources land in their own queues", async () => {
+  const b = native.binding!;
   const sources = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
   const plan = steeringPlan(4, 1, exactSources(sources));
   const batch = 16;

@@ -7,11 +7,12 @@ import { listenUdp, type UdpIo, type UdpListener } from "../../src/transport/udp
 import { loadUdpMmsg } from "../../src/transport/native/binding.js";
 import { __test } from "../../src/transport/udp-native.js";
 import type { DatagramEvent } from "../../src/pipeline/event.js";
+import { itIf } from "../helpers/skip.js";
 
 const native = loadUdpMmsg();
+const itNative = itIf(native.binding !== null, "the native UDP addon is not built (CARRIER_AAA_NO_NATIVE=1)");
 
-test("the native addon is built and loads (set CARRIER_AAA_NO_NATIVE=1 where no C compiler exists)", () => {
-  if (process.env.CARRIER_AAA_NO_NATIVE === "1") return;
+itIf(process.env.CARRIER_AAA_NO_NATIVE !== "1", "CARRIER_AAA_NO_NATIVE=1 says no C compiler exists")("the native addon is built and loads (set CARRIER_AAA_NO_NATIVE=1 where no C compiler exists)", () => {
   expect(native.error).toBeNull();
   expect(native.binding).not.toBeNull();
 });
@@ -212,11 +213,7 @@ test("io=native without the addon is a start-up error naming the key; the addres
   expect(__test.parseRemote("nope")).toBeNull();
 });
 
-test("native: holdBack stops reading new requests (the State and Status-Server queues are still read), and resuming delivers what waited", async () => {
-  if (!native.binding) {
-    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-    return;
-  }
+itNative("native: holdBack stops reading new requests (the State and Status-Server queues are still read), and resuming delivers what waited", async () => {
   const events: DatagramEvent[] = [];
   const listener = await listenUdp({ name: "auth", host: "127.0.0.1", port: 0, io: "native", flows: 2, now: () => performance.now(), onEvent: (ev) => void events.push(ev) });
   const c = await client("udp4", "127.0.0.1");
@@ -242,11 +239,7 @@ test("native: holdBack stops reading new requests (the State and Status-Server q
   }
 });
 
-test("native: a flooding source's flow queue is held back and its receive buffer cut while a light source's datagrams all arrive", async () => {
-  if (!native.binding) {
-    expect(process.env.CARRIER_AAA_NO_NATIVE).toBe("1");
-    return;
-  }
+itNative("native: a flooding source's flow queue is held back and its receive buffer cut while a light source's datagrams all arrive", async () => {
   let light = 0;
   let heavy = 0;
   const max = 65_536;
