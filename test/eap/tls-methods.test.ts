@@ -152,6 +152,41 @@ describe("PEAPv0/EAP-MSCHAPv2 with Node's tls client as the peer", () => {
   }, SLOW);
 });
 
+describe("Framed-MTU (RFC 3579 §2.2, RFC 5216 §2.1.5)", () => {
+  // EAP header 4, Type 1, Flags 1, TLS Message Length 4: 10 octets around the TLS data.
+  it.each([
+    [300, 300],
+    [576, 576],
+    [1400, 1030], // the 1020-octet ceiling stays
+    [9000, 1030],
+    [40, 74], // at least 64 octets of TLS data
+  ])("Framed-MTU %i: every EAP-Request of EAP-TLS is at most %i octets, and it succeeds", async (mtu, max) => {
+    const run = await withPeer(server, async (p) => ({ ...(await runTlsMethod(p, { type: 13, client: clientOpts(pki.alice, { maxVersion: "TLSv1.2" }) })), sizes: p.challengeSizes }), { framedMtu: mtu });
+    expect(run.final?.code).toBe(Code.AccessAccept);
+    expect(Math.max(...run.sizes)).toBeLessThanOrEqual(max);
+    // The server's certificate flight needed several fragments of exactly that size.
+    expect(run.sizes.filter((n) => n === max).length).toBeGreaterThan(0);
+    run.client?.socket.destroy();
+  }, SLOW);
+
+  it("PEAP/MSCHAPv2 with Framed-MTU 200: every EAP-Request fits, MPPE keys still match", async () => {
+    const inner = peapMsChapV2Peer("alice", "alice-pw");
+    const run = await withPeer(server, async (p) => ({ ...(await runTlsMethod(p, { type: 25, client: clientOpts(null), inner: inner.inner })), sizes: p.challengeSizes }), { framedMtu: 200 });
+    expect(run.final?.code).toBe(Code.AccessAccept);
+    expect(Math.max(...run.sizes)).toBeLessThanOrEqual(200);
+    const msk = exportNoContext(run.client!.socket, 64, "client EAP encryption");
+    expect(EapRadiusPeer.mppeKeys(run.final!)).toEqual({ recvKey: msk.subarray(0, 32), sendKey: msk.subarray(32, 64) });
+    run.client!.socket.destroy();
+  }, SLOW);
+
+  it("without Framed-MTU the fragments are of 1020 octets of TLS data (1030-octet EAP packets)", async () => {
+    const run = await withPeer(server, async (p) => ({ ...(await runTlsMethod(p, { type: 13, client: clientOpts(pki.alice, { maxVersion: "TLSv1.2" }) })), sizes: p.challengeSizes }));
+    expect(run.final?.code).toBe(Code.AccessAccept);
+    expect(Math.max(...run.sizes)).toBe(1030);
+    run.client?.socket.destroy();
+  }, SLOW);
+});
+
 /** Starts EAP-TLS and returns the peer positioned on the server's Start request. */
 async function atStart(p: EapRadiusPeer): Promise<void> {
   const r = await p.identity("alice");

@@ -10,7 +10,7 @@ import { eapMsChapV2 } from "./mschapv2.js";
 import { EapCode as InnerCode, EapType as InnerType, TlvResult, decodeInner, encodeInner, resultOf, resultTlvPacket, unsupportedMandatoryTlvs } from "../tls/peap.js";
 import { papRejectReason } from "../../handle/access-request.js";
 import { EAP_TLS_REJECT_REASON, isEapTlsError } from "../tls/errors.js";
-import { OutgoingTlsMessage, TlsReassembler, ackFrame, isAck, startFrame } from "../tls/fragment.js";
+import { OutgoingTlsMessage, TlsReassembler, ackFrame, fragmentSizeForMtu, isAck, startFrame } from "../tls/fragment.js";
 import { TlsServerSession, type TlsContexts } from "../tls/session.js";
 import { checkMsChapV2Challenge, decodeAvps, msChap2SuccessAvp, parseTtlsInner, type TtlsInner } from "../tls/ttls-avp.js";
 import { authenticatorResponse, challengeUserName, ntResponseMatches, subscriberNtHash } from "../../mschap/mschapv2.js";
@@ -38,6 +38,8 @@ class TlsMethodSession implements EapMethodSession {
   private ttlsPending: { identity: string; subscriber: Subscriber } | undefined;
   /** PEAP/TTLS carry a version in the flags (RFC 5281 §9.1): only version 0 is offered. */
   private readonly version = 0;
+  /** The NAS's latest Framed-MTU: the server's fragments are cut to fit it. */
+  private framedMtu: number | undefined;
 
   constructor(
     private readonly kind: Kind,
@@ -49,12 +51,14 @@ class TlsMethodSession implements EapMethodSession {
     this.rx = new TlsReassembler(kind === "tls" ? {} : { versioned: true, version: this.version });
   }
 
-  start(): MethodStep {
+  start(ctx: EapMethodContext): MethodStep {
+    this.framedMtu = ctx.framedMtu ?? this.framedMtu;
     // RFC 5216 §2.1.1 / RFC 5281 §9.2: the server starts with S set and no data.
     return { kind: "request", data: startFrame(this.version) };
   }
 
   async process(data: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
+    this.framedMtu = ctx.framedMtu ?? this.framedMtu;
     try {
       const r = this.rx.push(Buffer.from(data));
       // RFC 5216 §3.1: each fragment with M set is ACKed by an empty Request.
@@ -78,7 +82,9 @@ class TlsMethodSession implements EapMethodSession {
   private sendOutput(): MethodStep {
     const output = this.session.takeOutput();
     if (output.length === 0) return OUT_OF_SEQUENCE;
-    this.out = new OutgoingTlsMessage(output, { version: this.version });
+    // RFC 3579 §2.2, RFC 5216 §2.1.5: each EAP-Request, header and TLS Message Length
+    // included, fits the NAS's Framed-MTU (at most 1020 and at least 64 octets of TLS data).
+    this.out = new OutgoingTlsMessage(output, { version: this.version, fragmentSize: fragmentSizeForMtu(this.framedMtu) });
     return this.next();
   }
 
