@@ -15,7 +15,7 @@ import { flowHoldBackSettings, type FlowHoldBackStats } from "./admit/flow-holdb
 import { kernelQueueSettings } from "./admit/kernel-queue.js";
 import { RadiusCore } from "./pipeline/pipeline.js";
 import { EapServer } from "./eap/handler.js";
-import { configuredMethods } from "./eap/config.js";
+import { configureEap } from "./eap/config.js";
 import { WorkerPool } from "./pipeline/worker-pool.js";
 import { listenUdp, type UdpListener } from "./transport/udp.js";
 import { exactSources } from "./transport/steering.js";
@@ -155,8 +155,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     onCallbackError: (err, where) => log.error({ err: (err as Error)?.message, where }, "scheduler callback failed"),
   });
   const signals = sampleSignals(scheduler, store);
+  const eapSetup = configureEap(config.eap);
   const eap = new EapServer({
-    methods: configuredMethods(config.eap),
+    methods: eapSetup.methods,
     maxConversations: config.eap.maxConversations,
     timeoutMs: config.eap.timeoutSeconds * 1000,
     now,
@@ -471,6 +472,9 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         return failed(`dictionary.files: ${(err as Error).message}`);
       }
     }
+    // eap.tls: its files re-read and checked; swapped below for new conversations only.
+    const eapTls = eapSetup.prepareReload(eff.eap);
+    if (!eapTls.ok) return failed(eapTls.error);
     const warnings: string[] = [];
     try {
       await store.reload();
@@ -490,6 +494,8 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     auth?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
     acct?.setKernelQueue?.(kernelQueueSettings(eff.scheduler));
     const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage, authLinesPerSecond: eff.log.authLines.perSecond });
+    eapTls.commit();
+    plan.applied.push(...eapTls.applied);
     running = eff;
     pendingRestart = plan.needsRestart;
     reloadsOk.value++;

@@ -78,16 +78,22 @@ describe("eap.tls", () => {
     expect(problem(base(tlsBlock("srv.key", ", keyPassword: x")))).toMatch(/keyPassword/);
   });
 
-  it("refuses a key that does not load, without repeating the TLS library's message", () => {
+  it("refuses a key that does not load, naming the key, without repeating the TLS library's message", () => {
     const msg = problem(base(`  tls: { certFile: srv.pem, keyFile: ca.pem, caFile: ca.pem }`));
-    expect(msg).toMatch(/eap\.tls: the certificate, key \(or its passphrase\) or CA could not be loaded/);
+    expect(msg).toMatch(/eap\.tls\.keyFile: .*ca\.pem holds no PEM private key$/);
+  });
+
+  it("names the file at fault: a certificate that is no certificate, a key of another certificate, a CA that is no certificate", () => {
+    expect(problem(base(`  tls: { certFile: srv.key, keyFile: srv.key, caFile: ca.pem }`))).toMatch(/eap\.tls\.certFile: .*srv\.key holds no PEM certificate$/);
+    expect(problem(base(`  tls: { certFile: srv.pem, keyFile: ca.key, caFile: ca.pem }`))).toMatch(/eap\.tls\.keyFile: .*ca\.key is not the key of the certificate in eap\.tls\.certFile$/);
+    expect(problem(base(`  tls: { certFile: srv.pem, keyFile: srv.key, caFile: srv.key }`))).toMatch(/eap\.tls\.caFile: .*srv\.key holds no PEM certificate$/);
   });
 
   it("reads an encrypted key's passphrase from passphraseEnv; unset or wrong is refused", () => {
     const block = tlsBlock("srv-enc.key", ", passphraseEnv: AAA_TEST_EAP_PASS");
     expect(problem(base(block))).toMatch(/eap\.tls\.passphraseEnv: environment variable AAA_TEST_EAP_PASS is not set/);
     const wrong = problem(base(block), { AAA_TEST_EAP_PASS: "not-it" });
-    expect(wrong).toMatch(/eap\.tls: the certificate, key/);
+    expect(wrong).toMatch(/eap\.tls\.keyFile: .*srv-enc\.key cannot be decrypted \(wrong passphrase in eap\.tls\.passphraseEnv\)/);
     expect(wrong).not.toContain("not-it");
     process.env.AAA_TEST_EAP_PASS = "s3cret-pass";
     try {

@@ -224,14 +224,24 @@ function innerContext(ctx: EapMethodContext, identity: string): EapMethodContext
   return { ...ctx, identity };
 }
 
-export function eapPeapMethod(contexts: TlsContexts): EapMethod {
-  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", contexts) };
+/**
+ * Where a method takes its secure contexts: fixed ones, or a holder that a reload swaps. Each
+ * new conversation reads the holder once; one in progress keeps the context it started with.
+ */
+export type TlsContextSource = TlsContexts | { readonly current: TlsContexts };
+
+function contextsOf(source: TlsContextSource): TlsContexts {
+  return "current" in source ? source.current : source;
 }
 
-export function eapTlsMethod(contexts: TlsContexts): EapMethod {
-  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", contexts) };
+export function eapPeapMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", contextsOf(contexts)) };
 }
 
-export function eapTtlsMethod(contexts: TlsContexts): EapMethod {
-  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", contexts) };
+export function eapTlsMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", contextsOf(contexts)) };
+}
+
+export function eapTtlsMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", contextsOf(contexts)) };
 }

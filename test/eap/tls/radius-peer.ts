@@ -108,6 +108,8 @@ export interface TlsRunOptions {
   inner?: (plain: Buffer, outerId: number) => Buffer;
   /** Stop (abandon the conversation) after this many Access-Challenges. */
   stopAfter?: number;
+  /** Called with the count of Access-Challenges so far, before the peer answers the latest. */
+  onChallenge?: (n: number) => Promise<void>;
   /** Replaces the client's n-th TLS message (0: ClientHello) with other bytes. */
   tamper?: (out: Buffer, n: number) => Buffer;
 }
@@ -141,6 +143,7 @@ export async function runTlsMethod(peer: EapRadiusPeer, o: TlsRunOptions): Promi
     if (!r || r.code !== Code.AccessChallenge || !r.eap) return { final: r, client, challenges };
     challenges++;
     if (o.stopAfter !== undefined && challenges >= o.stopAfter) return { final: r, client, challenges };
+    await o.onChallenge?.(challenges);
     if (r.eap.type !== o.type) {
       // RFC 3748 §5.3.1: a Nak naming the wanted method.
       r = await peer.respond(EapType.Nak, Buffer.of(o.type));
