@@ -180,13 +180,15 @@ export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env)
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
-    // A certificate peers would refuse at once is not swapped in for one that may still work.
-    if (Date.parse(loaded.cert.validTo) <= now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} expired on ${loaded.cert.validTo}` };
-    if (Date.parse(loaded.cert.validFrom) > now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} is not valid before ${loaded.cert.validFrom}` };
     const prev = files;
     const keys = (["certFile", "keyFile", "caFile", "passphraseEnv"] as const).filter((k) => prev[k] !== next.tls?.[k]).map((k) => `eap.tls.${k}`);
     const contentsChanged = !loaded.digest.equals(material.digest);
+    // Unchanged: nothing to swap, and nothing to refuse (an expired certificate in force does
+    // not block reloads of the rest of the configuration).
     if (keys.length === 0 && !contentsChanged) return NOTHING;
+    // A certificate peers would refuse at once is not swapped in for one that may still work.
+    if (Date.parse(loaded.cert.validTo) <= now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} expired on ${loaded.cert.validTo}` };
+    if (Date.parse(loaded.cert.validFrom) > now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} is not valid before ${loaded.cert.validFrom}` };
     const nextFiles = next.tls;
     return {
       ok: true,

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseConfig, ConfigError } from "../../src/config/load.js";
-import { configuredMethods } from "../../src/eap/config.js";
+import { configureEap, configuredMethods, eapConfigSchema } from "../../src/eap/config.js";
 import { makeTestPki, type TestPki } from "./tls/certs.js";
 
 let pki: TestPki;
@@ -102,5 +102,27 @@ describe("eap.tls", () => {
     } finally {
       delete process.env.AAA_TEST_EAP_PASS;
     }
+  });
+});
+
+describe("configureEap().prepareReload", () => {
+  const eap = (cert: string, key: string) => eapConfigSchema.parse({ tls: { certFile: path.join(pki.dir, cert), keyFile: path.join(pki.dir, key), caFile: path.join(pki.dir, "ca.pem") } });
+
+  it("refuses to swap in an expired certificate, but an expired one in force does not block a reload", () => {
+    // At start an expired server certificate loads (peers refuse it; the rest of the server runs).
+    const setup = configureEap(eap("expired.pem", "client.key"));
+    expect(setup.methods.map((m) => m.name)).toContain("tls");
+    expect(setup.prepareReload(eap("expired.pem", "client.key"))).toMatchObject({ ok: true, applied: [] });
+    const toGood = setup.prepareReload(eap("srv.pem", "srv.key"));
+    expect(toGood).toMatchObject({ ok: true, applied: ["eap.tls.certFile", "eap.tls.keyFile"] });
+    if (toGood.ok) toGood.commit();
+    const back = setup.prepareReload(eap("expired.pem", "client.key"));
+    expect(back.ok).toBe(false);
+    expect(!back.ok && back.error).toMatch(/^eap\.tls\.certFile: .*expired\.pem expired on /);
+  });
+
+  it("does nothing for a server started without eap.tls (adding it needs a restart)", () => {
+    const setup = configureEap(eapConfigSchema.parse({}));
+    expect(setup.prepareReload(eap("srv.pem", "srv.key"))).toMatchObject({ ok: true, applied: [] });
   });
 });
