@@ -9,7 +9,9 @@ import type { Config } from "./schema.js";
  *   radius.auth (host, port, socket buffer, io, kernel queues) - the bound sockets;
  *   store - the backend and its connection (its data is re-read on reload, see SubscriberStore.reload);
  *   workerPool - the threads; duplicates - the cache is sized at start; http - the HTTP listener;
- *   eap - the conversation store and its methods (conversations in progress are kept).
+ *   eap - the conversation store and its methods (conversations in progress are kept), except
+ *   eap.tls: with a certificate at start and in the new file, the EAP side re-reads and swaps it
+ *   (EapSetup.prepareReload); adding or removing eap.tls changes the methods and needs a restart.
  */
 export const RELOADABLE_SECTIONS = ["clients", "log", "auth", "scheduler", "dictionary"] as const satisfies readonly (keyof Config)[];
 export const RESTART_SECTIONS = ["radius", "store", "workerPool", "duplicates", "http", "eap"] as const satisfies readonly (keyof Config)[];
@@ -46,7 +48,13 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   if (effectiveFlows(running) !== effectiveFlows(next)) {
     needsRestart.push(next.radius.auth.flows === undefined ? "radius.auth.flows (its default follows scheduler.enabled)" : "radius.auth.flows");
   }
-  for (const key of ["store", "workerPool", "duplicates", "http", "eap"] as const) diff(running[key], next[key], key, needsRestart);
+  for (const key of ["store", "workerPool", "duplicates", "http"] as const) diff(running[key], next[key], key, needsRestart);
+  // eap.tls changes (paths or contents) are the EAP side's to report when it swaps them.
+  const tlsLive = running.eap.tls !== undefined && next.eap.tls !== undefined;
+  const { tls: runningTls, ...runningEap } = running.eap;
+  const { tls: nextTls, ...nextEap } = next.eap;
+  diff(runningEap, nextEap, "eap", needsRestart);
+  if (!tlsLive) diff(runningTls, nextTls, "eap.tls", needsRestart);
 
   const effective: Config = {
     ...next,
@@ -55,7 +63,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     workerPool: running.workerPool,
     duplicates: running.duplicates,
     http: running.http,
-    eap: running.eap,
+    eap: tlsLive ? { ...running.eap, tls: nextTls } : running.eap,
   };
   return { effective, applied, needsRestart };
 }

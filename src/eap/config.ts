@@ -1,4 +1,5 @@
 // The `eap:` section of the server configuration.
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { EapMethod, EapMethodName } from "./method.js";
@@ -31,7 +32,7 @@ export const eapTlsSchema = z
       .optional()
       .describe("Environment variable holding the passphrase of an encrypted keyFile."),
   })
-  .describe("Server certificate for the TLS-based methods (EAP-TLS, EAP-TTLS, PEAP). Without it they are not offered. Read at start.");
+  .describe("Server certificate for the TLS-based methods (EAP-TLS, EAP-TTLS, PEAP). Without it they are not offered. Read at start; a reload re-reads the files and swaps the certificate for new conversations (those in progress finish with theirs).");
 
 export const eapConfigSchema = z
   .strictObject({
@@ -60,16 +61,24 @@ export const eapConfigSchema = z
     const needs = c.methods.filter((m) => TLS_NAMES.includes(m));
     if (needs.length > 0) ctx.addIssue({ code: "custom", path: ["methods"], message: `eap.methods: ${needs.join(", ")} needs eap.tls (server certificate, key and CA)` });
   })
-  .describe("EAP (RFC 3748, RFC 3579): methods offered and the conversation store. Takes effect at start.");
+  .describe("EAP (RFC 3748, RFC 3579): methods offered and the conversation store. Takes effect at start, except the files of eap.tls, which a reload re-reads.");
 
 export type EapConfig = z.infer<typeof eapConfigSchema>;
 export type EapTlsConfig = z.infer<typeof eapTlsSchema>;
 
+interface TlsMaterial {
+  contexts: TlsContexts;
+  /** SHA-256 over the files and the passphrase: tells whether a reload changes anything. */
+  digest: Buffer;
+  /** The server certificate, for the date checks of a reload. */
+  cert: X509Certificate;
+}
+
 /**
- * Reads eap.tls's files (paths already resolved by the loader) and builds the TLS contexts.
- * Errors name the key, never a file's contents or the passphrase.
+ * Reads eap.tls's files (paths already resolved by the loader), checks each and builds the TLS
+ * contexts. Errors name the key, never a file's contents or the passphrase.
  */
-export function loadEapTlsContexts(t: EapTlsConfig, env: NodeJS.ProcessEnv = process.env): TlsContexts {
+function loadEapTlsMaterial(t: EapTlsConfig, env: NodeJS.ProcessEnv): TlsMaterial {
   const read = (key: "certFile" | "keyFile" | "caFile"): Buffer => {
     try {
       return readFileSync(t[key]);
@@ -85,23 +94,116 @@ export function loadEapTlsContexts(t: EapTlsConfig, env: NodeJS.ProcessEnv = pro
   const cert = read("certFile");
   const key = read("keyFile");
   const ca = read("caFile");
+  // Each file on its own first, so that a problem names its key. The TLS library's messages
+  // are not repeated: they may concern the key.
+  let x509: X509Certificate;
   try {
-    return createTlsContexts({ cert, key, ca, ...(passphrase !== undefined ? { passphrase } : {}) });
+    x509 = new X509Certificate(cert);
   } catch {
-    // The TLS library's message is not repeated: it may concern the key.
+    throw new Error(`eap.tls.certFile: ${t.certFile} holds no PEM certificate`);
+  }
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey({ key, format: "pem", ...(passphrase !== undefined ? { passphrase } : {}) });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const locked = code === "ERR_MISSING_PASSPHRASE" || /BAD_DECRYPT|DECRYPT|PASSPHRASE/i.test(code);
+    throw new Error(locked
+      ? `eap.tls.keyFile: ${t.keyFile} cannot be decrypted (${passphrase === undefined ? "it is encrypted and eap.tls.passphraseEnv is not set" : "wrong passphrase in eap.tls.passphraseEnv"})`
+      : `eap.tls.keyFile: ${t.keyFile} holds no PEM private key`);
+  }
+  if (!x509.checkPrivateKey(keyObject)) throw new Error(`eap.tls.keyFile: ${t.keyFile} is not the key of the certificate in eap.tls.certFile`);
+  try {
+    new X509Certificate(ca);
+  } catch {
+    throw new Error(`eap.tls.caFile: ${t.caFile} holds no PEM certificate`);
+  }
+  let contexts: TlsContexts;
+  try {
+    contexts = createTlsContexts({ cert, key, ca, ...(passphrase !== undefined ? { passphrase } : {}) });
+  } catch {
     throw new Error("eap.tls: the certificate, key (or its passphrase) or CA could not be loaded");
   }
+  const h = createHash("sha256");
+  for (const part of [cert, key, ca, Buffer.from(passphrase ?? "", "utf8")]) h.update(`${part.length}:`).update(part);
+  return { contexts, digest: h.digest(), cert: x509 };
+}
+
+/** Reads and checks eap.tls's files and builds the TLS contexts (check-config, start). */
+export function loadEapTlsContexts(t: EapTlsConfig, env: NodeJS.ProcessEnv = process.env): TlsContexts {
+  return loadEapTlsMaterial(t, env).contexts;
+}
+
+/** What a reload does to eap.tls: refused (the running certificate stays), or ready to commit. */
+export type EapTlsReload =
+  | { ok: false; error: string }
+  | {
+      ok: true;
+      /** What changes for new conversations ("eap.tls.certFile", "eap.tls (files re-read)"...); empty: nothing. */
+      applied: string[];
+      /** Swaps the certificate in for new conversations; those in progress keep theirs. */
+      commit(): void;
+    };
+
+export interface EapSetup {
+  /** The configured methods, in order (TLS-based ones only with eap.tls). */
+  readonly methods: EapMethod[];
+  /**
+   * Live reload of eap.tls: re-reads its files (the paths may be the same, the contents new)
+   * and checks them. A server started without eap.tls has no TLS methods to swap: adding it
+   * needs a restart (config/reload.ts reports it), so nothing happens here.
+   */
+  prepareReload(next: EapConfig, env?: NodeJS.ProcessEnv, now?: number): EapTlsReload;
+}
+
+const NOTHING: EapTlsReload = { ok: true, applied: [], commit: () => undefined };
+
+/** The EAP methods of a configuration, with the TLS certificate a reload can swap. */
+export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env): EapSetup {
+  let material = c.tls !== undefined ? loadEapTlsMaterial(c.tls, env) : undefined;
+  let files = c.tls;
+  // New conversations read `current` (methods/tls.ts); a reload replaces it.
+  const holder = material ? { current: material.contexts } : undefined;
+  const names = c.methods ?? NAMES.filter((n) => holder !== undefined || !TLS_NAMES.includes(n));
+  const methods = names.flatMap((n): EapMethod[] => {
+    if (n === "tls") return holder ? [eapTlsMethod(holder)] : [];
+    if (n === "ttls") return holder ? [eapTtlsMethod(holder)] : [];
+    if (n === "peap") return holder ? [eapPeapMethod(holder)] : [];
+    const m = EAP_METHODS[n];
+    return m ? [m] : [];
+  });
+  const prepareReload = (next: EapConfig, e: NodeJS.ProcessEnv = env, now = Date.now()): EapTlsReload => {
+    if (!holder || !material || !files || next.tls === undefined) return NOTHING;
+    let loaded: TlsMaterial;
+    try {
+      loaded = loadEapTlsMaterial(next.tls, e);
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    const prev = files;
+    const keys = (["certFile", "keyFile", "caFile", "passphraseEnv"] as const).filter((k) => prev[k] !== next.tls?.[k]).map((k) => `eap.tls.${k}`);
+    const contentsChanged = !loaded.digest.equals(material.digest);
+    // Unchanged: nothing to swap, and nothing to refuse (an expired certificate in force does
+    // not block reloads of the rest of the configuration).
+    if (keys.length === 0 && !contentsChanged) return NOTHING;
+    // A certificate peers would refuse at once is not swapped in for one that may still work.
+    if (Date.parse(loaded.cert.validTo) <= now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} expired on ${loaded.cert.validTo}` };
+    if (Date.parse(loaded.cert.validFrom) > now) return { ok: false, error: `eap.tls.certFile: ${next.tls.certFile} is not valid before ${loaded.cert.validFrom}` };
+    const nextFiles = next.tls;
+    return {
+      ok: true,
+      applied: keys.length > 0 ? keys : ["eap.tls (certificate, key or CA files re-read)"],
+      commit: () => {
+        holder.current = loaded.contexts;
+        material = loaded;
+        files = nextFiles;
+      },
+    };
+  };
+  return { methods, prepareReload };
 }
 
 /** The configured methods, in order; TLS-based ones only with eap.tls (contexts built here, once). */
 export function configuredMethods(c: EapConfig, env: NodeJS.ProcessEnv = process.env): EapMethod[] {
-  const contexts = c.tls !== undefined ? loadEapTlsContexts(c.tls, env) : undefined;
-  const names = c.methods ?? NAMES.filter((n) => contexts !== undefined || !TLS_NAMES.includes(n));
-  return names.flatMap((n): EapMethod[] => {
-    if (n === "tls") return contexts ? [eapTlsMethod(contexts)] : [];
-    if (n === "ttls") return contexts ? [eapTtlsMethod(contexts)] : [];
-    if (n === "peap") return contexts ? [eapPeapMethod(contexts)] : [];
-    const m = EAP_METHODS[n];
-    return m ? [m] : [];
-  });
+  return configureEap(c, env).methods;
 }

@@ -180,6 +180,7 @@ export class EapServer {
       identity: conv.identity,
       identifier: eap.identifier,
       nextIdentifier: (eap.identifier + 1) & 0xff,
+      framedMtu: framedMtu(input.packet),
       deadline: input.deadline,
       now: this.o.now,
       random: this.random,
@@ -249,6 +250,12 @@ export class EapServer {
   close(): void {
     this.conversations.clear();
   }
+}
+
+/** Framed-MTU (attribute 12, a 4-octet integer), or undefined when absent or malformed. */
+function framedMtu(packet: AccessRequestInput["packet"]): number | undefined {
+  const a = findAttribute(packet, Attr.FramedMtu);
+  return a && a.value.length === 4 ? a.value.readUInt32BE(0) : undefined;
 }
 
 /** Identifies a Response octet for octet without keeping it. */

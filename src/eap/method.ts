@@ -20,6 +20,11 @@ export interface EapMethodContext {
    */
   readonly identifier: number;
   readonly nextIdentifier: number;
+  /**
+   * Framed-MTU of the Access-Request (RFC 2865 §5.12), when it carries a valid one: the largest
+   * EAP packet the NAS can pass to the peer (RFC 3579 §2.2). Undefined otherwise.
+   */
+  readonly framedMtu: number | undefined;
   /** Deadline of this round on the core's monotonic clock (ms); a lookup is bounded by it. */
   readonly deadline: number;
   /** Monotonic clock (ms), injected. */

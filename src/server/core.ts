@@ -12,7 +12,7 @@ import { sampleSignals } from "../admit/signals.js";
 import { RadiusCore } from "../pipeline/pipeline.js";
 import { WorkerPool } from "../pipeline/worker-pool.js";
 import { EapServer } from "../eap/handler.js";
-import { configuredMethods } from "../eap/config.js";
+import { configureEap, type EapSetup } from "../eap/config.js";
 import { Metrics } from "../metrics/counters.js";
 import { registerProcessMetrics } from "../metrics/process-metrics.js";
 import { registerSchedulerMetrics } from "../metrics/scheduler-metrics.js";
@@ -29,6 +29,8 @@ export interface ServerCore {
   readonly pool: WorkerPool;
   readonly scheduler: Scheduler;
   readonly core: RadiusCore;
+  /** The EAP methods in force and the certificate swap of a live reload. */
+  readonly eapSetup: EapSetup;
   /** Lasting store problems (for /readyz); empty when none. */
   storeProblems(): string[];
   /** Whether requests can be served: the signal of /readyz and of Status-Server (RFC 5997 §4). */
@@ -67,8 +69,9 @@ export async function buildCore(config: Config, log: Logger): Promise<ServerCore
     onCallbackError: (err, where) => log.error({ err: (err as Error)?.message, where }, "scheduler callback failed"),
   });
   const signals = sampleSignals(scheduler, store);
+  const eapSetup = configureEap(config.eap);
   const eap = new EapServer({
-    methods: configuredMethods(config.eap),
+    methods: eapSetup.methods,
     maxConversations: config.eap.maxConversations,
     timeoutMs: config.eap.timeoutSeconds * 1000,
     now,
@@ -109,5 +112,5 @@ export async function buildCore(config: Config, log: Logger): Promise<ServerCore
     signals.stop();
     processMetrics.stop();
   };
-  return { now, metrics, dictionary, store, sessions, pool, scheduler, core, storeProblems, storeReady, stopTimers };
+  return { now, metrics, dictionary, store, sessions, pool, scheduler, core, eapSetup, storeProblems, storeReady, stopTimers };
 }

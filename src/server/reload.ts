@@ -33,7 +33,7 @@ export interface ReloaderOptions {
 
 export function createReloader(o: ReloaderOptions): Reloader {
   const { parts, listeners, log } = o;
-  const { metrics, core, scheduler, store } = parts;
+  const { metrics, core, scheduler, store, eapSetup } = parts;
   let running = o.config;
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -71,6 +71,9 @@ export function createReloader(o: ReloaderOptions): Reloader {
         return failed(`dictionary.files: ${(err as Error).message}`);
       }
     }
+    // eap.tls: its files re-read and checked; swapped below for new conversations only.
+    const eapTls = eapSetup.prepareReload(eff.eap);
+    if (!eapTls.ok) return failed(eapTls.error);
     const warnings: string[] = [];
     try {
       await store.reload();
@@ -87,6 +90,8 @@ export function createReloader(o: ReloaderOptions): Reloader {
     scheduler.reconfigure(eff.scheduler);
     reconfigureListeners(listeners, eff.scheduler);
     const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage, authLinesPerSecond: eff.log.authLines.perSecond });
+    eapTls.commit();
+    plan.applied.push(...eapTls.applied);
     running = eff;
     pendingRestart = plan.needsRestart;
     reloadsOk.value++;

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseConfig, ConfigError } from "../../src/config/load.js";
-import { configuredMethods } from "../../src/eap/config.js";
+import { configureEap, configuredMethods, eapConfigSchema } from "../../src/eap/config.js";
 import { makeTestPki, type TestPki } from "./tls/certs.js";
 
 let pki: TestPki;
@@ -78,16 +78,22 @@ describe("eap.tls", () => {
     expect(problem(base(tlsBlock("srv.key", ", keyPassword: x")))).toMatch(/keyPassword/);
   });
 
-  it("refuses a key that does not load, without repeating the TLS library's message", () => {
+  it("refuses a key that does not load, naming the key, without repeating the TLS library's message", () => {
     const msg = problem(base(`  tls: { certFile: srv.pem, keyFile: ca.pem, caFile: ca.pem }`));
-    expect(msg).toMatch(/eap\.tls: the certificate, key \(or its passphrase\) or CA could not be loaded/);
+    expect(msg).toMatch(/eap\.tls\.keyFile: .*ca\.pem holds no PEM private key$/);
+  });
+
+  it("names the file at fault: a certificate that is no certificate, a key of another certificate, a CA that is no certificate", () => {
+    expect(problem(base(`  tls: { certFile: srv.key, keyFile: srv.key, caFile: ca.pem }`))).toMatch(/eap\.tls\.certFile: .*srv\.key holds no PEM certificate$/);
+    expect(problem(base(`  tls: { certFile: srv.pem, keyFile: ca.key, caFile: ca.pem }`))).toMatch(/eap\.tls\.keyFile: .*ca\.key is not the key of the certificate in eap\.tls\.certFile$/);
+    expect(problem(base(`  tls: { certFile: srv.pem, keyFile: srv.key, caFile: srv.key }`))).toMatch(/eap\.tls\.caFile: .*srv\.key holds no PEM certificate$/);
   });
 
   it("reads an encrypted key's passphrase from passphraseEnv; unset or wrong is refused", () => {
     const block = tlsBlock("srv-enc.key", ", passphraseEnv: AAA_TEST_EAP_PASS");
     expect(problem(base(block))).toMatch(/eap\.tls\.passphraseEnv: environment variable AAA_TEST_EAP_PASS is not set/);
     const wrong = problem(base(block), { AAA_TEST_EAP_PASS: "not-it" });
-    expect(wrong).toMatch(/eap\.tls: the certificate, key/);
+    expect(wrong).toMatch(/eap\.tls\.keyFile: .*srv-enc\.key cannot be decrypted \(wrong passphrase in eap\.tls\.passphraseEnv\)/);
     expect(wrong).not.toContain("not-it");
     process.env.AAA_TEST_EAP_PASS = "s3cret-pass";
     try {
@@ -96,5 +102,27 @@ describe("eap.tls", () => {
     } finally {
       delete process.env.AAA_TEST_EAP_PASS;
     }
+  });
+});
+
+describe("configureEap().prepareReload", () => {
+  const eap = (cert: string, key: string) => eapConfigSchema.parse({ tls: { certFile: path.join(pki.dir, cert), keyFile: path.join(pki.dir, key), caFile: path.join(pki.dir, "ca.pem") } });
+
+  it("refuses to swap in an expired certificate, but an expired one in force does not block a reload", () => {
+    // At start an expired server certificate loads (peers refuse it; the rest of the server runs).
+    const setup = configureEap(eap("expired.pem", "client.key"));
+    expect(setup.methods.map((m) => m.name)).toContain("tls");
+    expect(setup.prepareReload(eap("expired.pem", "client.key"))).toMatchObject({ ok: true, applied: [] });
+    const toGood = setup.prepareReload(eap("srv.pem", "srv.key"));
+    expect(toGood).toMatchObject({ ok: true, applied: ["eap.tls.certFile", "eap.tls.keyFile"] });
+    if (toGood.ok) toGood.commit();
+    const back = setup.prepareReload(eap("expired.pem", "client.key"));
+    expect(back.ok).toBe(false);
+    expect(!back.ok && back.error).toMatch(/^eap\.tls\.certFile: .*expired\.pem expired on /);
+  });
+
+  it("does nothing for a server started without eap.tls (adding it needs a restart)", () => {
+    const setup = configureEap(eapConfigSchema.parse({}));
+    expect(setup.prepareReload(eap("srv.pem", "srv.key"))).toMatchObject({ ok: true, applied: [] });
   });
 });

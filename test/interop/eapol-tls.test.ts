@@ -76,20 +76,20 @@ describe("eapol_test: TLS-based methods", () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
-  it("EAP-TLS with a client certificate from another CA ends in FAILURE", async () => {
-    const before = rejects("eap_tls_failed");
+  it("EAP-TLS with a client certificate from another CA ends in FAILURE (eap_tls_cert_untrusted)", async () => {
+    const before = rejects("eap_tls_cert_untrusted");
     const r = await eapolTest({ eap: "TLS", identity: '"alice"', ca_cert: `"${f("ca.pem")}"`, client_cert: `"${f("alice-other-ca.pem")}"`, private_key: `"${f("client.key")}"` });
     expect(r.out).toMatch(/Access-Reject/);
     expect(lastLine(r)).toBe("FAILURE");
     expect(r.code).not.toBe(0);
-    expect(rejects("eap_tls_failed")).toBe(before + 1);
+    expect(rejects("eap_tls_cert_untrusted")).toBe(before + 1);
   }, 30_000);
 
-  it("EAP-TLS with an expired client certificate ends in FAILURE", async () => {
-    const before = rejects("eap_tls_failed");
+  it("EAP-TLS with an expired client certificate ends in FAILURE (eap_tls_cert_expired)", async () => {
+    const before = rejects("eap_tls_cert_expired");
     const r = await eapolTest({ eap: "TLS", identity: '"alice"', ca_cert: `"${f("ca.pem")}"`, client_cert: `"${f("alice-expired.pem")}"`, private_key: `"${f("client.key")}"` });
     expect(lastLine(r)).toBe("FAILURE");
-    expect(rejects("eap_tls_failed")).toBe(before + 1);
+    expect(rejects("eap_tls_cert_expired")).toBe(before + 1);
   }, 30_000);
 
   it("EAP-TLS looks up the certificate's name, not the outer identity", async () => {

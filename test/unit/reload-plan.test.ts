@@ -64,6 +64,22 @@ describe("planReload", () => {
     expect(p.effective.log.level).toBe("warn");
   });
 
+  it("leaves a changed eap.tls to the EAP side when the server has one; adding or removing eap.tls needs a restart", () => {
+    const tls = (cert: string) => ({ certFile: cert, keyFile: "/k.pem", caFile: "/ca.pem" });
+    const running = cfg((c) => { c["eap"] = { tls: tls("/a.pem") }; });
+    const swapped = planReload(running, cfg((c) => { c["eap"] = { tls: tls("/b.pem"), timeoutSeconds: 5 }; }));
+    expect(swapped.needsRestart).toEqual(["eap.timeoutSeconds"]);
+    expect(swapped.applied).toEqual([]);
+    expect(swapped.effective.eap.tls?.certFile).toBe("/b.pem");
+    expect(swapped.effective.eap.timeoutSeconds).toBe(running.eap.timeoutSeconds);
+    const removed = planReload(running, cfg());
+    expect(removed.needsRestart).toEqual(["eap.tls"]);
+    expect(removed.effective.eap).toEqual(running.eap);
+    const added = planReload(cfg(), running);
+    expect(added.needsRestart).toEqual(["eap.tls"]);
+    expect(added.effective.eap.tls).toBeUndefined();
+  });
+
   it("sees that turning the scheduler on would change the kernel queues of the bound listener", () => {
     const running = cfg((c) => (c["scheduler"] = { enabled: false }));
     const next = cfg((c) => (c["scheduler"] = { enabled: true }));

@@ -9,8 +9,8 @@ import type { Subscriber } from "../../store/subscriber.js";
 import { eapMsChapV2 } from "./mschapv2.js";
 import { EapCode as InnerCode, EapType as InnerType, TlvResult, decodeInner, encodeInner, resultOf, resultTlvPacket, unsupportedMandatoryTlvs } from "../tls/peap.js";
 import { papRejectReason } from "../../handle/access-request.js";
-import { isEapTlsError } from "../tls/errors.js";
-import { OutgoingTlsMessage, TlsReassembler, ackFrame, isAck, startFrame } from "../tls/fragment.js";
+import { EAP_TLS_REJECT_REASON, isEapTlsError } from "../tls/errors.js";
+import { OutgoingTlsMessage, TlsReassembler, ackFrame, fragmentSizeForMtu, isAck, startFrame } from "../tls/fragment.js";
 import { TlsServerSession, type TlsContexts } from "../tls/session.js";
 import { checkMsChapV2Challenge, decodeAvps, msChap2SuccessAvp, parseTtlsInner, type TtlsInner } from "../tls/ttls-avp.js";
 import { authenticatorResponse, challengeUserName, ntResponseMatches, subscriberNtHash } from "../../mschap/mschapv2.js";
@@ -24,7 +24,10 @@ type PeapPhase =
   | { at: "inner"; identity: string; inner: EapMethodSession }
   | { at: "result-sent"; identity: string; outcome: { ok: true; subscriber: Subscriber | undefined } | { ok: false; reason: RejectReason } };
 
-const FAILED: MethodStep = { kind: "failure", reason: "eap_tls_failed" };
+/** A Response the method cannot take at this point (an ACK with nothing to send, no TLS answer...). */
+const OUT_OF_SEQUENCE: MethodStep = { kind: "failure", reason: "eap_method_error" };
+/** Inner data (PEAP phase 2, TTLS AVPs) that is not what the tunnel expects now. */
+const TUNNEL_ERROR: MethodStep = { kind: "failure", reason: "eap_tls_tunnel_error" };
 
 class TlsMethodSession implements EapMethodSession {
   private readonly session: TlsServerSession;
@@ -35,6 +38,8 @@ class TlsMethodSession implements EapMethodSession {
   private ttlsPending: { identity: string; subscriber: Subscriber } | undefined;
   /** PEAP/TTLS carry a version in the flags (RFC 5281 §9.1): only version 0 is offered. */
   private readonly version = 0;
+  /** The NAS's latest Framed-MTU: the server's fragments are cut to fit it. */
+  private framedMtu: number | undefined;
 
   constructor(
     private readonly kind: Kind,
@@ -46,12 +51,14 @@ class TlsMethodSession implements EapMethodSession {
     this.rx = new TlsReassembler(kind === "tls" ? {} : { versioned: true, version: this.version });
   }
 
-  start(): MethodStep {
+  start(ctx: EapMethodContext): MethodStep {
+    this.framedMtu = ctx.framedMtu ?? this.framedMtu;
     // RFC 5216 §2.1.1 / RFC 5281 §9.2: the server starts with S set and no data.
     return { kind: "request", data: startFrame(this.version) };
   }
 
   async process(data: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
+    this.framedMtu = ctx.framedMtu ?? this.framedMtu;
     try {
       const r = this.rx.push(Buffer.from(data));
       // RFC 5216 §3.1: each fragment with M set is ACKed by an empty Request.
@@ -59,44 +66,47 @@ class TlsMethodSession implements EapMethodSession {
       if (isAck(r.frame)) return await this.afterAck(ctx);
       await this.session.feed(r.message);
       // RFC 5281 §11.2.4: after MS-CHAP2-Success the peer answers with no inner data.
-      if (this.ttlsPending) return this.session.takeInner().length === 0 ? this.ttlsDone() : FAILED;
+      if (this.ttlsPending) return this.session.takeInner().length === 0 ? this.ttlsDone() : TUNNEL_ERROR;
       if (this.kind !== "tls" && this.session.handshakeDone) {
         const inner = this.session.takeInner();
         if (inner.length > 0) return this.kind === "ttls" ? await this.ttlsInner(inner, ctx) : await this.peapInner(inner, ctx);
       }
       return this.sendOutput();
     } catch (e) {
-      if (isEapTlsError(e)) return FAILED;
+      // Every EapTlsError code has its named reason (tls/errors.ts).
+      if (isEapTlsError(e)) return { kind: "failure", reason: EAP_TLS_REJECT_REASON[e.code] };
       throw e;
     }
   }
 
   private sendOutput(): MethodStep {
     const output = this.session.takeOutput();
-    if (output.length === 0) return FAILED;
-    this.out = new OutgoingTlsMessage(output, { version: this.version });
+    if (output.length === 0) return OUT_OF_SEQUENCE;
+    // RFC 3579 §2.2, RFC 5216 §2.1.5: each EAP-Request, header and TLS Message Length
+    // included, fits the NAS's Framed-MTU (at most 1020 and at least 64 octets of TLS data).
+    this.out = new OutgoingTlsMessage(output, { version: this.version, fragmentSize: fragmentSizeForMtu(this.framedMtu) });
     return this.next();
   }
 
   private next(): MethodStep {
     const frame = this.out?.next();
-    return frame === undefined ? FAILED : { kind: "request", data: frame };
+    return frame === undefined ? OUT_OF_SEQUENCE : { kind: "request", data: frame };
   }
 
   private async afterAck(ctx: EapMethodContext): Promise<MethodStep> {
     if (this.out && this.out.remaining > 0) return this.next();
-    if (!this.session.handshakeDone) return FAILED;
+    if (!this.session.handshakeDone) return OUT_OF_SEQUENCE;
     if (this.kind === "peap" && this.peap.at === "handshake") {
       // Phase 2 starts with the inner EAP-Request/Identity (full header, see tls/peap.ts).
       this.peap = { at: "identity" };
       return this.writeInner(encodeInner({ code: InnerCode.Request, identifier: ctx.nextIdentifier, type: InnerType.Identity, typeData: Buffer.alloc(0) }));
     }
     if (this.ttlsPending) return this.ttlsDone();
-    if (this.kind !== "tls") return FAILED;
+    if (this.kind !== "tls") return OUT_OF_SEQUENCE;
     // The peer ACKed the server's last flight (TLS 1.3: the commitment message, RFC 9190 §2.5).
     // The session has checked the chain against eap.tls.caFile, the dates and clientAuth.
     const name = this.session.peerCertificate?.subscriberName;
-    if (name === undefined) return FAILED;
+    if (name === undefined) return { kind: "failure", reason: "eap_tls_cert_no_name" };
     // RFC 5216 §2.3: MSK = the first 64 octets of the key material; the framework looks the
     // subscriber up (enabled, expiresAt) under the certificate's name.
     return { kind: "success", identity: name, msk: this.session.eapKeys().msk };
@@ -159,10 +169,10 @@ class TlsMethodSession implements EapMethodSession {
   /** One inner packet of PEAP phase 2 (MS-PEAP §3.1.5.6 header compression, see tls/peap.ts). */
   private async peapInner(data: Buffer, ctx: EapMethodContext): Promise<MethodStep> {
     const p = decodeInner(data, { code: InnerCode.Response, identifier: ctx.identifier });
-    if (p.code !== InnerCode.Response) return FAILED;
+    if (p.code !== InnerCode.Response) return TUNNEL_ERROR;
     const phase = this.peap;
     if (phase.at === "identity") {
-      if (p.type !== InnerType.Identity) return FAILED;
+      if (p.type !== InnerType.Identity) return TUNNEL_ERROR;
       const identity = p.typeData.toString("utf8");
       // The inner method gets a context of its own: the inner identity, same identifiers.
       const inner = eapMsChapV2.create(identity);
@@ -172,20 +182,21 @@ class TlsMethodSession implements EapMethodSession {
     if (phase.at === "inner") {
       // RFC 3748 §5.3.1: a Nak inside means the peer does not do EAP-MSCHAPv2.
       if (p.type === InnerType.Nak) return this.sendResult({ ok: false, reason: "eap_no_common_method" }, phase.identity, ctx);
-      if (p.type !== InnerType.MsChapV2) return FAILED;
+      if (p.type !== InnerType.MsChapV2) return TUNNEL_ERROR;
       return this.innerStep(await phase.inner.process(p.typeData, innerContext(ctx, phase.identity)), phase.identity, ctx);
     }
     if (phase.at === "result-sent") {
       // MS-PEAP §2.2.8.1.2: the peer echoes the Result TLV; the outer EAP-Success/Failure follows.
-      if (p.type !== InnerType.Tlv || unsupportedMandatoryTlvs(p).length > 0) return FAILED;
+      if (p.type !== InnerType.Tlv || unsupportedMandatoryTlvs(p).length > 0) return TUNNEL_ERROR;
       const result = resultOf(p);
       const { outcome, identity } = phase;
       if (!outcome.ok) return { kind: "failure", reason: outcome.reason, identity };
-      if (result !== TlvResult.Success) return { kind: "failure", reason: "eap_tls_failed", identity };
+      // The peer answered the server's Success with a Failure Result TLV.
+      if (result !== TlvResult.Success) return { kind: "failure", reason: "eap_tls_tunnel_error", identity };
       // MSK from "client EAP encryption" over the tunnel (TLS 1.2), not the inner MS-CHAPv2 keys.
       return { kind: "success", identity, msk: this.session.eapKeys().msk, ...(outcome.subscriber ? { subscriber: outcome.subscriber } : {}) };
     }
-    return FAILED;
+    return TUNNEL_ERROR;
   }
 
   private async innerStep(step: MethodStep, identity: string, ctx: EapMethodContext): Promise<MethodStep> {
@@ -213,14 +224,24 @@ function innerContext(ctx: EapMethodContext, identity: string): EapMethodContext
   return { ...ctx, identity };
 }
 
-export function eapPeapMethod(contexts: TlsContexts): EapMethod {
-  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", contexts) };
+/**
+ * Where a method takes its secure contexts: fixed ones, or a holder that a reload swaps. Each
+ * new conversation reads the holder once; one in progress keeps the context it started with.
+ */
+export type TlsContextSource = TlsContexts | { readonly current: TlsContexts };
+
+function contextsOf(source: TlsContextSource): TlsContexts {
+  return "current" in source ? source.current : source;
 }
 
-export function eapTlsMethod(contexts: TlsContexts): EapMethod {
-  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", contexts) };
+export function eapPeapMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", contextsOf(contexts)) };
 }
 
-export function eapTtlsMethod(contexts: TlsContexts): EapMethod {
-  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", contexts) };
+export function eapTlsMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", contextsOf(contexts)) };
+}
+
+export function eapTtlsMethod(contexts: TlsContextSource): EapMethod {
+  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", contextsOf(contexts)) };
 }

@@ -4,6 +4,7 @@
  * layer can end the conversation with a named, counted reason. Messages never carry key
  * material, passwords or decrypted inner data.
  */
+import type { RejectReason } from "../../handle/decision.js";
 
 export const EAP_TLS_ERROR_CODES = [
   // --- framing (fragment.ts), RFC 5216 §3.1-3.2 ---
@@ -22,9 +23,12 @@ export const EAP_TLS_ERROR_CODES = [
   /** A caller passed an argument the module refuses (fragment size, cap...). */
   "EAPTLS_ERR_BAD_ARGUMENT",
   // --- TLS session (session.ts) ---
-  /** Bytes fed to TLS are not TLS records (bad content type, version or record length). */
+  /**
+   * Bytes fed to TLS are not TLS records (bad content type, version or record length), or
+   * OpenSSL could not parse them (garbage in a record, a bad record MAC, a message out of place).
+   */
   "EAPTLS_ERR_BAD_RECORD",
-  /** OpenSSL rejected the exchange (handshake failure, decrypt error, unexpected message...). */
+  /** OpenSSL refused the handshake otherwise (no common TLS version or cipher suite...). */
   "EAPTLS_ERR_TLS_FAILED",
   /** The peer sent a fatal TLS alert (e.g. it does not trust the server certificate). */
   "EAPTLS_ERR_PEER_ALERT",
@@ -82,3 +86,33 @@ export class EapTlsError extends Error {
 export function isEapTlsError(e: unknown): e is EapTlsError {
   return e instanceof EapTlsError;
 }
+
+/** The Access-Reject reason each code ends a conversation with (counted in aaa_access_rejects_total). */
+export const EAP_TLS_REJECT_REASON: Readonly<Record<EapTlsErrorCode, RejectReason>> = {
+  EAPTLS_ERR_TRUNCATED: "eap_tls_bad_framing",
+  EAPTLS_ERR_TOO_BIG: "eap_tls_fragment_flood",
+  EAPTLS_ERR_TOO_MANY_FRAGMENTS: "eap_tls_fragment_flood",
+  EAPTLS_ERR_LENGTH_MISMATCH: "eap_tls_bad_framing",
+  EAPTLS_ERR_BAD_FLAGS: "eap_tls_bad_framing",
+  EAPTLS_ERR_VERSION: "eap_tls_bad_framing",
+  EAPTLS_ERR_BAD_ARGUMENT: "eap_tls_failed",
+  EAPTLS_ERR_BAD_RECORD: "eap_tls_bad_record",
+  EAPTLS_ERR_TLS_FAILED: "eap_tls_handshake_failed",
+  EAPTLS_ERR_PEER_ALERT: "eap_tls_peer_alert",
+  EAPTLS_ERR_PROTOCOL_VERSION: "eap_tls_handshake_failed",
+  EAPTLS_ERR_NO_PEER_CERT: "eap_tls_no_cert",
+  EAPTLS_ERR_CERT_UNTRUSTED: "eap_tls_cert_untrusted",
+  EAPTLS_ERR_CERT_EXPIRED: "eap_tls_cert_expired",
+  EAPTLS_ERR_CERT_NOT_YET_VALID: "eap_tls_cert_not_yet_valid",
+  EAPTLS_ERR_CERT_PURPOSE: "eap_tls_cert_invalid",
+  EAPTLS_ERR_CERT_INVALID: "eap_tls_cert_invalid",
+  EAPTLS_ERR_CERT_NO_NAME: "eap_tls_cert_no_name",
+  EAPTLS_ERR_STATE: "eap_tls_failed",
+  EAPTLS_ERR_UNSUPPORTED: "eap_tls_failed",
+  TTLS_ERR_AVP_LENGTH: "eap_tls_tunnel_error",
+  TTLS_ERR_AVP_COUNT: "eap_tls_tunnel_error",
+  TTLS_ERR_AVP_VALUE: "eap_tls_tunnel_error",
+  TTLS_ERR_CHALLENGE_MISMATCH: "eap_tls_tunnel_error",
+  PEAP_ERR_INNER: "eap_tls_tunnel_error",
+  PEAP_ERR_TLV: "eap_tls_tunnel_error",
+};

@@ -1,5 +1,6 @@
 // Test PKI made with the openssl CLI into a temp dir: a CA, a server certificate (serverAuth),
-// a client certificate for `alice` (clientAuth), one from another CA, and an expired one.
+// a client certificate for `alice` (clientAuth), one from another CA, an expired one, one not
+// valid yet, and one for `stranger` (no such subscriber in the tests).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,10 @@ export interface TestPki {
   expired: Pem;
   /** CN=bob, extendedKeyUsage serverAuth only. */
   wrongPurpose: Pem;
+  /** CN=alice, issued by the CA, notBefore in 2099. */
+  notYetValid: Pem;
+  /** CN=stranger, issued by the CA, clientAuth. */
+  stranger: Pem;
   /** The other CA itself, for a client that trusts it. */
   otherCaCert: string;
   cleanup(): void;
@@ -53,6 +58,7 @@ export function makeTestPki(): TestPki {
   issue("client.key", "alice", "ca", "client.ext", "alice");
   issue("client.key", "alice", "other-ca", "client.ext", "alice-other");
   issue("client.key", "bob", "ca", "bob.ext", "bob");
+  issue("client.key", "stranger", "ca", "client.ext", "stranger");
   // Expired: `openssl ca` sets explicit dates (x509 -req cannot in OpenSSL 3.0).
   writeFileSync(join(dir, "index.txt"), "");
   writeFileSync(join(dir, "ca.cnf"), [
@@ -64,6 +70,8 @@ export function makeTestPki(): TestPki {
   o(["req", "-new", "-key", "client.key", "-subj", "/CN=alice", "-out", "expired.csr"]);
   o(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "expired.csr", "-out", "expired.pem",
     "-startdate", "20200101000000Z", "-enddate", "20210101000000Z", "-extensions", "client_ext", "-notext"]);
+  o(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "expired.csr", "-out", "not-yet-valid.pem",
+    "-startdate", "20990101000000Z", "-enddate", "21000101000000Z", "-extensions", "client_ext", "-notext"]);
   const r = (f: string) => readFileSync(join(dir, f), "utf8");
   const clientKey = r("client.key");
   return {
@@ -75,6 +83,8 @@ export function makeTestPki(): TestPki {
     otherCa: { cert: r("alice-other.pem"), key: clientKey },
     expired: { cert: r("expired.pem"), key: clientKey },
     wrongPurpose: { cert: r("bob.pem"), key: clientKey },
+    notYetValid: { cert: r("not-yet-valid.pem"), key: clientKey },
+    stranger: { cert: r("stranger.pem"), key: clientKey },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
