@@ -40,6 +40,8 @@ Storm (--storm): carrier-aaa only unless --storm-freeradius; PAP at --pap-rate f
   --pap-rate R          (default 1000)   --bg-rate R (default 40)   --storm-rate R (default 600)
   --storm-total S       (default 20)     --storm-start S (default 5) --storm-end S (default 15)
   --storm-freeradius    run the same storm against FreeRADIUS too
+  --dump-conversations FILE   write the EAP generator's full report (one record per
+                        conversation) there; %s in FILE is replaced by the server's name
 Common:
   --users N             subscribers (default 100000)
   --skip-carrier / --skip-freeradius
@@ -49,6 +51,8 @@ Common:
   --cpu-quota PCT       limit the server under test to PCT % of its core (CFS quota, 10 ms period)
                         so that the generator, which needs more CPU per handshake than the
                         server, can saturate it (default 50; 100: no quota)
+  --carrier-extra YAML  appended to carrier-aaa's generated configuration, e.g.
+                        'scheduler: { classes: { access-state: { budgetMs: 1000 } } }'
   --server-cpu N / --aux-cpu N   (default 0 / 1)
   --out FILE            markdown results (default load-tests/results/eap-<date>.md, + .json)
 `;
@@ -75,8 +79,8 @@ interface StormRow {
   serverCpuPct: number;
   generatorCpuPct: number;
   auxCoreBusyPct: number;
-  /** Conversations that had their first answer before the storm began and had not ended. */
-  inProgressAtStart: { n: number; finished: number };
+  /** Steady-stream conversations the server admitted (answered once) that overlapped the storm. */
+  steadyDuringStorm: { n: number; finished: number };
   serverCounters: Record<string, number>;
   /** Every conversation the server answered at least once (admitted), by stream. */
   admitted: Record<string, { n: number; finished: number }>;
@@ -149,6 +153,8 @@ async function main(): Promise<void> {
       "fr-threads": { type: "string" },
       "ecdh-curve": { type: "string" },
       "cpu-quota": { type: "string" },
+      "carrier-extra": { type: "string" },
+      "dump-conversations": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
       out: { type: "string" },
@@ -181,6 +187,7 @@ async function main(): Promise<void> {
   process.stderr.write(`redis-server ${redis.url}; seeded ${seeded.users} users in ${seeded.ms} ms\n`);
   const probeUser = { username: usernameFor(1), password: passwordFor(usernameFor(1)) };
 
+  const extra = optStr(a, "carrier-extra");
   const startCarrier = async (): Promise<Sut> => {
     const port = await freeUdpPort();
     const metricsPort = await freeTcpPort();
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
       `  tls: { certFile: "${pki.certFile}", keyFile: "${pki.keyFile}", caFile: "${pki.caFile}" }`,
       `http: { host: "127.0.0.1", port: ${metricsPort} }`,
       "log: { level: warn }",
+      ...(extra ? [extra] : []),
       "",
     ].join("\n");
     writeFileSync(cfgFile, cfg);
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
       await proc.stop();
       throw new Error(`carrier-aaa did not come up: ${(err as Error).message}\n${tail(logFile)}`);
     }
-    return { name: "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", "eap.methods [peap, tls], scheduler defaults (on)"] };
+    return { name: "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", `eap.methods [peap, tls], ${extra ? `extra configuration \`${extra}\`` : "scheduler defaults (on, budget 50 ms)"}`] };
   };
 
   const startFr = async (): Promise<Sut> => {
@@ -343,11 +351,13 @@ async function runStorm(
   if (pr.code !== 0) throw new Error(`radius-load exited with ${pr.code}`);
   const pap = JSON.parse(pr.stdout.trim().split("\n").pop()!) as LoadReport;
   const eap = er.report;
+  const dump = optStr(a, "dump-conversations");
+  if (dump) writeFileSync(dump.replace("%s", sut.name), JSON.stringify(eap) + "\n");
   const names = eap.streams.map((s) => s.name);
-  const startMs = s0 * 1000;
-  // Records: [stream, startMs, endMs, ok, outcome, rounds, admitted]. "In progress" at the storm's
-  // start: started before it, not yet ended, and answered at least once (the server holds its State).
-  const inProg = eap.conversations.filter((r) => r[1]! < startMs && r[2]! > startMs && r[6] === 1);
+  // Records: [stream, startMs, endMs, ok, outcome, rounds, admitted]. A conversation is in progress
+  // once the server has answered its first request (it holds its State); the steady stream's
+  // conversations that were in progress at some time during the storm:
+  const during = eap.conversations.filter((r) => r[0] === 0 && r[1]! < s1 * 1000 && r[2]! > s0 * 1000 && r[6] === 1);
   const admitted: Record<string, { n: number; finished: number }> = {};
   for (const [i, n] of names.entries()) {
     const mine = eap.conversations.filter((r) => r[0] === i && r[6] === 1);
@@ -360,7 +370,7 @@ async function runStorm(
     serverCpuPct: ((treeCpuMs(sut.proc.pid) ?? srv0) - srv0) / 10 / windowS,
     generatorCpuPct: eap.cpuMs / 10 / eap.wallS,
     auxCoreBusyPct: ((busy1[auxCpu] ?? 0) - (busy0[auxCpu] ?? 0)) / 10 / windowS,
-    inProgressAtStart: { n: inProg.length, finished: inProg.filter((r) => r[3] === 1).length },
+    steadyDuringStorm: { n: during.length, finished: during.filter((r) => r[3] === 1).length },
     serverCounters: counterDiff(await carrierCounters(sut), m0),
     admitted,
     windowS,
@@ -437,16 +447,18 @@ function render(o: {
     L.push("| PAP sent/s | answered/s | p50 ms | p99 ms | p99.9 ms | timeouts | late (> 50 ms) |");
     L.push("|---:|---:|---:|---:|---:|---:|---:|");
     L.push(`| ${p.achievedSendRate} | ${p.answeredPerSec} | ${fmt(p.latencyMs.p50, 2)} | **${fmt(p.latencyMs.p99, 2)}** | ${fmt(p.latencyMs.p999, 2)} | ${p.timeouts} | ${p.late} |`, "");
-    L.push("| EAP stream | started | admitted (answered once) | accepted | accepted / admitted | not admitted | failed after admission | p50 ms | p99 ms |");
+    L.push("| EAP stream | started | admitted (answered once) | accepted | accepted / admitted | not admitted | failed (incl. not admitted) | p50 ms | p99 ms |");
     L.push("|---|---:|---:|---:|---:|---:|---|---:|---:|");
     for (const x of s.eap.streams) {
       const ad = s.admitted[x.name]!;
       const after = Object.entries(x.failed).map(([k, v]) => `${v} ${k}`).join(", ") || "0";
       L.push(`| ${x.name} | ${x.started} | ${ad.n} | ${x.accepted} | ${ad.n ? fmt((100 * ad.finished) / ad.n) : "-"} % | ${x.notAdmitted} | ${after} | ${fmt(x.latencyMs.p50)} | ${fmt(x.latencyMs.p99)} |`);
     }
-    const ip = s.inProgressAtStart;
+    const ip = s.steadyDuringStorm;
+    const all = Object.values(s.admitted).reduce((x, y) => ({ n: x.n + y.n, finished: x.finished + y.finished }), { n: 0, finished: 0 });
     L.push("");
-    L.push(`- Conversations in progress when the storm began (answered at least once, not ended): ${ip.n}, of which ${ip.finished} finished with Access-Accept (**${ip.n ? fmt((100 * ip.finished) / ip.n) : "-"} %**).`);
+    L.push(`- Steady conversations in progress (answered at least once) at some time during the storm: ${ip.n}, of which ${ip.finished} ended in Access-Accept (**${ip.n ? fmt((100 * ip.finished) / ip.n) : "-"} %**).`);
+    L.push(`- All conversations in progress (answered at least once), both streams: ${all.n}, of which ${all.finished} ended in Access-Accept (**${all.n ? fmt((100 * all.finished) / all.n) : "-"} %**).`);
     const sc = Object.entries(s.serverCounters).map(([k, v]) => `${k} ${v}`).join(", ");
     if (sc) L.push(`- ${s.server} shed/dropped/rejected: ${sc}`);
     L.push(`- Server CPU ${fmt(s.serverCpuPct, 0)} %; EAP generator CPU ${fmt(s.generatorCpuPct, 0)} % (event loop ${fmt(100 * s.eap.eventLoopUtilization, 0)} % busy); aux core busy ${fmt(s.auxCoreBusyPct, 0)} %; retransmissions ${s.eap.retransmissions}.`, "");
