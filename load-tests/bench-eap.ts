@@ -10,6 +10,8 @@
 // generators and this script on core 1. One private redis-server holds the subscribers in both
 // servers' layouts (seed-redis.ts). Certificates are made here with openssl (lib/pki.ts): a CA,
 // the server certificate both servers use, and one client certificate whose CN is user000001.
+// The server under test is held to --cpu-quota % of its core (default 50): the generator needs
+// more CPU per conversation than either server and could not saturate a whole core from core 1.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
