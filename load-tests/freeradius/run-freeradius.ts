@@ -40,6 +40,67 @@ export interface FreeradiusOptions {
   debug?: boolean;
   /** NASes (name, IPv4 address); default one client "bench" at 127.0.0.1. */
   clients?: { name: string; ipaddr: string }[];
+  /** EAP (PEAP/MSCHAPv2 and EAP-TLS) with this certificate; see eapModule(). */
+  eap?: FreeradiusEapOptions;
+}
+
+export interface FreeradiusEapOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** EAP type proposed first (the peer may Nak to another). Default peap. */
+  defaultType?: "peap" | "tls";
+  /** ECDHE groups (OpenSSL list), e.g. "X25519:prime256v1". Default prime256v1. */
+  ecdhCurve?: string;
+}
+
+/**
+ * The eap module for the EAP benchmark: one tls-config (certificate, key, CA; TLS 1.2 only, no
+ * session cache, so every conversation is a full handshake as in carrier-aaa), EAP-TLS, PEAP
+ * with inner EAP-MSCHAPv2 (run in the "inner" virtual server) and the mschap module it calls.
+ */
+function eapModule(e: FreeradiusEapOptions): string {
+  return `	mschap {
+	}
+	eap {
+		default_eap_type = ${e.defaultType ?? "peap"}
+		timer_expire = 30
+		ignore_unknown_eap_types = no
+		max_sessions = 262144
+		tls-config tls-common {
+			private_key_file = ${e.keyFile}
+			certificate_file = ${e.certFile}
+			ca_file = ${e.caFile}
+			fragment_size = 1024
+			include_length = yes
+			auto_chain = yes
+			cipher_list = "DEFAULT"
+			tls_min_version = "1.2"
+			tls_max_version = "1.2"
+			ecdh_curve = "${e.ecdhCurve ?? "prime256v1"}"
+			cache {
+				enable = no
+			}
+			verify {
+			}
+			ocsp {
+				enable = no
+			}
+		}
+		tls {
+			tls = tls-common
+		}
+		peap {
+			tls = tls-common
+			default_eap_type = mschapv2
+			copy_request_to_tunnel = no
+			use_tunneled_reply = no
+			virtual_server = "inner"
+		}
+		mschapv2 {
+		}
+	}
+`;
 }
 
 export interface RunningFreeradius extends Started {
@@ -96,7 +157,7 @@ thread pool {
 	auto_limit_acct = no
 }
 
-${(o.clients ?? [{ name: "bench", ipaddr: "127.0.0.1" }])
+${o.eap ? EAP_NOTE : ""}${(o.clients ?? [{ name: "bench", ipaddr: "127.0.0.1" }])
   .map((c) => `client ${c.name} {\n\tipaddr = ${c.ipaddr}\n\tsecret = ${o.secret}\n\trequire_message_authenticator = yes\n\tshortname = ${c.name}\n}\n`)
   .join("")}
 modules {
@@ -106,7 +167,7 @@ modules {
 	always ok {
 		rcode = ok
 	}
-	redis {
+${o.eap ? eapModule(o.eap) : ""}	redis {
 		server = 127.0.0.1
 		port = ${o.redisPort}
 		query_timeout = 5
@@ -133,7 +194,12 @@ server bench {
 		port = ${o.port}
 	}
 	authorize {
-		update control {
+${o.eap ? `		if (&EAP-Message) {
+			eap {
+				ok = return
+			}
+		}
+` : ""}		update control {
 			&Cleartext-Password := "%{redis:HGET ${o.frPrefix}%{User-Name} password}"
 		}
 		pap
@@ -144,6 +210,37 @@ server bench {
 	authenticate {
 		Auth-Type PAP {
 			pap
+		}
+${o.eap ? `		Auth-Type eap {
+			eap
+		}
+` : ""}	}
+}
+${o.eap ? innerServer(o.frPrefix) : ""}`;
+}
+
+const EAP_NOTE = `# EAP: the outer server hands EAP-Message to the eap module; PEAP's inner EAP-MSCHAPv2 runs in
+# server "inner", which reads the subscriber's cleartext password from Redis (one HGET per inner
+# round) for the mschap module.
+`;
+
+function innerServer(frPrefix: string): string {
+  return `
+server inner {
+	authorize {
+		update control {
+			&Cleartext-Password := "%{redis:HGET ${frPrefix}%{User-Name} password}"
+		}
+		eap {
+			ok = return
+		}
+	}
+	authenticate {
+		Auth-Type eap {
+			eap
+		}
+		Auth-Type MS-CHAP {
+			mschap
 		}
 	}
 }
