@@ -35,15 +35,33 @@ export interface Conversation {
   expiresAt: number;
 }
 
+/**
+ * A conversation that has ended: its last Response and how to answer it. Kept for the timeout so
+ * that the Response sent again (the final reply was lost, or computed too late to be sent) gets
+ * the same answer instead of Access-Reject for an unknown State.
+ */
+export interface EndedConversation<A> {
+  readonly key: string;
+  readonly client: string;
+  readonly identifier: number;
+  readonly digest: Buffer;
+  /** Produces the final answer for one Access-Request carrying that Response. */
+  readonly answer: A;
+  busy: boolean;
+  expiresAt: number;
+}
+
 export interface ConversationStoreOptions {
   maxConversations: number;
   timeoutMs: number;
 }
 
-export class ConversationStore {
+export class ConversationStore<A = unknown> {
   // Insertion order is expiry order: every conversation gets the same timeout from its last
   // touch, and a touch moves it to the end. A sweep stops at the first one still live.
   private readonly map = new Map<string, Conversation>();
+  // Ended conversations, in the same order; bounded by maxConversations too (oldest first out).
+  private readonly endedMap = new Map<string, EndedConversation<A>>();
   private expiredTotal = 0;
 
   constructor(private readonly o: ConversationStoreOptions) {}
@@ -61,8 +79,17 @@ export class ConversationStore {
     return this.o.timeoutMs;
   }
 
+  /** Ended conversations still answerable. */
+  get endedSize(): number {
+    return this.endedMap.size;
+  }
+
   /** Frees every conversation whose timeout has passed. */
   sweep(now: number): number {
+    for (const e of this.endedMap.values()) {
+      if (e.expiresAt > now) break;
+      if (!e.busy) this.endedMap.delete(e.key);
+    }
     let n = 0;
     for (const c of this.map.values()) {
       if (c.expiresAt > now) break;
@@ -100,6 +127,24 @@ export class ConversationStore {
     this.map.set(c.key, c);
   }
 
+  /** Ends a conversation whose final Response may come again: frees it, keeps how to answer it. */
+  end(c: Conversation, ended: Omit<EndedConversation<A>, "key" | "client" | "busy" | "expiresAt">, now: number): void {
+    this.remove(c);
+    this.endedMap.delete(c.key);
+    if (this.endedMap.size >= this.o.maxConversations) {
+      const oldest = this.endedMap.keys().next();
+      if (!oldest.done) this.endedMap.delete(oldest.value);
+    }
+    this.endedMap.set(c.key, { ...ended, key: c.key, client: c.client, busy: false, expiresAt: now + this.o.timeoutMs });
+  }
+
+  /** The ended conversation with this State, if still kept. */
+  getEnded(key: string, now: number): EndedConversation<A> | undefined {
+    this.sweep(now);
+    const e = this.endedMap.get(key);
+    return e && e.expiresAt > now ? e : undefined;
+  }
+
   /** Ends a conversation (success, failure, error). */
   remove(c: Conversation): void {
     if (this.map.get(c.key) === c) this.map.delete(c.key);
@@ -110,6 +155,7 @@ export class ConversationStore {
   clear(): void {
     for (const c of this.map.values()) dispose(c);
     this.map.clear();
+    this.endedMap.clear();
   }
 }
 

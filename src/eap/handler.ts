@@ -41,14 +41,19 @@ class DeadlinePassed extends Error {}
 
 type Outcome = Decision;
 
+/** The final answer of an ended conversation, for one Access-Request carrying its last Response. */
+type Answer = (input: AccessRequestInput, deps: EapDeps) => Promise<Outcome>;
+
 export class EapServer {
-  readonly conversations: ConversationStore;
+  readonly conversations: ConversationStore<Answer>;
+  // A conversation's final answer, from end() until handle() files it with the Response's digest.
+  private readonly ending = new WeakMap<Conversation, Answer>();
   private readonly random: (n: number) => Buffer;
   private readonly maxRounds: number;
   private readonly byType = new Map<number, EapMethod>();
 
   constructor(private readonly o: EapServerOptions) {
-    this.conversations = new ConversationStore({ maxConversations: o.maxConversations, timeoutMs: o.timeoutMs });
+    this.conversations = new ConversationStore<Answer>({ maxConversations: o.maxConversations, timeoutMs: o.timeoutMs });
     this.random = o.random ?? randomBytes;
     this.maxRounds = o.maxRounds ?? MAX_ROUNDS;
     for (const m of o.methods) this.byType.set(m.type, m);
@@ -89,7 +94,23 @@ export class EapServer {
       conv.lastId = eap.identifier;
       if (!this.conversations.add(conv, now)) return { result: "drop", reason: "eap_conversations_full", user };
     } else {
-      conv = state.value.length === STATE_LENGTH ? this.conversations.get(state.value.toString("hex"), now) : undefined;
+      const key = state.value.length === STATE_LENGTH ? state.value.toString("hex") : undefined;
+      conv = key === undefined ? undefined : this.conversations.get(key, now);
+      const ended = !conv && key !== undefined ? this.conversations.getEnded(key, now) : undefined;
+      // The last Response of an ended conversation sent again (its reply was lost or too late):
+      // the same final answer, its keys encrypted for this request.
+      if (ended && ended.client === client.name && eap.identifier === ended.identifier && timingSafeEqual(digest(raw), ended.digest)) {
+        if (ended.busy) return { result: "drop", reason: "eap_busy", user };
+        ended.busy = true;
+        try {
+          return await ended.answer(input, deps);
+        } catch (err) {
+          if (err instanceof DeadlinePassed) return { result: "drop", reason: "deadline_passed", user };
+          throw err;
+        } finally {
+          ended.busy = false;
+        }
+      }
       // RFC 2865 §5.24: State continues the conversation the server's Access-Challenge began. One
       // the server does not hold (unknown, timed out, ended, or another NAS's) cannot continue:
       // Access-Reject with EAP-Failure lets the NAS restart authentication at once, where
@@ -119,6 +140,11 @@ export class EapServer {
       throw err;
     } finally {
       conv.busy = false;
+      const answer = this.ending.get(conv);
+      if (answer) {
+        this.ending.delete(conv);
+        this.conversations.end(conv, { identifier: eap.identifier, digest: digest(raw), answer }, this.o.now());
+      }
     }
   }
 
@@ -213,14 +239,39 @@ export class EapServer {
       return { result: "challenge", attributes: [...fragmentEap(req), { type: Attr.State, value: conv.state }], user: conv.identity };
     }
     this.conversations.remove(conv);
-    if (step.kind === "failure") return this.reject(step.reason, eap.identifier, step.identity ?? conv.identity);
+    const answer = step.kind === "failure" ? this.failureAnswer(step.reason, eap.identifier, step.identity ?? conv.identity) : this.successAnswer(step, eap.identifier);
+    this.ending.set(conv, answer);
+    return answer(input, deps);
+  }
 
-    // Success: the identity the method authenticated is the one checked, logged and accounted.
+  private failureAnswer(reason: RejectReason, identifier: number, user: string | undefined): Answer {
+    const outcome = this.reject(reason, identifier, user);
+    return () => Promise.resolve(outcome);
+  }
+
+  /**
+   * Success: the identity the method authenticated is the one checked, logged and accounted. The
+   * checks run once; a repeat of the answer only encrypts the MSK again for its own request.
+   */
+  private successAnswer(step: Extract<MethodStep, { kind: "success" }>, identifier: number): Answer {
+    let decided: Outcome | null = null;
+    return async (input, deps) => {
+      if (!decided) {
+        const out = await this.decideSuccess(step, identifier, input, deps);
+        if (out.result === "drop") return out;
+        decided = out;
+      }
+      if (decided.result !== "accept" || !step.msk) return decided;
+      return { ...decided, attributes: [...decided.attributes, ...mppeKeyAttributes(splitMsk(step.msk), input.client.secret, input.packet.authenticator, this.random)] };
+    };
+  }
+
+  private async decideSuccess(step: Extract<MethodStep, { kind: "success" }>, identifier: number, input: AccessRequestInput, deps: EapDeps): Promise<Outcome> {
     const identity = step.identity;
     let sub = step.subscriber;
     if (!sub) {
       const found = await this.lookup(identity, input.deadline, deps);
-      if (found.result === "reject") return this.reject(found.reason, eap.identifier, identity);
+      if (found.result === "reject") return this.reject(found.reason, identifier, identity);
       sub = found.sub;
     }
     // Simultaneous-Use, as for PAP/CHAP (access-request.ts).
@@ -228,11 +279,10 @@ export class EapServer {
       const left = input.deadline - this.o.now();
       if (left <= 0) return { result: "drop", reason: "deadline_passed", user: identity };
       const claim = await deps.sessions.claim(identity, sub.maxSessions, left);
-      if (!claim.ok) return this.reject("max_sessions", eap.identifier, identity);
+      if (!claim.ok) return this.reject("max_sessions", identifier, identity);
     }
     // RFC 3748 §4.2: Success carries the Identifier of the Response it answers.
-    const attributes: AttributeInput[] = fragmentEap(encodeEap({ code: EapCode.Success, identifier: eap.identifier }));
-    if (step.msk) attributes.push(...mppeKeyAttributes(splitMsk(step.msk), input.client.secret, input.packet.authenticator, this.random));
+    const attributes: AttributeInput[] = fragmentEap(encodeEap({ code: EapCode.Success, identifier }));
     // The NAS accounts under the User-Name of the Accept when it differs (an inner identity).
     const requestUser = findAttribute(input.packet, Attr.UserName)?.value;
     const idBuf = Buffer.from(identity, "utf8");

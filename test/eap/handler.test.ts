@@ -351,6 +351,67 @@ describe("keyed methods (the contract TLS-based methods plug into)", () => {
     expect((await round(s, resp(2, EapType.Tls, [0]), attr(r1.d, Attr.State))).d).toMatchObject({ result: "reject", reason: "unknown_user" });
   });
 
+  it("the final Response sent again after the conversation ended gets the same answer, its keys encrypted for the new request, without running the method again", async () => {
+    const msk = randomBytes(64);
+    let processed = 0;
+    const method: EapMethod = {
+      name: "peap",
+      type: EapType.Peap,
+      create: () => ({
+        start: () => ({ kind: "request", data: Buffer.from([0x20]) }),
+        process: (): MethodStep => {
+          processed++;
+          return { kind: "success", identity: "alice", msk };
+        },
+      }),
+    };
+    const s = server({ methods: [method] });
+    const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    const state = attr(r1.d, Attr.State)!;
+    const first = await round(s, resp(2, EapType.Peap, [0]), state);
+    expect(first.d.result).toBe("accept");
+    expect(s.conversations.size).toBe(0);
+    // The NAS did not get (or got too late) the Access-Accept: a new Access-Request, same Response.
+    const again = await round(s, resp(2, EapType.Peap, [0]), state);
+    expect(again.packet.authenticator.equals(first.packet.authenticator)).toBe(false);
+    expect(again.d).toMatchObject({ result: "accept", user: "alice" });
+    expect([eapOf(again.d).code, eapOf(again.d).identifier]).toEqual([EapCode.Success, 2]);
+    expect(unhideTunnelPassword(vsa(again.d, 17)!, SECRET, again.packet.authenticator)).toEqual(msk.subarray(0, 32));
+    expect(unhideTunnelPassword(vsa(again.d, 16)!, SECRET, again.packet.authenticator)).toEqual(msk.subarray(32, 64));
+    expect(processed).toBe(1);
+    // Another Response, or the same from another NAS, does not continue an ended conversation.
+    expect((await round(s, resp(2, EapType.Peap, [1]), state)).d).toMatchObject({ result: "reject", reason: "eap_unknown_state" });
+    expect((await round(s, resp(2, EapType.Peap, [0]), state, OTHER_NAS)).d).toMatchObject({ result: "reject", reason: "eap_unknown_state" });
+    // Kept for the conversation timeout, then forgotten.
+    clock += 30_001;
+    expect((await round(s, resp(2, EapType.Peap, [0]), state)).d).toMatchObject({ result: "reject", reason: "eap_unknown_state" });
+    expect(s.conversations.endedSize).toBe(0);
+  });
+
+  it("a final round whose deadline passed before the subscriber check is dropped; the Response sent again is answered", async () => {
+    const msk = randomBytes(64);
+    const method: EapMethod = { name: "tls", type: EapType.Tls, create: () => ({ start: () => ({ kind: "request", data: Buffer.from([0]) }), process: () => ({ kind: "success", identity: "alice", msk }) }) };
+    const s = server({ methods: [method] });
+    const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    const state = attr(r1.d, Attr.State)!;
+    const late = await s.handle({ packet: request(resp(2, EapType.Tls, [0]), state), client: NAS, deadline: clock }, deps());
+    expect(late).toMatchObject({ result: "drop", reason: "deadline_passed" });
+    const again = await round(s, resp(2, EapType.Tls, [0]), state);
+    expect(again.d).toMatchObject({ result: "accept", user: "alice" });
+    expect(unhideTunnelPassword(vsa(again.d, 17)!, SECRET, again.packet.authenticator)).toEqual(msk.subarray(0, 32));
+  });
+
+  it("a failure is answered again the same way", async () => {
+    const s = server({ methods: [eapMd5] });
+    const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    const state = attr(r1.d, Attr.State)!;
+    const wrong = resp(2, EapType.Md5Challenge, Buffer.concat([Buffer.from([16]), Buffer.alloc(16)]));
+    expect((await round(s, wrong, state)).d).toMatchObject({ result: "reject", reason: "bad_password" });
+    const again = await round(s, wrong, state);
+    expect(again.d).toMatchObject({ result: "reject", reason: "bad_password" });
+    expect([eapOf(again.d).code, eapOf(again.d).identifier]).toEqual([EapCode.Failure, 2]);
+  });
+
   it("splitMsk refuses an MSK of another length", () => {
     expect(() => splitMsk(Buffer.alloc(48))).toThrow(RangeError);
     expect(splitMsk(Buffer.alloc(32)).recvKey.length).toBe(16);
