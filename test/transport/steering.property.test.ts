@@ -24,20 +24,11 @@ const ipv6 = (bytes: Uint8Array, port = 1812): Uint8Array => {
   h[41] = port & 0xff;
   return h;
 };
-/** A RADIUS datagram: code, then attributes [type, value length] after the 20-octet header. */
+/** A RADIUS datagram: code, then attributes [type, value length] (values zero) after the 20-octet header. */
 const datagram = (code: number, attrs: ReadonlyArray<readonly [number, number]>): Uint8Array => {
-  const len = 20 + attrs.reduce((n, [, v]) => n + 2 + v, 0);
-  const b = new Uint8Array(len);
-  b[0] = code;
-  b[2] = len >> 8;
-  b[3] = len & 0xff;
-  let o = 20;
-  for (const [type, v] of attrs) {
-    b[o] = type;
-    b[o + 1] = v + 2;
-    o += 2 + v;
-  }
-  return b;
+  const body = attrs.flatMap(([type, v]) => [type, v + 2, ...new Array<number>(v).fill(0)]);
+  const len = 20 + body.length;
+  return Uint8Array.from([code, 0, len >> 8, len & 0xff, ...new Array<number>(16).fill(0), ...body]);
 };
 
 /** (flows, workers) with workers dividing flows. */
