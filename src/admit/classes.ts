@@ -1,4 +1,6 @@
-// Request classes of the scheduler, highest priority first (RFC 5080 §2.2.3, RFC 5997).
+// Request classes of the scheduler, highest priority first (RFC 5080 §2.2.3, RFC 5997), and the
+// one mapping from a packet's code (and State, Acct-Status-Type) to its class.
+import { Code } from "../radius/codes.js";
 
 /** Every class, in priority order: index 0 is served first. */
 export const REQUEST_CLASSES = ["status", "access-state", "access", "acct-stop", "acct"] as const;
@@ -22,10 +24,6 @@ export function isRequestClass(value: string): value is RequestClass {
   return Object.prototype.hasOwnProperty.call(RANK, value);
 }
 
-// Codes and values kept local so that the scheduler depends on nothing else in the tree.
-const ACCESS_REQUEST = 1; // RFC 2865 §4.1
-const ACCOUNTING_REQUEST = 4; // RFC 2866 §4.1
-const STATUS_SERVER = 12; // RFC 5997
 const ACCT_STATUS_STOP = 2; // Acct-Status-Type = Stop, RFC 2866 §5.1
 
 /**
@@ -36,13 +34,30 @@ const ACCT_STATUS_STOP = 2; // Acct-Status-Type = Stop, RFC 2866 §5.1
  */
 export function classify(code: number, hasState: boolean, acctStatusType?: number): RequestClass {
   switch (code) {
-    case STATUS_SERVER:
+    case Code.StatusServer:
       return "status";
-    case ACCESS_REQUEST:
+    case Code.AccessRequest:
       return hasState ? "access-state" : "access";
-    case ACCOUNTING_REQUEST:
+    case Code.AccountingRequest:
       return acctStatusType === ACCT_STATUS_STOP ? "acct-stop" : "acct";
     default:
       return "acct";
   }
+}
+
+/** Ranks `classify` can give each code 0..255 (the first octet), highest priority first. */
+const RANKS_BY_CODE: readonly (readonly number[])[] = Array.from({ length: 256 }, (_, code) => possibleRanks(code));
+
+function possibleRanks(code: number): readonly number[] {
+  const ranks = new Set<number>();
+  for (const hasState of [false, true]) for (const status of [undefined, ACCT_STATUS_STOP]) ranks.add(classRank(classify(code, hasState, status)));
+  return [...ranks].sort((a, b) => a - b);
+}
+
+/**
+ * The ranks a request with this packet code can have, before its attributes are read (whether
+ * it carries State, its Acct-Status-Type), highest priority first.
+ */
+export function ranksOfCode(code: number): readonly number[] {
+  return RANKS_BY_CODE[code] ?? possibleRanks(code);
 }

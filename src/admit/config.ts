@@ -73,7 +73,7 @@ export const schedulerConfigSchema = z
           .max(100_000)
           .default(1024)
           .describe(
-            "The adaptive limit never goes below this. In one Node.js process the store round trip also inflates when the process's own CPU saturates, so the floor must stay above what a healthy store holds at full load (throughput x loaded round trip: about 60k/s x 15 ms on a whole core); below it the limit throttles a store that is not congested.",
+            "The adaptive limit never goes below this. Keep it above what a healthy store holds in flight at full load (throughput x loaded round trip), or the limit throttles a store that is not congested when the process's own CPU saturates; lower it only for a store that is itself slow.",
           ),
         max: z.int().min(1).max(100_000).default(4096).describe("The adaptive limit never goes above this."),
         tolerance: z
@@ -105,7 +105,7 @@ export const schedulerConfigSchema = z
           .max(60_000)
           .default(25)
           .describe(
-            "Event-loop delay (ms), the mean over the last 100 ms, above which the process counts as saturated: overload mode at once and no growth of the limit. Default 25, half the default budget (it was 10): short stalls that are not saturation (CPU steal, a CPU quota's throttling, a GC pause) raise the mean delay too. Measured under a 30 % CPU quota in two A/B pairs: with 25, 19.9-20.9k/s within budget at 2x capacity and 23.7k/s at 4x, against 16.4-17.2k and 20.5-21.8k with 10 (1x and the flood run mixed); why is not established: the loop still counted as saturated in most seconds of shedding (docs/overload-benchmark.md). A truly saturated loop shows in the utilisation.",
+            "Event-loop delay (ms), the mean over the last 100 ms, above which the process counts as saturated: the limit stops growing and, without kernel arrival stamps, every queue goes into overload mode. Short stalls (CPU steal, a CPU quota, a GC pause) raise it too, so keep it well above them.",
           ),
         maxUtilization: z.number().gt(0).max(1).default(0.95).describe("Event-loop utilisation (0..1) above which the process counts as saturated."),
       })
@@ -124,12 +124,12 @@ export const schedulerConfigSchema = z
           .max(60_000)
           .optional()
           .describe(
-            "The light NASes' datagrams may wait this long (ms) in the kernel queue before they are read; a window in which one waited longer halves the backlogged queues' read allowance, a window under it adds one batch (AIMD). Default: a tenth of budgetMs (5 ms at 50); measured under a CPU quota with one NAS flooding, 5 ms kept the others ahead of 10 ms in 7 of 8 interleaved pairs (docs/overload-benchmark.md).",
+            "The light NASes' datagrams may wait this long (ms) in the kernel queue before they are read; a window in which one waited longer halves the backlogged queues' read allowance, a window under it adds one batch. Default: a tenth of budgetMs (5 ms at 50).",
           ),
         windowMs: z.number().min(1).max(10_000).default(10).describe("Read allowances are per window of this length (ms)."),
       })
       .prefault({})
-      .describe("Per-flow hold-back of backlogged kernel flow queues (src/admit/flow-holdback.ts, docs/scheduler.md)."),
+      .describe("Per-flow hold-back of backlogged kernel flow queues (docs/scheduler.md)."),
     kernelQueue: z
       .strictObject({
         enabled: z
@@ -147,7 +147,7 @@ export const schedulerConfigSchema = z
         minBytes: z.int().min(4096).max(64 * 1024 * 1024).default(16_384).describe("Smallest receive buffer (SO_RCVBUF bytes) a queue is cut to."),
       })
       .prefault({})
-      .describe("Kernel receive queues sized by time (src/admit/kernel-queue.ts, docs/scheduler.md)."),
+      .describe("Kernel receive queues sized by time (docs/scheduler.md)."),
   })
   .superRefine((c, ctx) => {
     if (c.limiter.min > c.limiter.max) {

@@ -1,33 +1,9 @@
 // Per-flow hold-back: when one kernel flow queue is backlogged while others are not, read less of
 // it, so that the event loop keeps room for the others. Pure: the listener reports its reads and
 // the end of each window, and starts or stops reading a flow queue when told; time does not enter.
-//
-// Why. The kernel flow queues (src/transport/steering.ts) and the listener's turn-by-turn reads
-// give every NAS an equal share of the *reads* when all are backlogged. They do not protect a NAS
-// that sends less than its share: a flooding NAS's queue is never empty, so every turn of the
-// loop carries a full batch of it, the loop is saturated, and the light NASes' requests wait for
-// the loop twice, in the kernel queue before they are read and for their store reply after. They
-// are shed as stale or their store command ends after the deadline: measured under a 30 % CPU
-// quota with one NAS at 5x its share, the others lost 13-18 % that way (docs/overload-benchmark.md).
-// The flooder's excess costs the process nothing while it is dropped by the kernel; it costs the
-// others their budget once it is read. So in each window a flow queue that is backlogged (a read
-// filled the batch, and it took clearly more than an equal share of the window's reads) while
-// another is light gets a read allowance, and its socket is not read once the allowance is used,
-// until the window ends.
-//
-// The allowance follows the light flows' kernel wait, the time their datagrams spent in the
-// kernel queue before they were read (known from the kernel arrival stamps): the turn length of
-// the loop as the light NASes see it. A window in which a light flow's oldest datagram waited
-// longer than `targetWaitMs` halves every backlogged flow's allowance (from what it read); a
-// window under the target adds one batch. This is additive increase, multiplicative decrease
-// (Chiu and Jain, 1989), the law TCP uses to share a bottleneck, applied to what the process reads
-// rather than to what a sender sends (RADIUS clients do not slow down on a drop). The longest wait
-// and not the mean: what the light NASes lose is the tail (a datagram read after 25 ms or more is
-// stale), and under a CPU quota the mean stayed at 1-3 ms in windows that lost requests. Fair
-// queuing (DRR, FQ-CoDel's sparse flows) orders the reads; this sets how many of the heavy flow's
-// reads the loop can take without making the light flows wait. With no light flow (one NAS, or
-// every NAS backlogged) nothing is held back: the reads are equal shares already, and holding back
-// would only leave the core idle.
+// Each backlogged flow's read allowance follows the light flows' longest kernel wait by AIMD:
+// halved in a window above `targetWaitMs`, one batch more in a window under it. Why, and what it
+// was measured to do: docs/scheduler.md, "Per-flow hold-back".
 
 /** The `scheduler.flowHoldBack` settings. */
 export interface FlowHoldBackSettings {
@@ -155,13 +131,10 @@ export class FlowHoldBack {
       return now === undefined || Number.isNaN(was) ? null : (this.reads[f] as number) + Math.max(0, now - was);
     };
     // Heavy: a read filled the batch or the allowance held it back, and the flow took clearly more
-    // than an equal share of the window's reads (a light flow fills a batch now and then after a
-    // stall). A flow held back reads no more than its allowance, so for it the share is taken of
-    // what it was sent: a light flow cut once (it filled batches after a stall) has a short
-    // allowance, stays backlogged behind it and would otherwise count as heavy, be cut again at
-    // every window with pressure and never get its rate back (seen in flood runs: one of the three
-    // well-behaved NASes lost 26 % to stale reads, the other two under 5 %). Without drop counts a
-    // held flow stays heavy.
+    // than an equal share of the window's reads. A flow held back reads no more than its
+    // allowance, so for it the share is taken of what it was sent: a light flow cut once would
+    // otherwise stay heavy behind its short allowance and never get its rate back. Without drop
+    // counts a held flow stays heavy.
     const fair = active > 0 ? total / active : 0;
     const heavy = (f: number): boolean => {
       if (this.held[f] === 1) {
@@ -177,10 +150,8 @@ export class FlowHoldBack {
       if (heavy(f)) heavyCount++;
       else if ((this.reads[f] as number) > 0) {
         lightCount++;
-        // A light flow held back itself waited for its own allowance, not for the heavy flows:
-        // counted, its wait cut the others at every window while all of them idled, held (seen
-        // in flood runs: every flow queue limited, the oldest datagrams 120-140 ms old, nothing
-        // in flight to the store and 3-5k/s answered instead of 13k/s).
+        // A light flow held back waited for its own allowance, not for the heavy flows: counting
+        // its wait would cut the others at every window until every flow was held and idle.
         if (this.held[f] === 0 && (this.maxWaitMs[f] as number) > lightWait) lightWait = this.maxWaitMs[f] as number;
       }
     }

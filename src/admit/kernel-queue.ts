@@ -1,30 +1,10 @@
-// Kernel receive queues sized by time: a backlogged queue whose datagrams wait longer than a
-// target before they are read gets a smaller receive buffer, so that the kernel drops the excess
-// on arrival instead of queueing it until it is too old to answer. Pure: the listener reports
-// its reads and the end of each window, and applies the sizes it is given.
-//
-// Why. A receive buffer is sized in bytes, but what matters is how long a datagram waits in it:
-// the buffer's datagrams divided by the rate the process reads that queue. 256 KiB holds ~630
-// small datagrams on loopback (832 bytes of kernel accounting each, measured); read at 15k/s
-// that is 42 ms, at 3k/s (a flooding NAS held to its share) 210 ms, four times the budget. Past
-// capacity such a queue stays full, every datagram read from it has waited that long, and the
-// process reads it only to shed it as stale: under a 30 % CPU quota the flooding NAS of the
-// overload benchmark had 5.7k of its datagrams a second read and shed that way
-// (docs/overload-benchmark.md), CPU the others needed. The kernel drops a datagram that finds the
-// queue full at no cost to the process, so the buffer of a backlogged queue should hold about
-// `targetWaitMs` of its reads. The size that does is not known in advance (the read rate changes,
-// and so does the kernel's accounting per datagram with the driver), so it is found by feedback.
-// A queue is backlogged in a window in which the kernel dropped datagrams on it (it was full:
-// they arrive faster than it is read). A window in which a backlogged queue's oldest datagram
-// read waited longer than the target cuts its buffer by 30 %; a window in which its datagrams
-// waited less than half the target grows it by 25 %, up to the configured size
-// (`radius.<listener>.recvBufferSize`). After a cut, the next cut waits until the datagrams read
-// arrived after it: until then the queue still holds what the larger buffer let in, and cutting
-// again would overshoot (CoDel's reasoning: act on the wait, then give the action time to show).
-// Overflow and not "every read filled the batch" marks a backlogged queue: when the loop's turns
-// are long, a light NAS's queue fills the batch at every read too, but its buffer, sized for
-// bursts, does not overflow, and cutting it would make the kernel drop what the process could
-// still answer in time (measured: the light NASes' queues were cut too, and they lost 40 %).
+// Kernel receive queues sized by time: a queue that overflows while its datagrams wait longer
+// than a target before they are read gets a smaller receive buffer (cut by 30 %), so that the
+// kernel drops the excess on arrival instead of queueing it until it is too old to answer; one
+// whose datagrams wait less than half the target grows back (by 25 %) to the configured size.
+// After a cut, the next waits until the datagrams read arrived after it. Pure: the listener
+// reports its reads and the end of each window, and applies the sizes it is given. Why, and what
+// it was measured to do: docs/scheduler.md, "Receive buffers sized by time".
 
 export interface KernelQueueSettings {
   readonly enabled: boolean;

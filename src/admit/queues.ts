@@ -2,6 +2,7 @@
 // weights and FQ-CoDel's sparse-flow rule (RFC 8290 §4.2), each with its own standing-queue
 // (CoDel) state. Entries are removed lazily: an entry that left the queue by another way than
 // `pop` is marked and skipped when it reaches an end of its client's deque.
+import type { CoDelState } from "./codel.js";
 import { Deque } from "./deque.js";
 
 /** What a queue needs of an entry. */
@@ -12,7 +13,7 @@ export interface QueuedEntry {
   readonly enqueuedAt: number;
 }
 
-export class ClientQueue<E extends QueuedEntry> {
+export class ClientQueue<E extends QueuedEntry> implements CoDelState {
   readonly jobs = new Deque<E>();
   /** Entries still waiting (the deque may also hold stale ones). */
   live = 0;

@@ -5,12 +5,12 @@ import type { Scheduler, RequestClass } from "../admit/scheduler.js";
 import { REQUEST_CLASSES } from "../admit/scheduler.js";
 import type { SignalSampler } from "../admit/signals.js";
 import type { SubscriberStore } from "../store/store.js";
-import type { RadiusCore } from "../pipeline/pipeline.js";
 import type { Logger } from "../log.js";
 
 const perClass = (f: (c: RequestClass) => number) => REQUEST_CLASSES.map((c) => ({ labels: { class: c }, value: f(c) }));
 
-export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler, store: SubscriberStore, signals: SignalSampler, core: RadiusCore): void {
+/** `duplicateEntries`: the number of entries in the duplicate-detection cache, read at each scrape. */
+export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler, store: SubscriberStore, signals: SignalSampler, duplicateEntries: () => number): void {
   metrics.gauge("aaa_scheduler_enabled", "1 when the scheduler runs (scheduler.enabled: deadlines, priorities, fairness, shedding), 0 when it is off.", () => [
     { labels: {}, value: scheduler.enabled ? 1 : 0 },
   ]);
@@ -48,7 +48,7 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
     return r ? [{ labels: { quantile: "0.5" }, value: r.p50Ms / 1000 }, { labels: { quantile: "0.99" }, value: r.p99Ms / 1000 }] : [];
   });
   metrics.gauge("aaa_store_up", "1 while the store is available.", () => [{ labels: {}, value: store.isAvailable() ? 1 : 0 }]);
-  metrics.gauge("aaa_duplicate_cache_entries", "Entries in the duplicate-detection cache.", () => [{ labels: {}, value: core.duplicates.size }]);
+  metrics.gauge("aaa_duplicate_cache_entries", "Entries in the duplicate-detection cache.", () => [{ labels: {}, value: duplicateEntries() }]);
 }
 
 /**

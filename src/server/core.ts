@@ -101,7 +101,7 @@ export async function buildCore(config: Config, log: Logger): Promise<ServerCore
   });
   const logSummary = setInterval(() => core.flushLogSummary(), 1000);
   logSummary.unref();
-  registerSchedulerMetrics(metrics, scheduler, store, signals, core);
+  registerSchedulerMetrics(metrics, scheduler, store, signals, () => core.duplicates.size);
   metrics.gauge("aaa_sessions_store_up", "1 while the session store (accounting, Simultaneous-Use) is available.", () => [{ labels: {}, value: sessions.isAvailable() ? 1 : 0 }]);
   const processMetrics = registerProcessMetrics(metrics);
   const stopTimers = (): void => {

@@ -149,6 +149,8 @@ export interface SimResult {
   /** Sojourn (ms) of every started request, with its start time, and whether it was newest-first. */
   starts: { t: number; sojournMs: number; class: RequestClass; client: string; arrivedAt: number }[];
   sheds: { t: number; reason: ShedReason; class: RequestClass; client: string }[];
+  /** Requests answered after their deadline, with their arrival. */
+  lates: { t: number; arrivedAt: number; class: RequestClass; client: string }[];
 }
 
 function tally(): Tally {
@@ -186,6 +188,7 @@ export function simulate(o: SimOptions): SimResult {
   const total = tally();
   const starts: SimResult["starts"] = [];
   const sheds: SimResult["sheds"] = [];
+  const lates: SimResult["lates"] = [];
   let storeFreeAt = 0;
 
   const tallies = (cls: RequestClass, client: string, arrivedAt: number): Tally[] => {
@@ -206,6 +209,7 @@ export function simulate(o: SimOptions): SimResult {
         starts.push({ t: clock.t, sojournMs: run.sojournMs, class: src.class, client: src.client, arrivedAt });
         const finish = () => {
           const done = clock.t;
+          if (done > run.deadline) lates.push({ t: done, arrivedAt, class: src.class, client: src.client });
           for (const t of tallies(src.class, src.client, arrivedAt)) {
             if (done <= run.deadline) {
               t.answered++;
@@ -273,5 +277,5 @@ export function simulate(o: SimOptions): SimResult {
     clock.t = ev.t;
     ev.fn();
   }
-  return { byClass, byClient, total, measuredMs: to - from, stats: s.stats(), scheduler: s, starts, sheds };
+  return { byClass, byClient, total, measuredMs: to - from, stats: s.stats(), scheduler: s, starts, sheds, lates };
 }
