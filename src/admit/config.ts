@@ -15,7 +15,15 @@ const minShare = (dflt: number) =>
       "Minimum share (0..1) of queue dispatches this class receives while it has work waiting, whatever the higher classes want. 0 = strict priority.",
     );
 
-const classBudget = budgetMs.optional().describe("Latency budget of this class in ms; default: scheduler.budgetMs.");
+const classBudget = budgetMs
+  .optional()
+  .describe("Latency budget of this class in ms; default: scheduler.budgetMs (access-state: at least 1000, see STATE_BUDGET_MS).");
+
+/**
+ * Default budget floor of a round of a conversation in progress (State): the NAS retransmits a
+ * round only after seconds, and a round answered late ends the whole conversation.
+ */
+export const STATE_BUDGET_MS = 1000;
 
 /** Status-Server never waits in the queue (it does no store work), so it has a budget only. */
 const statusClassSchema = z.strictObject({ budgetMs: classBudget });
@@ -200,9 +208,11 @@ export function schedulerConfig(input: SchedulerConfigInput = {}): SchedulerConf
   return schedulerConfigSchema.parse(input);
 }
 
-/** The budget of a class: its override, else the global one. */
+/** The budget of a class: its override, else the global one (for access-state at least STATE_BUDGET_MS). */
 export function classBudgetMs(config: SchedulerConfig, cls: RequestClass): number {
-  return config.classes[cls].budgetMs ?? config.budgetMs;
+  const own = config.classes[cls].budgetMs;
+  if (own !== undefined) return own;
+  return cls === "access-state" ? Math.max(config.budgetMs, STATE_BUDGET_MS) : config.budgetMs;
 }
 
 /** The minimum share of a class (Status-Server bypasses the queue: 0). */

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
 import { z } from "zod";
-import { schedulerConfigSchema, clientWeightSchema, classBudgetMs, schedulerConfig, DEFAULT_MIN_SHARES } from "../../src/admit/config.js";
+import { schedulerConfigSchema, clientWeightSchema, classBudgetMs, schedulerConfig, DEFAULT_MIN_SHARES, STATE_BUDGET_MS } from "../../src/admit/config.js";
 
 /** The issues of a refused section, as "path: message" lines. */
 function problems(input: unknown): string[] {
@@ -27,8 +27,14 @@ describe("scheduler config", () => {
     const c = schedulerConfig({ budgetMs: 40, classes: { status: { budgetMs: 500 }, acct: { budgetMs: 200, minShare: 0.1 } } });
     expect(classBudgetMs(c, "status")).toBe(500);
     expect(classBudgetMs(c, "acct")).toBe(200);
-    expect(classBudgetMs(c, "access-state")).toBe(40);
+    expect(classBudgetMs(c, "access")).toBe(40);
     expect(c.classes.acct.minShare).toBe(0.1);
+  });
+
+  it("a round of a conversation in progress (State) gets at least STATE_BUDGET_MS unless set", () => {
+    expect(classBudgetMs(schedulerConfig({ budgetMs: 40 }), "access-state")).toBe(STATE_BUDGET_MS);
+    expect(classBudgetMs(schedulerConfig({ budgetMs: 5000 }), "access-state")).toBe(5000);
+    expect(classBudgetMs(schedulerConfig({ classes: { "access-state": { budgetMs: 40 } } }), "access-state")).toBe(40);
   });
 
   it("refuses a budget <= 0, naming the key", () => {

@@ -178,7 +178,8 @@ export function simulate(o: SimOptions): SimResult {
   const random = rng(o.seed ?? 1);
   // The modelled store serves 10 requests per ms: the limiter's floor must stay below what it
   // serves within the budget (the default floor is sized for a Redis on a core of its own).
-  const config = schedulerConfig({ enabled: true, limiter: SIM_LIMITER, ...o.config });
+  // Every class, State rounds included, gets the one budget the scenarios' thresholds assume.
+  const config = schedulerConfig({ enabled: true, limiter: SIM_LIMITER, classes: { "access-state": { budgetMs: o.config?.budgetMs ?? 50 } }, ...o.config });
   const deps = o.clientWeights ? { clock: clock.now, clientWeights: o.clientWeights } : { clock: clock.now };
   const s = new Scheduler(config, deps);
   const from = o.measureFromMs ?? 0;
