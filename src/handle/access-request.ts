@@ -13,7 +13,7 @@ import type { AttributeInput } from "../radius/encode.js";
 import { resolveReply, type SubscriberStore } from "../store/store.js";
 import type { Reply, Subscriber } from "../store/subscriber.js";
 import type { Client } from "../verify/clients.js";
-import type { Handler } from "../pipeline/handlers.js";
+import type { Handler } from "../core/handler.js";
 import type { Decision, RejectReason } from "./decision.js";
 import type { VerifyHashInput } from "./password-hash.js";
 import type { SessionStore } from "../store/sessions.js";

@@ -6,7 +6,7 @@ import { RadiusError } from "../radius/errors.js";
 import { decodePacket, findAttribute, type RadiusPacket } from "../radius/packet.js";
 import { verifyMessageAuthenticator, verifyRequestAuthenticator } from "../radius/authenticator.js";
 import type { Client, ClientTable } from "./clients.js";
-import type { DatagramEvent } from "../pipeline/event.js";
+import type { DatagramEvent } from "../core/event.js";
 
 export type Verified = { ok: true; client: Client; packet: RadiusPacket } | { ok: false; reason: string; client: Client | null };
 
