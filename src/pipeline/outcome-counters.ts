@@ -2,6 +2,7 @@
 // datagram) and the response-time histograms.
 import type { RequestClass } from "../admit/scheduler.js";
 import type { ListenerName, Outcome } from "../core/event.js";
+import type { RejectReason } from "../core/outcomes.js";
 import type { CounterSeries, Histogram, Metrics } from "../metrics/counters.js";
 import type { Request } from "./request.js";
 
@@ -51,7 +52,7 @@ export class OutcomeCounters {
     return s;
   }
 
-  rejected(reason: string): void {
+  rejected(reason: RejectReason): void {
     this.metrics.inc("aaa_access_rejects_total", { reason });
   }
 

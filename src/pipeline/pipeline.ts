@@ -23,6 +23,7 @@ import type { VerifyHashInput } from "../handle/password-hash.js";
 import { encodeAccountingResponse, encodeReply } from "../reply/reply.js";
 import type { Handler } from "../core/handler.js";
 import type { DatagramEvent, Outcome, SendReply } from "../core/event.js";
+import type { DropReason, RejectReason, ShedOutcomeReason } from "../core/outcomes.js";
 import type { Metrics } from "../metrics/counters.js";
 import type { Logger } from "../log.js";
 import { HandlerRegistry } from "./handlers.js";
@@ -86,7 +87,7 @@ export interface CoreSettings {
 
 
 /** Verification failures that mean the NAS signs with another shared secret than ours. */
-const BAD_SECRET_REASONS = new Set(["bad_message_authenticator", "bad_request_authenticator"]);
+const BAD_SECRET_REASONS = new Set<DropReason>(["bad_message_authenticator", "bad_request_authenticator"]);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -104,9 +105,9 @@ export interface JsonAuthRequest {
 
 export type JsonAuthOutcome =
   | { kind: "answered"; result: "accept"; reply: Record<string, unknown> }
-  | { kind: "answered"; result: "reject"; reason: string }
-  | { kind: "shed"; reason: string }
-  | { kind: "dropped"; reason: string };
+  | { kind: "answered"; result: "reject"; reason: RejectReason }
+  | { kind: "shed"; reason: ShedOutcomeReason }
+  | { kind: "dropped"; reason: DropReason };
 
 export class RadiusCore {
   readonly handlers: HandlerRegistry;
@@ -409,7 +410,7 @@ export class RadiusCore {
     return encodeReply(req.packet, secret, Code.AccessReject, d.attributes ? [...d.attributes, ...rejectAttrs] : rejectAttrs);
   }
 
-  private finish(req: Request, outcome: Outcome, err?: unknown, rejectReason?: string): void {
+  private finish(req: Request, outcome: Outcome, err?: unknown, rejectReason?: RejectReason): void {
     this.counters.series(req, outcome).value++;
     if (outcome.kind === "answered" && req.cls !== "none" && req.listener !== "http") {
       this.counters.latency(req.cls).observe((this.o.now() - req.arrivedAt) / 1000);

@@ -4,6 +4,7 @@
 import { codeName } from "../radius/codes.js";
 import type { Client } from "../verify/clients.js";
 import type { DatagramEvent, Outcome, Remote } from "../core/event.js";
+import type { DropReason, RejectReason } from "../core/outcomes.js";
 import type { CounterSeries, Metrics } from "../metrics/counters.js";
 import { RateLimitedLog, type Logger } from "../log.js";
 import { AuthLineBudget, WindowCap } from "./auth-log.js";
@@ -49,7 +50,7 @@ export class RequestLog {
   }
 
   /** A request's outcome: an error line if it failed unexpectedly, a debug line if enabled. */
-  ended(req: Request, outcome: Outcome, err: unknown, rejectReason: string | undefined): void {
+  ended(req: Request, outcome: Outcome, err: unknown, rejectReason: RejectReason | undefined): void {
     if (err !== undefined) {
       this.log.error({ err: { message: (err as Error)?.message, code: (err as { code?: unknown })?.code }, client: req.client?.name, reason: outcome.reason }, "request failed");
     }
@@ -76,7 +77,7 @@ export class RequestLog {
    * that holds one. Through the log.authLines budget: what it holds back is counted and summed up
    * by flushSummary().
    */
-  authLine(req: Request, result: "accept" | "reject", reason: string | undefined): void {
+  authLine(req: Request, result: "accept" | "reject", reason: RejectReason | undefined): void {
     if (!this.info) return;
     if (!this.authLines.take(result === "accept" ? "accept" : `reject:${reason}`, this.now())) {
       this.suppressed.auth.value++;
@@ -120,7 +121,7 @@ export class RequestLog {
   }
 
   /** A verified client whose authenticators do not check: almost always a wrong shared secret. */
-  badSecret(ev: DatagramEvent, client: Client, reason: string): void {
+  badSecret(ev: DatagramEvent, client: Client, reason: DropReason): void {
     const suppressed = this.badSecretLog.allow(client.name, this.now());
     if (suppressed < 0) {
       this.suppressed.badSecret.value++;

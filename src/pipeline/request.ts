@@ -10,6 +10,7 @@ import type { PendingEntry } from "../verify/duplicates.js";
 import type { CompletionReport, RequestClass } from "../admit/scheduler.js";
 import type { Handler } from "../core/handler.js";
 import type { EntryPoint, Remote, SendReply } from "../core/event.js";
+import type { DropReason } from "../core/outcomes.js";
 import type { Decision } from "../handle/decision.js";
 import type { createAccessRequestHandler } from "../handle/access-request.js";
 import { WorkerPoolError } from "./worker-pool.js";
@@ -68,7 +69,7 @@ export function sampleOfFailure(err: unknown): CompletionReport {
 }
 
 /** The counted reason of a handler that threw. */
-export function failureReason(err: unknown): string {
+export function failureReason(err: unknown): DropReason {
   if (err instanceof StoreError) return `store:${err.code}`;
   if (err instanceof WorkerPoolError) return `worker:${err.code}`;
   if (err instanceof RadiusError) return `radius:${err.code}`;
