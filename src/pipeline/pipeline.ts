@@ -10,7 +10,7 @@ import type { Dictionary } from "../radius/dictionary.js";
 import type { SubscriberStore } from "../store/store.js";
 import { StoreError } from "../store/errors.js";
 import type { ClientTable, Client } from "../verify/clients.js";
-import { DuplicateCache } from "../verify/duplicates.js";
+import { DuplicateCache } from "../verify/duplicates/cache.js";
 import { verifyDatagram } from "../verify/verify.js";
 import { classify, type CompletionReport, type Scheduler } from "../admit/scheduler.js";
 import { createAccessRequestHandler, createJsonAuthHandler, type JsonAuthInput, type JsonDecision } from "../handle/access-request.js";

@@ -6,7 +6,7 @@ import { findAttribute, type RadiusPacket } from "../radius/packet.js";
 import type { AttributeInput } from "../radius/encode.js";
 import { StoreError } from "../store/errors.js";
 import type { ClientTable, Client } from "../verify/clients.js";
-import type { PendingEntry } from "../verify/duplicates.js";
+import type { PendingEntry } from "../verify/duplicates/cache.js";
 import type { CompletionReport, RequestClass } from "../admit/scheduler.js";
 import type { Handler } from "../core/handler.js";
 import type { EntryPoint, Remote, SendReply } from "../core/event.js";
