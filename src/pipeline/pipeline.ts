@@ -290,7 +290,8 @@ export class RadiusCore {
 
     // Stage 3, admit: the scheduler starts it now, queues it, or sheds it (silently, RFC 5080 §2.6.1).
     const cls = classify(packet.code, findAttribute(packet, Attr.State) !== undefined, packet.code === Code.AccountingRequest ? acctStatusType(packet) : undefined);
-    const admitted: Admitted = { ...req, client, packet, cls, entry: dup.entry, send, deadline: 0 };
+    // A literal, not a spread of `req`: a spread here slows the whole request path (bench-pipeline).
+    const admitted: Admitted = { listener: req.listener, remote: req.remote, arrivedAt: req.arrivedAt, version: req.version, client, code: packet.code, cls, user: undefined, packet, entry: dup.entry, send, deadline: 0 };
     this.o.scheduler.submit({
       class: cls,
       client: client.name,
