@@ -173,7 +173,7 @@ export class ClusterOperations {
     // 5080 §2.2.2 allows it; the NAS keeps the first answer).
     const reading = sup.waitMessage(next, "reading", HANDOVER_TIMEOUT_MS + READY_TIMEOUT_MS);
     restorePriority();
-    sup.send(next, { t: "start", snapshot: null });
+    sup.send(next, { t: "start" });
     await reading;
     if (old && old.state !== "exited") await new Promise((r) => setTimeout(r, ROLLING_OVERLAP_MS));
     if (old && old.state !== "exited") {

@@ -1,6 +1,5 @@
 // Messages between the primary of `serve --workers N` and its workers (child_process IPC,
 // serialization "advanced"). One place for both sides, so that a field cannot drift.
-import type { DuplicateSnapshot } from "../verify/duplicates.js";
 import type { InheritedListener } from "../server/types.js";
 
 /** What a worker is told at fork time (env CARRIER_AAA_WORKER, JSON). */
@@ -18,14 +17,21 @@ export interface WorkerSpec {
 
 export const WORKER_ENV = "CARRIER_AAA_WORKER";
 
+/**
+ * How a duplicate-cache dump travels: in a file (mode 0600, removed by the reader), so that a few
+ * MB do not go through the IPC pipes and the primary at the moment of a hand-over; inline only
+ * when the file could not be written; `none` when there is nothing to hand over.
+ */
+export type DuplicateHandover = { dump: string } | { bytes: Uint8Array } | { none: true };
+
 /** Calls either side can make; the answer is a Reply with the same id. */
 export type CallOp = "metrics" | "reload" | "restart";
 
 export type ToWorker =
-  /** Import the snapshot (if any), then read the sockets. */
-  | { t: "start"; snapshot: DuplicateSnapshot | null }
-  /** More answered entries, from the retiring worker after its requests in flight finished. */
-  | { t: "snapshot"; snapshot: DuplicateSnapshot; file?: string | undefined; dump?: string | undefined }
+  /** Read the sockets. */
+  | { t: "start" }
+  /** The retiring worker's duplicate cache (DuplicateCache.dump), after its requests in flight finished. */
+  | ({ t: "duplicates" } & DuplicateHandover)
   /** Hand over: stop reading, send "handover", finish what is in flight, exit 0. */
   | { t: "retire" }
   /** Graceful stop of the whole server (SIGTERM to the primary). */
@@ -38,16 +44,7 @@ export type FromWorker =
   | { t: "ready" }
   /** Reading the sockets. */
   | { t: "reading" }
-  /** A retiring worker's duplicates, sent after its requests in flight finished. */
-  /**
-   * A duplicate snapshot for the replacement. With `file`, the records are in that file (mode
-   * 0600, removed by the reader) and `snapshot.records` is empty: a few MB through the IPC pipes
-   * and the primary cost the serving workers CPU at the moment of a hand-over.
-   */
-  /**
-   * With `dump`, that file (mode 0600, removed by the reader) holds the whole duplicate cache
-   * (DuplicateCache.dump) for the replacement to adopt as is; `snapshot` is then empty.
-   */
-  | { t: "handover"; snapshot: DuplicateSnapshot; final: boolean; file?: string | undefined; dump?: string | undefined }
+  /** A retiring worker's duplicate cache for the replacement, sent after its requests in flight finished. */
+  | ({ t: "handover" } & DuplicateHandover)
   | { t: "call"; id: number; op: CallOp }
   | { t: "reply"; id: number; value: unknown };

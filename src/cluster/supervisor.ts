@@ -81,7 +81,7 @@ export class Supervisor {
     try {
       for (const s of this.slots) s.current = this.spawn(s.index, "initial");
       await Promise.all(this.slots.map((s) => this.waitMessage(s.current!, "ready", READY_TIMEOUT_MS)));
-      for (const s of this.slots) this.send(s.current!, { t: "start", snapshot: null });
+      for (const s of this.slots) this.send(s.current!, { t: "start" });
       await Promise.all(this.slots.map((s) => this.waitMessage(s.current!, "reading", READY_TIMEOUT_MS)));
     } catch (err) {
       this.shuttingDown = true;
@@ -205,7 +205,7 @@ export class Supervisor {
         const to = s.next;
         if (!to || to === c) return;
         // The replacement is already reading (see the rolling restart): it imports while serving.
-        this.send(to, { t: "snapshot", snapshot: m.snapshot, file: m.file, dump: m.dump });
+        this.send(to, { ...m, t: "duplicates" });
         return;
       }
       case "reply":
@@ -258,7 +258,7 @@ export class Supervisor {
         s.current = c;
         try {
           await this.waitMessage(c, "ready", READY_TIMEOUT_MS);
-          this.send(c, { t: "start", snapshot: null });
+          this.send(c, { t: "start" });
           await this.waitMessage(c, "reading", READY_TIMEOUT_MS);
           this.log.info({ worker: s.index, pid: c.pid }, "worker replaced");
         } catch (err) {

@@ -3,11 +3,10 @@
 // forks this file; it is not meant to be run by hand.
 //
 // Life: start the server on the inherited sockets without reading them -> "ready" -> on "start",
-// read -> serve; on "snapshot", adopt a predecessor's duplicate cache (a dump file; or import its
-// answered entries, the fallback). On "retire" (rolling restart): stop reading, finish the
-// requests in flight, close, hand the whole duplicate cache over as a dump file, exit 0. On
-// "shutdown": the single-process graceful stop.
-import { open, readFile, rm, writeFile } from "node:fs/promises";
+// read -> serve; on "duplicates", adopt a predecessor's duplicate cache (its dump). On "retire"
+// (rolling restart): stop reading, finish the requests in flight, close, hand the whole duplicate
+// cache over as a dump file, exit 0. On "shutdown": the single-process graceful stop.
+import { open, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -15,18 +14,8 @@ import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { createLogger } from "../log.js";
 import { startServer, type RunningServer } from "../server.js";
-import { splitSnapshot, type DuplicateCache, type DuplicateSnapshot } from "../verify/duplicates.js";
-import { WORKER_ENV, type CallOp, type FromWorker, type ToWorker, type WorkerSpec } from "./protocol.js";
-
-/** Duplicate entries the replacement imports per event-loop turn. */
-const IMPORT_PIECE = 100;
-/**
- * Pause between two imported pieces: the import is spread over time (85k entries, a 5 s cache at
- * 17k/s, over ~1.7 s) so that it never takes a large share of the replacement's event loop while
- * it serves at full rate. A retransmission that arrives before its entry is imported is served
- * afresh (RFC 5080 §2.2.2 allows it).
- */
-const IMPORT_PAUSE_MS = 2;
+import type { DuplicateCache } from "../verify/duplicates/cache.js";
+import { WORKER_ENV, type CallOp, type DuplicateHandover, type FromWorker, type ToWorker, type WorkerSpec } from "./protocol.js";
 
 /** How long a call to the primary may take (metrics of every worker, a reload of every worker). */
 const CALL_TIMEOUT_MS = 30_000;
@@ -68,52 +57,31 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   const early: ToWorker[] = [];
   /**
-   * Hands a duplicate snapshot to the replacement: the records go into a file (mode 0600) that
-   * the replacement reads and removes, and only the file's name and the address table travel
-   * through the primary. Measured at 45k/s over two workers: the whole 5 s cache in one IPC
-   * message lost ~5.7k of 900k requests to receive-queue overflow in the serving workers, in
-   * pieces ~0.3k for the transfer alone; see docs/benchmarks.md.
+   * Hands the whole duplicate cache to the replacement as a dump file, which it adopts without
+   * work per entry (DuplicateCache.adoptPredecessor); through the primary if the file cannot be
+   * written. Returns how it went (for the log).
    */
   let handovers = 0;
-  const handOver = async (snap: DuplicateSnapshot, final: boolean): Promise<void> => {
-    if (snap.count === 0) {
-      send({ t: "handover", snapshot: snap, final });
-      return;
-    }
-    const file = path.join(os.tmpdir(), `carrier-aaa-handover-${process.pid}-${++handovers}.bin`);
-    try {
-      await writeFile(file, snap.records, { mode: 0o600 });
-      send({ t: "handover", snapshot: { count: snap.count, addresses: snap.addresses, records: new Uint8Array(0) }, final, file });
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, "duplicate hand-over file not written: sent through the primary instead");
-      send({ t: "handover", snapshot: snap, final });
-    }
-  };
-
-  /**
-   * Hands the whole duplicate cache to the replacement as a dump file, which it adopts without
-   * work per entry (DuplicateCache.adoptPredecessor). Falls back to a snapshot of the answered
-   * entries if the file cannot be written. Returns the entries handed over (for the log).
-   */
-  const handOverCache = async (cache: DuplicateCache): Promise<number | string> => {
+  const handOverCache = async (cache: DuplicateCache): Promise<string> => {
     const file = path.join(os.tmpdir(), `carrier-aaa-dump-${process.pid}-${++handovers}.bin`);
+    let parts: Uint8Array[] | undefined;
+    let how: DuplicateHandover;
     try {
-      const parts = cache.dump(performance.now(), Date.now());
+      parts = cache.dump(performance.now(), Date.now());
       const fh = await open(file, "wx", 0o600);
       try {
         await fh.writev(parts);
       } finally {
         await fh.close();
       }
-      send({ t: "handover", snapshot: { count: 0, addresses: [], records: new Uint8Array(0) }, final: true, dump: file });
-      return "dump";
+      how = { dump: file };
     } catch (err) {
       await rm(file, { force: true }).catch(() => undefined);
-      log.warn({ err: (err as Error).message }, "duplicate dump not written: the answered entries are handed over one by one instead");
-      const snap = cache.exportAnswered(performance.now());
-      await handOver(snap, true);
-      return snap.count;
+      log.warn({ err: (err as Error).message }, "duplicate dump file not written: the dump is sent through the primary instead");
+      how = parts ? { bytes: Buffer.concat(parts) } : { none: true };
     }
+    send({ t: "handover", ...how });
+    return "dump" in how ? "dump" : "bytes" in how ? "dump through the primary" : "none";
   };
 
   const stop = (how: "retire" | "shutdown", why: string): Promise<void> =>
@@ -138,32 +106,6 @@ async function main(): Promise<number> {
       }
     })());
 
-  // Duplicates handed over by a predecessor: imported one piece at a time, IMPORT_PAUSE_MS apart,
-  // by a single loop. The pieces arrive as a burst of messages (read from the IPC pipe in one
-  // go); importing each on arrival imported the whole cache in one event-loop turn.
-  const imports: DuplicateSnapshot[] = [];
-  let importing = false;
-  let imported = 0;
-  let skipped = 0;
-  const drainImports = async (): Promise<void> => {
-    importing = true;
-    try {
-      for (let piece = imports.shift(); piece; piece = imports.shift()) {
-        try {
-          const r = server!.core.duplicates.importAnswered(piece, performance.now());
-          imported += r.imported;
-          skipped += r.skipped;
-        } catch (err) {
-          log.error({ err: (err as Error).message }, "duplicate hand-over piece refused: retransmissions of those requests are served afresh");
-        }
-        await new Promise<void>((resolve) => setTimeout(resolve, IMPORT_PAUSE_MS));
-      }
-      log.info({ imported, skipped }, "duplicates taken over from the previous worker");
-    } finally {
-      importing = false;
-    }
-  };
-
   const onMessage = async (m: ToWorker): Promise<void> => {
     if (!server) {
       early.push(m);
@@ -171,34 +113,18 @@ async function main(): Promise<number> {
     }
     switch (m.t) {
       case "start":
-      case "snapshot": {
-        if (m.t === "snapshot" && m.dump) {
-          const file = m.dump;
-          try {
-            const bytes = await readFile(file).finally(() => rm(file, { force: true }));
-            const entries = server.core.duplicates.adoptPredecessor(bytes, performance.now(), Date.now());
-            log.info({ entries }, "duplicate cache of the previous worker adopted");
-          } catch (err) {
-            log.error({ err: (err as Error).message }, "duplicate dump refused: retransmissions of those requests are served afresh");
-          }
-        }
-        if (m.snapshot && m.snapshot.count > 0) {
-          try {
-            let snap = m.snapshot;
-            if (m.t === "snapshot" && m.file) {
-              const file = m.file;
-              const records = await readFile(file).finally(() => rm(file, { force: true }));
-              snap = { ...snap, records };
-            }
-            for (const piece of splitSnapshot(snap, IMPORT_PIECE)) imports.push(piece);
-          } catch (err) {
-            log.error({ err: (err as Error).message }, "duplicate hand-over refused: retransmissions of those requests are served afresh");
-          }
-          if (!importing) void drainImports();
-        }
-        if (m.t === "start") {
-          server.startReading();
-          send({ t: "reading" });
+        server.startReading();
+        send({ t: "reading" });
+        return;
+      case "duplicates": {
+        if ("none" in m) return;
+        try {
+          const file = "dump" in m ? m.dump : undefined;
+          const bytes = file ? await readFile(file).finally(() => rm(file, { force: true })) : "bytes" in m ? m.bytes : new Uint8Array(0);
+          const entries = server.core.duplicates.adoptPredecessor(bytes, performance.now(), Date.now());
+          log.info({ entries }, "duplicate cache of the previous worker adopted");
+        } catch (err) {
+          log.error({ err: (err as Error).message }, "duplicate dump refused: retransmissions of those requests are served afresh");
         }
         return;
       }

@@ -13,8 +13,9 @@ import type { AttributeInput } from "../radius/encode.js";
 import { resolveReply, type SubscriberStore } from "../store/store.js";
 import type { Reply, Subscriber } from "../store/subscriber.js";
 import type { Client } from "../verify/clients.js";
-import type { Handler } from "../pipeline/handlers.js";
-import type { Decision, RejectReason } from "./decision.js";
+import type { Handler } from "../core/handler.js";
+import type { Decision } from "./decision.js";
+import type { DropReason, RejectReason } from "../core/outcomes.js";
 import type { VerifyHashInput } from "./password-hash.js";
 import type { SessionStore } from "../store/sessions.js";
 import { ntPasswordHash, ntResponseMatches, subscriberNtHash, challengeUserName } from "../mschap/mschapv2.js";
@@ -98,7 +99,7 @@ export type Credentials =
 export type Verdict =
   | { result: "accept"; sub: Subscriber; user: string }
   | { result: "reject"; reason: RejectReason; user: string }
-  | { result: "drop"; reason: string; user: string };
+  | { result: "drop"; reason: DropReason; user: string };
 
 /**
  * The decision shared by every front end (RADIUS Access-Request, POST /v1/auth): look the user up
@@ -204,7 +205,7 @@ export interface JsonAuthInput {
 export type JsonDecision =
   | { result: "accept"; reply: Reply; user: string }
   | { result: "reject"; reason: RejectReason; user: string }
-  | { result: "drop"; reason: string; user: string };
+  | { result: "drop"; reason: DropReason; user: string };
 
 export function createJsonAuthHandler(deps: AccessRequestDeps) {
   const check = createSubscriberCheck(deps);

@@ -6,6 +6,7 @@ import { Attr } from "../radius/codes.js";
 import type { RadiusPacket, RawAttribute } from "../radius/packet.js";
 import { acctKind, type AccountingRecord, type AcctKind, type SessionStore } from "../store/sessions.js";
 import type { Client } from "../verify/clients.js";
+import type { DropReason } from "../core/outcomes.js";
 
 export interface AccountingInput {
   packet: RadiusPacket;
@@ -17,7 +18,7 @@ export interface AccountingInput {
 
 export type AccountingDecision =
   | { result: "accounting"; kind: AcctKind; duplicate: boolean; user: string }
-  | { result: "drop"; reason: string; user?: string };
+  | { result: "drop"; reason: DropReason; user?: string };
 
 export interface AccountingDeps {
   sessions: SessionStore;
@@ -83,7 +84,7 @@ export function parseAccounting(
   client: Client,
   from: string,
   wallNow: number,
-): { ok: true; record: AccountingRecord } | { ok: false; reason: string; user?: string } {
+): { ok: true; record: AccountingRecord } | { ok: false; reason: DropReason; user?: string } {
   // First instance of each attribute, in one pass, into a table reused by every call (parsing is
   // synchronous) and cleared again before returning.
   const attrs = packet.attributes;
@@ -101,7 +102,7 @@ export function parseAccounting(
 /** First attribute of each type of the packet being parsed (indexed by type). */
 const FIRST: (RawAttribute | undefined)[] = new Array<RawAttribute | undefined>(256).fill(undefined);
 
-function parseIndexed(client: Client, from: string, wallNow: number): { ok: true; record: AccountingRecord } | { ok: false; reason: string; user?: string } {
+function parseIndexed(client: Client, from: string, wallNow: number): { ok: true; record: AccountingRecord } | { ok: false; reason: DropReason; user?: string } {
   const userAttr = FIRST[Attr.UserName];
   const user = userAttr ? recordedUserName(userAttr.value.toString("utf8")) : "";
 

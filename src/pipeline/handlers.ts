@@ -1,8 +1,7 @@
 // Handler registration. Each handler is placed at registration, once: `inline` runs on the event
 // loop, `worker` runs on the bounded worker-thread pool. Callers invoke both the same way.
+import type { Handler, Placement } from "../core/handler.js";
 import type { WorkerPool } from "./worker-pool.js";
-
-export type Placement = "inline" | "worker";
 
 export type HandlerSpec<I, O> =
   | { name: string; placement: "inline"; run: (input: I, deadline: number) => Promise<O> | O }
@@ -13,12 +12,6 @@ export type HandlerSpec<I, O> =
       module: URL;
       exportName: string;
     };
-
-export interface Handler<I, O> {
-  readonly name: string;
-  readonly placement: Placement;
-  invoke(input: I, deadline: number): Promise<O>;
-}
 
 export class HandlerRegistry {
   private readonly handlers = new Map<string, Handler<unknown, unknown>>();

@@ -62,13 +62,6 @@ export function computeRequestAuthenticator(raw: Buffer, secret: Buffer): Buffer
   return packetDigest(raw, ZERO16, secret);
 }
 
-/** Response Authenticator (RFC 2865 §3): MD5(Code+ID+Length+RequestAuth+Attributes+Secret). */
-export function computeResponseAuthenticator(raw: Buffer, requestAuthenticator: Buffer, secret: Buffer): Buffer {
-  checkSecret(secret);
-  checkAuthenticator(requestAuthenticator, "request authenticator");
-  return packetDigest(raw, requestAuthenticator, secret);
-}
-
 /**
  * Verify the Request Authenticator of an Accounting-Request (RFC 2866 §3), CoA-Request or
  * Disconnect-Request (RFC 5176 §2.3). Meaningless for Access-Request / Status-Server, whose
@@ -92,14 +85,6 @@ export function verifyResponseAuthenticator(p: RadiusPacket, requestAuthenticato
 
 // ---------------------------------------------------------------------------------------------
 // Message-Authenticator (RFC 3579 §3.2, RFC 2869 §5.14, RFC 5176 §3.4)
-
-/** HMAC-MD5 of a fully laid out packet whose Message-Authenticator value is still zero. */
-export function computeMessageAuthenticator(packetWithZeroedMa: Buffer, secret: Buffer): Buffer {
-  checkSecret(secret);
-  const out = Buffer.allocUnsafe(MA_LENGTH);
-  mac.begin(secret).update(packetWithZeroedMa).digestInto(out, 0);
-  return out;
-}
 
 /**
  * Sign a laid-out packet in place: HMAC-MD5 over `buf` (whose MA value at `maValueOffset` is

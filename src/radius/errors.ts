@@ -64,7 +64,3 @@ export class RadiusError extends Error {
     this.offset = details?.offset;
   }
 }
-
-export function isRadiusError(e: unknown): e is RadiusError {
-  return e instanceof RadiusError;
-}

@@ -5,7 +5,7 @@ import { effectiveFlows } from "../config/reload.js";
 import { flowHoldBackSettings } from "../admit/flow-holdback.js";
 import { kernelQueueSettings } from "../admit/kernel-queue.js";
 import type { SchedulerConfig } from "../admit/config.js";
-import type { ListenerName } from "../pipeline/event.js";
+import type { ListenerName } from "../core/event.js";
 import { listenUdp, type UdpListener, type UdpListenerOptions } from "../transport/udp.js";
 import { exactSources } from "../transport/steering.js";
 import type { Metrics } from "../metrics/counters.js";

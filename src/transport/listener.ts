@@ -3,7 +3,7 @@
 // for its types.
 import type { FlowHoldBackSettings, FlowHoldBackStats } from "../admit/flow-holdback.js";
 import type { KernelQueueSettings, KernelQueueStats } from "../admit/kernel-queue.js";
-import type { DatagramEvent, ListenerName, Remote } from "../pipeline/event.js";
+import type { DatagramEvent, ListenerName, Remote } from "../core/event.js";
 
 export type UdpIo = "auto" | "dgram" | "native";
 

@@ -4,7 +4,7 @@
 import { isIP } from "node:net";
 import { DEFAULT_FLOW_HOLD_BACK, FlowHoldBack } from "../admit/flow-holdback.js";
 import { DEFAULT_KERNEL_QUEUE, KernelQueueSizer } from "../admit/kernel-queue.js";
-import type { DatagramEvent, Remote } from "../pipeline/event.js";
+import type { DatagramEvent, Remote } from "../core/event.js";
 import { SLOT_META, type UdpMmsgBinding } from "./native/binding.js";
 import { steeringPlan } from "./steering.js";
 import type { UdpListener, UdpListenerOptions } from "./listener.js";

@@ -7,7 +7,7 @@
 // it was built and loads, node:dgram otherwise.
 import dgram from "node:dgram";
 import { isIP } from "node:net";
-import type { Remote } from "../pipeline/event.js";
+import type { Remote } from "../core/event.js";
 import type { UdpListener, UdpListenerOptions } from "./listener.js";
 import { loadUdpMmsg } from "./native/binding.js";
 import { listenUdpNative } from "./udp-native.js";

@@ -6,9 +6,10 @@ import { RadiusError } from "../radius/errors.js";
 import { decodePacket, findAttribute, type RadiusPacket } from "../radius/packet.js";
 import { verifyMessageAuthenticator, verifyRequestAuthenticator } from "../radius/authenticator.js";
 import type { Client, ClientTable } from "./clients.js";
-import type { DatagramEvent } from "../pipeline/event.js";
+import type { DatagramEvent } from "../core/event.js";
+import type { DropReason } from "../core/outcomes.js";
 
-export type Verified = { ok: true; client: Client; packet: RadiusPacket } | { ok: false; reason: string; client: Client | null };
+export type Verified = { ok: true; client: Client; packet: RadiusPacket } | { ok: false; reason: DropReason; client: Client | null };
 
 /** Packet codes each listener takes; anything else is dropped (RFC 2865 §3: unknown codes are silently discarded). */
 const ACCEPTED_CODES: Record<DatagramEvent["listener"], ReadonlySet<number>> = {

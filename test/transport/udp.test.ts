@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { listenUdp, type UdpIo, type UdpListener } from "../../src/transport/udp.js";
 import { loadUdpMmsg } from "../../src/transport/native/binding.js";
 import { __test } from "../../src/transport/udp-native.js";
-import type { DatagramEvent } from "../../src/pipeline/event.js";
+import type { DatagramEvent } from "../../src/core/event.js";
 import { itIf } from "../helpers/skip.js";
 
 const native = loadUdpMmsg();

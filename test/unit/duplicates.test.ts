@@ -1,6 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
-import { DuplicateCache, type PendingEntry } from "../../src/verify/duplicates.js";
-import { prng } from "../helpers/prng.js";
+import fc from "fast-check";
+import { DuplicateCache, type PendingEntry } from "../../src/verify/duplicates/cache.js";
 
 const auth = Buffer.alloc(16, 7);
 
@@ -80,161 +80,102 @@ describe("duplicate cache (RFC 5080 §2.2.2)", () => {
   });
 });
 
-// The previous implementation (a Map of string keys), kept as the reference model for the typed
-// array one: both must give the same answers to any sequence of operations.
-type RefCheck = { kind: "new"; entry: { key: string; slot: number } } | { kind: "in-progress" } | { kind: "answered"; reply: Buffer };
-const PENDING = -1;
+// A model of what the cache promises, with none of its layout: a Map from key to entry, an entry
+// expiring at its time, and forgotten once `maxEntries` newer requests have arrived (slots are
+// handed out in arrival order). The reply ring is made large enough never to wrap, so that the
+// model need not know how replies are stored (the ring is tested on its own above).
+type ModelEntry = { seq: number; reply: Buffer | null; expiresAt: number };
+type ModelCheck = { kind: "new"; seq: number } | { kind: "in-progress" } | { kind: "answered"; reply: Buffer };
 
-class ReferenceCache {
-  private readonly index = new Map<string, number>();
-  private readonly keys: Array<string | undefined>;
-  private readonly expiresAt: Float64Array;
-  /** Absolute ring position of the reply, PENDING while in progress. */
-  private readonly replyAt: Float64Array;
-  private readonly replyLen: Uint16Array;
-  private readonly ring: Buffer;
-  private ringPos = 0;
-  private next = 0;
+class ExpiringMapModel {
+  private readonly entries = new Map<string, ModelEntry>();
+  private readonly keyOfSeq = new Map<number, string>();
+  private claims = 0;
   evictions = 0;
 
-  constructor(private readonly opts: { windowMs: number; maxEntries: number; pendingTtlMs?: number; replyBytes?: number }) {
-    const n = opts.maxEntries;
-    this.keys = new Array<string | undefined>(n);
-    this.expiresAt = new Float64Array(n);
-    this.replyAt = new Float64Array(n);
-    this.replyLen = new Uint16Array(n);
-    // allocUnsafeSlow: its own memory, outside the pool; pages are touched only as it fills.
-    this.ring = Buffer.allocUnsafeSlow(Math.max(65_536, opts.replyBytes ?? n * 160));
-  }
+  constructor(private readonly o: { windowMs: number; maxEntries: number; pendingTtlMs: number }) {}
 
-  static key(address: string, port: number, identifier: number, authenticator: Buffer): string {
-    return `${address}|${port}|${identifier}|${authenticator.toString("latin1")}`;
-  }
-
-  /** Live entries (answered within their window, or in progress). */
   get size(): number {
-    return this.index.size;
+    return this.entries.size;
   }
 
-  check(key: string, now: number): RefCheck {
-    const slot = this.index.get(key);
-    if (slot !== undefined && (this.expiresAt[slot] as number) > now) {
-      const at = this.replyAt[slot] as number;
-      if (at === PENDING) return { kind: "in-progress" };
-      const len = this.replyLen[slot] as number;
-      if (this.ringPos - at <= this.ring.length - len) {
-        // A copy: the ring may be overwritten before the datagram leaves.
-        const off = at % this.ring.length;
-        return { kind: "answered", reply: Buffer.from(this.ring.subarray(off, off + len)) };
-      }
+  check(key: string, now: number): ModelCheck {
+    const e = this.entries.get(key);
+    if (e && e.expiresAt > now) return e.reply ? { kind: "answered", reply: e.reply } : { kind: "in-progress" };
+    if (e) this.remove(key);
+    // The request `maxEntries` before this one is forgotten; counted if it was still live.
+    const oldKey = this.keyOfSeq.get(this.claims - this.o.maxEntries);
+    if (oldKey !== undefined) {
+      if (this.entries.get(oldKey)!.expiresAt > now) this.evictions++;
+      this.remove(oldKey);
     }
-    if (slot !== undefined) this.release(slot);
-    return { kind: "new", entry: { key, slot: this.claim(key, now) } };
+    const seq = this.claims++;
+    this.entries.set(key, { seq, reply: null, expiresAt: now + this.o.pendingTtlMs });
+    this.keyOfSeq.set(seq, key);
+    return { kind: "new", seq };
   }
 
-  /** The request was answered: keep the reply for the window. */
-  answered(entry: { key: string; slot: number }, reply: Buffer, now: number): void {
-    if (this.keys[entry.slot] !== entry.key) return; // the slot went to a newer request meanwhile
-    if (this.opts.windowMs === 0 || reply.length > this.ring.length || reply.length > 0xffff) {
-      this.release(entry.slot);
-      return;
-    }
-    let off = this.ringPos % this.ring.length;
-    if (off + reply.length > this.ring.length) {
-      // Never split a reply across the end of the ring.
-      this.ringPos += this.ring.length - off;
-      off = 0;
-    }
-    reply.copy(this.ring, off);
-    this.replyAt[entry.slot] = this.ringPos;
-    this.replyLen[entry.slot] = reply.length;
-    this.ringPos += reply.length;
-    this.expiresAt[entry.slot] = now + this.opts.windowMs;
+  answered(key: string, seq: number, reply: Buffer, now: number): void {
+    const e = this.entries.get(key);
+    if (e?.seq === seq) Object.assign(e, { reply, expiresAt: now + this.o.windowMs });
   }
 
-  /** The request ended without a reply (dropped, shed): a retransmission may be served afresh. */
-  forget(entry: { key: string; slot: number }): void {
-    if (this.keys[entry.slot] === entry.key && this.replyAt[entry.slot] === PENDING) this.release(entry.slot);
+  forget(key: string, seq: number): void {
+    const e = this.entries.get(key);
+    if (e?.seq === seq && e.reply === null) this.remove(key);
   }
 
-  private claim(key: string, now: number): number {
-    const slot = this.next;
-    this.next = (slot + 1) % this.opts.maxEntries;
-    const old = this.keys[slot];
-    if (old !== undefined) {
-      if ((this.expiresAt[slot] as number) > now) this.evictions++;
-      this.index.delete(old);
-    }
-    this.keys[slot] = key;
-    this.index.set(key, slot);
-    this.replyAt[slot] = PENDING;
-    this.expiresAt[slot] = now + (this.opts.pendingTtlMs ?? 30_000);
-    return slot;
-  }
-
-  private release(slot: number): void {
-    const key = this.keys[slot];
-    if (key !== undefined) this.index.delete(key);
-    this.keys[slot] = undefined;
-    this.expiresAt[slot] = 0;
+  private remove(key: string): void {
+    this.keyOfSeq.delete(this.entries.get(key)!.seq);
+    this.entries.delete(key);
   }
 }
 
-describe("typed-array cache against the reference model", () => {
-  it("gives the same answers over random operations (collisions, evictions, expiry, reuse)", () => {
-    const rng = prng(20261129);
-    for (let round = 0; round < 20; round++) {
-      const opts = { windowMs: 50, maxEntries: 8 + Math.floor(rng() * 40), pendingTtlMs: 200, replyBytes: 64 * 1024 };
-      const a = new DuplicateCache(opts);
-      const b = new ReferenceCache(opts);
-      const pendingA: PendingEntry[] = [];
-      const pendingB: Array<{ key: string; slot: number }> = [];
-      const claimedAt: number[] = [];
-      let claims = 0;
-      let now = 0;
-      for (let op = 0; op < 3000; op++) {
-        now += rng() * 2;
-        const r = rng();
-        if (r < 0.6 || pendingA.length === 0) {
-          const auth = Buffer.alloc(16, Math.floor(rng() * 6));
-          const address = `10.0.0.${Math.floor(rng() * 3)}`;
-          const port = 1000 + Math.floor(rng() * 3);
-          const id = Math.floor(rng() * 3);
-          const x = a.check(DuplicateCache.key(address, port, id, auth), now);
-          const y = b.check(ReferenceCache.key(address, port, id, auth), now);
-          expect(x.kind).toBe(y.kind);
-          if (x.kind === "answered" && y.kind === "answered") expect(x.reply.equals(y.reply)).toBe(true);
-          if (x.kind === "new" && y.kind === "new") {
-            pendingA.push(x.entry);
-            pendingB.push(y.entry);
-            claimedAt.push(claims++);
+// Few keys and small tables: collisions, full probe clusters that wrap the table, evictions.
+const keyArb = fc.record({ address: fc.integer({ min: 0, max: 1 }), port: fc.integer({ min: 0, max: 1 }), id: fc.integer({ min: 0, max: 2 }), auth: fc.integer({ min: 0, max: 3 }) });
+const opArb = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ op: fc.constant("check" as const), key: keyArb, dt: fc.integer({ min: 0, max: 20 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("answer" as const), pick: fc.nat(), again: fc.boolean(), len: fc.integer({ min: 1, max: 300 }), dt: fc.integer({ min: 0, max: 20 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("forget" as const), pick: fc.nat(), again: fc.boolean(), dt: fc.integer({ min: 0, max: 20 }) }) },
+);
+
+describe("duplicate cache against a model (a Map with expiry)", () => {
+  it("gives the same answers, size and evictions over random checks, answers and forgets", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 200 }), fc.integer({ min: 50, max: 400 }), fc.array(opArb, { minLength: 100, maxLength: 400, size: "max" }), (maxEntries, windowMs, pendingTtlMs, ops) => {
+        const opts = { windowMs, maxEntries, pendingTtlMs };
+        // At most one reply of 300 octets per operation: the ring never wraps.
+        const cache = new DuplicateCache({ ...opts, replyBytes: (ops.length + 1) * 300 });
+        const model = new ExpiringMapModel(opts);
+        // Handles the caller holds, stale ones included; `again` keeps one for another use.
+        const held: Array<{ entry: PendingEntry; key: string; seq: number }> = [];
+        let now = 0;
+        for (const o of ops) {
+          now += o.dt;
+          if (o.op === "check") {
+            const k = o.key;
+            const key = `10.0.0.${k.address}|${1000 + k.port}|${k.id}|${k.auth}`;
+            const got = cache.check(DuplicateCache.key(`10.0.0.${k.address}`, 1000 + k.port, k.id, Buffer.alloc(16, k.auth)), now);
+            const want = model.check(key, now);
+            expect(got.kind).toBe(want.kind);
+            if (got.kind === "answered" && want.kind === "answered") expect(got.reply).toEqual(want.reply);
+            if (got.kind === "new" && want.kind === "new") held.push({ entry: got.entry, key, seq: want.seq });
+          } else if (held.length > 0) {
+            const h = o.again ? held[o.pick % held.length] : held.splice(o.pick % held.length, 1)[0];
+            if (o.op === "answer") {
+              const reply = Buffer.alloc(o.len, o.pick & 0xff);
+              cache.answered(h!.entry, reply, now);
+              model.answered(h!.key, h!.seq, reply, now);
+            } else {
+              cache.forget(h!.entry);
+              model.forget(h!.key, h!.seq);
+            }
           }
-        } else {
-          // An entry whose slot was reused by a full turn of the ring may have been re-claimed by
-          // the same key: the model would then accept the stale entry, the generation check does
-          // not. Such entries are only dropped here.
-          while (claimedAt.length > 0 && claims - claimedAt[0]! >= opts.maxEntries) {
-            claimedAt.shift();
-            pendingA.shift();
-            pendingB.shift();
-          }
-          if (pendingA.length === 0) continue;
-          const k = Math.floor(rng() * pendingA.length);
-          claimedAt.splice(k, 1);
-          const [ea] = pendingA.splice(k, 1);
-          const [eb] = pendingB.splice(k, 1);
-          if (rng() < 0.8) {
-            const reply = Buffer.from(`reply-${op}`);
-            a.answered(ea!, reply, now);
-            b.answered(eb!, reply, now);
-          } else {
-            a.forget(ea!);
-            b.forget(eb!);
-          }
+          expect(cache.size).toBe(model.size);
         }
-        expect(a.size).toBe(b.size);
-      }
-      expect(a.evictions).toBe(b.evictions);
-    }
+        expect(cache.evictions).toBe(model.evictions);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

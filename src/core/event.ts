@@ -22,10 +22,12 @@ export interface DatagramEvent {
 export type SendReply = (reply: Buffer, remote: Remote) => void;
 
 /** Every datagram ends in exactly one of these. */
+import type { OutcomeReason } from "./outcomes.js";
+
 export type OutcomeKind = "answered" | "dropped" | "shed" | "duplicate";
 
 export interface Outcome {
   kind: OutcomeKind;
-  /** accept/reject/status for answered; a named reason otherwise. */
-  reason: string;
+  /** accept/reject/status for answered; a named reason otherwise (core/outcomes.ts). */
+  reason: OutcomeReason;
 }
