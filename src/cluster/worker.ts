@@ -92,8 +92,7 @@ async function main(): Promise<number> {
         //    which already reads the same sockets.
         s.retire();
         // 2. Finish what is in flight; its replies leave on the same sockets. First, so that a
-        //    request in flight is not held up by the hand-over (measured: with the cache handed
-        //    over before the drain, a few dozen requests in flight missed their deadline).
+        //    request in flight is not held up by the hand-over past its deadline.
         const { abandoned } = await s.close();
         // 3. The whole duplicate cache, these last replies included, to the replacement. A
         //    retransmission that reached the replacement in between (a few ms) was served afresh.

@@ -1,6 +1,6 @@
 // Hot-path validation of a stored subscriber record. Records in Redis were validated by zod when
-// they were written, so re-running the full schema on every Access-Request (~5 µs, a tenth of
-// the per-request budget at 15k/s) buys little. This check accepts only the plain shape that
+// they were written, so re-running the full schema on every Access-Request (several µs) buys
+// little. This check accepts only the plain shape that
 // the writers produce and answers null for anything else, which then goes through zod for a
 // precise verdict. It must never accept what subscriberSchema refuses: a property test holds it to that.
 import type { Subscriber } from "./subscriber.js";

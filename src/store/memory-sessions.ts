@@ -106,7 +106,7 @@ export class MemorySessionStore implements SessionStore {
   private append(e: DistributiveOmit<HistoryEntry, "id">): void {
     this.historyBuf.push({ id: `${this.d.wallClock()}-${this.seq++}`, e });
     // In process the history is only for tests and tools: a long one is a heap of long-lived
-    // objects for the GC to walk (measured: multi-second pauses at 10k records/s with 1M).
+    // objects for the GC to walk.
     const max = Math.min(this.d.config.streamMaxLen, MEMORY_HISTORY_MAX);
     if (this.historyBuf.length >= 2 * max) this.historyBuf = this.historyBuf.slice(-max);
   }

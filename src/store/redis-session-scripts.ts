@@ -6,8 +6,8 @@ import type { Redis } from "ioredis";
 // Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
 // lets a script that has written finish (no partial write); the record script does all its reads
 // and checks before its first write. A record travels as one JSON argument: converting arguments
-// into Lua strings is what a script costs most (measured: ~0.25 µs per argument, against one
-// JSON.stringify on the server), so the stream entry and the session hash hold the record as JSON.
+// into Lua strings is what a script costs most, so the stream entry and the session hash hold
+// the record as JSON.
 //
 // Shared by the scripts below: close one live session (member m, session key sk).
 const CLOSE_FN = `

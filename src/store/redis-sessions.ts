@@ -77,9 +77,8 @@ export class RedisSessionStore implements SessionStore {
       enableAutoPipelining: true,
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a
       // session limit) are sent as they come: inside an auto-pipeline, every command and its
-      // Pipeline object outlived two scavenges and was promoted (~3 KB per request at 10k/s,
-      // a 4 ms scavenge every 60 ms and p99 ~20 ms); sent alone, they die young.
-      // docs/benchmarks.md, "Accounting".
+      // Pipeline object outlived two scavenges and was promoted, lengthening GC pauses; sent
+      // alone, they die young (docs/benchmarks.md, "Accounting").
       autoPipeliningIgnoredCommands: ["acctRecord", "acctClaim"],
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
