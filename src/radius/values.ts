@@ -20,170 +20,18 @@
  * with octets values.
  */
 import { Attr } from "./codes.js";
-import { RadiusError, type RadiusErrorCode } from "./errors.js";
+import { RadiusError } from "./errors.js";
 import { Dictionary, type AttributeDef } from "./dictionary.js";
 import { MAX_ATTRIBUTE_VALUE, MAX_VSA_VALUE, type AttributeInput } from "./encode.js";
-import { hidePassword, hideTunnelPassword, unhidePassword, unhideTunnelPassword } from "./authenticator.js";
-import type { RadiusPacket } from "./packet.js";
+import { hidePassword, hideTunnelPassword } from "./authenticator.js";
+import { parseEther, parseIfid, parseIPv4, parseIPv6, prefixHostBitsClear, splitPrefix } from "./address.js";
+import { fail, isTagged, MAX_TAG, rethrowNamed, show, showValue, type CryptoContext } from "./values-common.js";
 
-export type AttrValue = string | number | bigint | Buffer | Date;
-
-/** Input form of a tagged value (RFC 2868 §3): tag 0..31. */
-export interface TaggedValue {
-  tag: number;
-  value: unknown;
-}
-
-/** What encrypted attributes need: the secret and the Request Authenticator of the request. */
-export interface CryptoContext {
-  secret: Buffer;
-  requestAuthenticator: Buffer;
-}
-
-export interface DecodedAttribute {
-  name: string;
-  value: AttrValue;
-  /** 0 for standard attributes. */
-  vendorId: number;
-  /** Attribute number (vendor type for VSAs). */
-  type: number;
-  /** RFC 2868 tag, when the attribute carried one. */
-  tag?: number;
-  /** The value is still hidden (no CryptoContext was given). */
-  encrypted?: true;
-  /** The value did not match its dictionary type; `value` holds the raw octets. */
-  malformed?: true;
-}
-
-const MAX_TAG = 0x1f;
-
-function fail(code: RadiusErrorCode, attribute: string, problem: string): never {
-  throw new RadiusError(code, `${attribute}: ${problem}`, { attribute });
-}
-
-function show(v: unknown): string {
-  if (Buffer.isBuffer(v)) return `<${v.length} octets>`;
-  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (typeof v === "bigint") return `${v}n`;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
-  if (v === null) return "null";
-  if (typeof v === "object") return Array.isArray(v) ? "an array" : "an object";
-  return String(v);
-}
-
-// Attributes whose values are key material or credentials, whatever the dictionary's flags say.
-const SECRET_ATTRIBUTE_NAMES = new Set([
-  "User-Password",
-  "CHAP-Password",
-  "Tunnel-Password",
-  "MS-CHAP-Response",
-  "MS-CHAP2-Response",
-  "MS-CHAP-NT-Enc-PW",
-  "MS-CHAP-LM-Enc-PW",
-  "MS-CHAP-MPPE-Keys",
-  "MS-MPPE-Send-Key",
-  "MS-MPPE-Recv-Key",
-  "Message-Authenticator",
-]);
-
-/** Whether an attribute's value is secret-bearing (encrypted in the dictionary, or a credential or key). */
-export function isSecretAttribute(def: Pick<AttributeDef, "name" | "encrypt">): boolean {
-  return def.encrypt !== undefined || SECRET_ATTRIBUTE_NAMES.has(def.name);
-}
-
-/** A value as error messages show it; never the value of a secret-bearing attribute. */
-function showValue(def: AttributeDef, v: unknown): string {
-  if (!isSecretAttribute(def)) return show(v);
-  if (typeof v === "string" || Buffer.isBuffer(v)) return `the value (${Buffer.byteLength(v)} octets, not shown)`;
-  return "the value (not shown)";
-}
-
-function isTagged(v: unknown): v is TaggedValue {
-  return typeof v === "object" && v !== null && !Buffer.isBuffer(v) && !(v instanceof Date) && !Array.isArray(v) && "tag" in v && "value" in v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Address helpers
-
-function parseIPv4(s: string): Buffer | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (m === null) return undefined;
-  const out = Buffer.allocUnsafe(4);
-  for (let i = 0; i < 4; i++) {
-    const part = m[i + 1] as string;
-    // Leading zeros are refused: some parsers read them as octal.
-    if (part.length > 1 && part.startsWith("0")) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
-function formatIPv4(b: Buffer, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
-
-function parseIPv6(s: string): Buffer | undefined {
-  if (s.length < 2 || s.length > 45) return undefined;
-  let str = s;
-  if (str.includes(".")) {
-    // Embedded IPv4 in the last 32 bits (RFC 4291 §2.2 form 3).
-    const lastColon = str.lastIndexOf(":");
-    const v4 = parseIPv4(str.slice(lastColon + 1));
-    if (v4 === undefined) return undefined;
-    str = `${str.slice(0, lastColon + 1)}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
-  }
-  const halves = str.split("::");
-  if (halves.length > 2) return undefined;
-  const group = /^[0-9a-f]{1,4}$/i;
-  const head = halves[0] === "" ? [] : (halves[0] as string).split(":");
-  const tail = halves.length === 2 ? (halves[1] === "" ? [] : (halves[1] as string).split(":")) : [];
-  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
-  for (const g of [...head, ...tail]) if (!group.test(g)) return undefined;
-  const out = Buffer.alloc(16);
-  head.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
-  tail.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), 16 - (tail.length - i) * 2));
-  return out;
-}
-
-/** RFC 5952 text form. */
-export function formatIPv6(b: Buffer): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted tail.
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIPv4(b, 12)}`;
-  }
-  // RFC 5952 §4.2: compress the longest run (>= 2) of zero groups, the first one on a tie.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
-}
-
-function prefixHostBitsClear(addr: Buffer, plen: number): boolean {
-  for (let bit = plen; bit < addr.length * 8; bit++) {
-    if (((addr[bit >> 3] as number) >> (7 - (bit & 7))) & 1) return false;
-  }
-  return true;
-}
-
-function splitPrefix(s: string): [string, number] | undefined {
-  const slash = s.indexOf("/");
-  if (slash < 0) return undefined;
-  const lenStr = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenStr)) return undefined;
-  return [s.slice(0, slash), Number(lenStr)];
-}
+// The public surface stays here: callers import types, decoding and formatIPv6 from values.js.
+export type { AttrValue, CryptoContext, DecodedAttribute, TaggedValue } from "./values-common.js";
+export { isSecretAttribute } from "./values-common.js";
+export { decodeAttributes, decodeValue } from "./values-decode.js";
+export { formatIPv6 } from "./address.js";
 
 // ---------------------------------------------------------------------------------------------
 // Value encoding
@@ -256,15 +104,6 @@ function needCtx(def: AttributeDef, ctx: CryptoContext | undefined): CryptoConte
     fail("RADIUS_ERR_MISSING_SECRET", def.name, "is encrypted and needs the shared secret and request authenticator");
   }
   return ctx as CryptoContext;
-}
-
-function rethrowNamed<T>(def: AttributeDef, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RadiusError) fail(e.code === "RADIUS_ERR_PASSWORD_LENGTH" ? "RADIUS_ERR_BAD_VALUE" : e.code, def.name, e.message);
-    throw e;
-  }
 }
 
 /** The attribute value octets (tag octet included) for `v` under `def`. */
@@ -391,20 +230,16 @@ function encodeValue(def: AttributeDef, v: unknown, tag: number | undefined, ctx
     case "ifid": {
       const f = fixed(def, v, 8);
       if (f) return f;
-      if (typeof v !== "string" || !/^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i.test(v.trim())) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an interface id like "0011:2233:4455:6677"`);
-      }
-      const out = Buffer.allocUnsafe(8);
-      (v as string).trim().split(":").forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
-      return out;
+      const b = typeof v === "string" ? parseIfid(v.trim()) : undefined;
+      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not an interface id like "0011:2233:4455:6677"`);
+      return b as Buffer;
     }
     case "ether": {
       const f = fixed(def, v, 6);
       if (f) return f;
-      if (typeof v !== "string" || !/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(v.trim())) {
-        fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a MAC address like "00:11:22:33:44:55"`);
-      }
-      return Buffer.from((v as string).trim().replace(/[:-]/g, ""), "hex");
+      const b = typeof v === "string" ? parseEther(v.trim()) : undefined;
+      if (b === undefined) fail("RADIUS_ERR_BAD_VALUE", def.name, `${showValue(def, v)} is not a MAC address like "00:11:22:33:44:55"`);
+      return b as Buffer;
     }
     default:
       return fail("RADIUS_ERR_UNSUPPORTED", def.name, `type ${def.type} is not supported by this codec`);
@@ -543,196 +378,3 @@ export function validateAttributeObject(dict: Dictionary, obj: unknown): string[
   return problems;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-function bad(def: AttributeDef, problem: string): never {
-  return fail("RADIUS_ERR_BAD_VALUE", def.name, problem);
-}
-
-function decodeIpv6Prefix(def: AttributeDef, b: Buffer): string {
-  // RFC 3162 §2.3: Length 4..20 => value 2..18 octets; Reserved is zero.
-  if (b.length < 2 || b.length > 18 || b[0] !== 0) bad(def, "malformed IPv6 prefix");
-  const plen = b[1] as number;
-  if (plen > 128 || b.length - 2 < (plen + 7) >> 3) bad(def, `prefix length ${plen} does not fit the ${b.length - 2} prefix octets`);
-  const addr = Buffer.alloc(16);
-  b.copy(addr, 0, 2);
-  if (!prefixHostBitsClear(addr, plen)) bad(def, `bits set past /${plen}`);
-  return `${formatIPv6(addr)}/${plen}`;
-}
-
-function decodePlain(def: AttributeDef, b: Buffer): AttrValue {
-  const size = (n: number): void => {
-    if (b.length !== n) bad(def, `${b.length} octets where ${n} are expected`);
-  };
-  if (def.size !== undefined) size(def.size);
-  switch (def.type) {
-    case "string":
-      return b.toString("utf8");
-    case "octets":
-    case "abinary":
-      return Buffer.from(b);
-    case "integer": {
-      size(4);
-      const n = b.readUInt32BE(0);
-      return def.valueNames.get(n) ?? n;
-    }
-    case "byte": {
-      size(1);
-      const n = b[0] as number;
-      return def.valueNames.get(n) ?? n;
-    }
-    case "short": {
-      size(2);
-      const n = b.readUInt16BE(0);
-      return def.valueNames.get(n) ?? n;
-    }
-    case "signed":
-      size(4);
-      return b.readInt32BE(0);
-    case "integer64":
-      size(8);
-      return b.readBigUInt64BE(0);
-    case "date":
-      size(4);
-      return new Date(b.readUInt32BE(0) * 1000);
-    case "ipaddr":
-      size(4);
-      return formatIPv4(b);
-    case "ipv6addr":
-      size(16);
-      return formatIPv6(b);
-    case "ipv4prefix": {
-      size(6);
-      const plen = b[1] as number;
-      if (b[0] !== 0 || plen > 32 || !prefixHostBitsClear(b.subarray(2), plen)) bad(def, "malformed IPv4 prefix");
-      return `${formatIPv4(b, 2)}/${plen}`;
-    }
-    case "ipv6prefix":
-      return decodeIpv6Prefix(def, b);
-    case "ifid": {
-      size(8);
-      const hex = b.toString("hex");
-      return `${hex.slice(0, 4)}:${hex.slice(4, 8)}:${hex.slice(8, 12)}:${hex.slice(12, 16)}`;
-    }
-    case "ether":
-      size(6);
-      return (b.toString("hex").match(/../g) as string[]).join(":");
-    default:
-      return Buffer.from(b);
-  }
-}
-
-/**
- * Decode one attribute value under `def`. Throws RadiusError RADIUS_ERR_BAD_VALUE when the
- * octets do not fit the type.
- */
-export function decodeValue(def: AttributeDef, b: Buffer, ctx?: CryptoContext): { value: AttrValue; tag?: number; encrypted?: true } {
-  let tag: number | undefined;
-  let body = b;
-  if (def.hasTag) {
-    if (def.type === "integer") {
-      // RFC 2868 §3.1: Tag(1) + Value(3).
-      if (b.length !== 4) bad(def, `${b.length} octets where 4 are expected`);
-      tag = b[0] as number;
-      const n = b.readUInt32BE(0) & 0xffffff;
-      return { value: def.valueNames.get(n) ?? n, tag };
-    }
-    if (def.encrypt === 2) {
-      if (b.length < 1) bad(def, "missing tag");
-      tag = b[0] as number;
-      body = b.subarray(1);
-    } else if (b.length > 0 && (b[0] as number) <= MAX_TAG) {
-      tag = b[0] as number;
-      body = b.subarray(1);
-    }
-  }
-  const withTag = <T extends { value: AttrValue; encrypted?: true }>(r: T): T & { tag?: number } => (tag === undefined ? r : { ...r, tag });
-  if (def.encrypt === 1 || def.encrypt === 2) {
-    if (ctx === undefined) return withTag({ value: Buffer.from(body), encrypted: true as const });
-    const plain = rethrowNamed(def, () =>
-      def.encrypt === 1 ? unhidePassword(body, ctx.secret, ctx.requestAuthenticator) : unhideTunnelPassword(body, ctx.secret, ctx.requestAuthenticator),
-    );
-    return withTag({ value: def.type === "string" ? plain.toString("utf8") : Buffer.from(plain) });
-  }
-  if (def.encrypt === 3 || def.unsupported !== undefined) return withTag({ value: Buffer.from(body) });
-  return withTag({ value: decodePlain(def, body) });
-}
-
-function unknownDef(name: string, code: number, vendorId: number): AttributeDef {
-  return { name, code, vendorId, type: "octets", hasTag: false, concat: false, values: new Map(), valueNames: new Map() };
-}
-
-function decodeOne(def: AttributeDef, value: Buffer, ctx: CryptoContext | undefined): DecodedAttribute {
-  try {
-    const r = decodeValue(def, value, ctx);
-    const d: DecodedAttribute = { name: def.name, value: r.value, vendorId: def.vendorId, type: def.code };
-    if (r.tag !== undefined) d.tag = r.tag;
-    if (r.encrypted) d.encrypted = true;
-    return d;
-  } catch (e) {
-    if (!(e instanceof RadiusError)) throw e;
-    return { name: def.name, value: Buffer.from(value), vendorId: def.vendorId, type: def.code, malformed: true };
-  }
-}
-
-/** Split a VSA body (after the Vendor-Id) by the vendor's format; undefined if it does not tile. */
-function splitVsa(body: Buffer, typeSize: number, lengthSize: number): Array<{ type: number; value: Buffer }> | undefined {
-  const out: Array<{ type: number; value: Buffer }> = [];
-  let pos = 0;
-  const hdr = typeSize + lengthSize;
-  while (pos < body.length) {
-    if (pos + hdr > body.length) return undefined;
-    const type = typeSize === 1 ? (body[pos] as number) : typeSize === 2 ? body.readUInt16BE(pos) : body.readUInt32BE(pos);
-    let len: number;
-    if (lengthSize === 0) len = body.length - pos;
-    else len = lengthSize === 1 ? (body[pos + typeSize] as number) : body.readUInt16BE(pos + typeSize);
-    if (len < hdr || pos + len > body.length) return undefined;
-    out.push({ type, value: body.subarray(pos + hdr, pos + len) });
-    pos += len;
-  }
-  return out;
-}
-
-/**
- * Every attribute of a packet with its dictionary name and typed value (for debugging and
- * tests). Unknown attributes become "Attr-<n>" / "Attr-26.<vendor>.<type>" with octets; values
- * that do not fit their type come back as octets with `malformed: true`; VSAs whose contents do
- * not tile are returned whole as Vendor-Specific octets, also `malformed`. With `ctx`, hidden
- * attributes are revealed (requestAuthenticator defaults to the packet's own authenticator,
- * right for Access-Request; pass the request's for replies). Consecutive EAP-Message
- * attributes are not joined.
- */
-export function decodeAttributes(
-  dict: Dictionary,
-  p: RadiusPacket,
-  ctx?: { secret: Buffer; requestAuthenticator?: Buffer },
-): DecodedAttribute[] {
-  const c: CryptoContext | undefined =
-    ctx === undefined ? undefined : { secret: ctx.secret, requestAuthenticator: ctx.requestAuthenticator ?? p.authenticator };
-  const out: DecodedAttribute[] = [];
-  for (const a of p.attributes) {
-    if (a.type === Attr.VendorSpecific) {
-      const vsaName = dict.byCode(Attr.VendorSpecific)?.name ?? "Attr-26";
-      const whole = (): DecodedAttribute => ({ name: vsaName, value: Buffer.from(a.value), vendorId: 0, type: Attr.VendorSpecific, malformed: true });
-      if (a.value.length < 4) { out.push(whole()); continue; }
-      const vendorId = a.value.readUInt32BE(0);
-      const vendor = dict.vendor(vendorId);
-      if (vendor?.continuation) {
-        // WiMAX-style continuation VSAs are not split here; show the VSA whole.
-        out.push({ name: vsaName, value: Buffer.from(a.value), vendorId: 0, type: Attr.VendorSpecific });
-        continue;
-      }
-      const subs = splitVsa(a.value.subarray(4), vendor?.typeSize ?? 1, vendor?.lengthSize ?? 1);
-      if (subs === undefined || subs.length === 0) { out.push(whole()); continue; }
-      for (const s of subs) {
-        const def = dict.byCode(s.type, vendorId) ?? unknownDef(`Attr-26.${vendorId}.${s.type}`, s.type, vendorId);
-        out.push(decodeOne(def, s.value, c));
-      }
-      continue;
-    }
-    const def = dict.byCode(a.type) ?? unknownDef(`Attr-${a.type}`, a.type, 0);
-    out.push(decodeOne(def, a.value, c));
-  }
-  return out;
-}
