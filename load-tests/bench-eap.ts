@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       await proc.stop();
       throw new Error(`carrier-aaa did not come up: ${(err as Error).message}\n${tail(logFile)}`);
     }
-    return { name: "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", `eap.methods [peap, tls], ${extra ? `extra configuration \`${extra}\`` : "scheduler defaults (on, budget 50 ms)"}`] };
+    return { name: "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", `eap.methods [peap, tls], ${extra ? `extra configuration \`${extra}\`` : "scheduler defaults (on, budget 50 ms, 1000 ms for rounds with State)"}`] };
   };
 
   const startFr = async (): Promise<Sut> => {
