@@ -39,7 +39,7 @@ const USAGE = `Usage: npx tsx load-tests/eap-load.ts --server HOST:PORT --ca FIL
   --json                print the JSON report as the last line of stdout
 `;
 
-interface Stream {
+export interface Stream {
   name: string;
   method: EapBenchMethod;
   kind: "conc" | "rate";
@@ -66,13 +66,7 @@ function outcomeIndex(o: string): number {
   return i;
 }
 
-export interface EapStreamReport {
-  name: string;
-  method: EapBenchMethod;
-  kind: "conc" | "rate";
-  n: number;
-  startS: number;
-  endS: number;
+export interface EapStreamReport extends Stream {
   started: number;
   /** Open-loop arrivals not started because max-inflight conversations were in progress. */
   skipped: number;
