@@ -16,6 +16,7 @@
 // reconnect, a deadline per call. A write acknowledged by Redis is only as durable as Redis's own
 // persistence (AOF): see docs/accounting.md.
 import { Redis } from "ioredis";
+import { GuardedConnector } from "./redis-connector.js";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import { claimId, startGuess } from "./memory-sessions.js";
@@ -73,6 +74,7 @@ export class RedisSessionStore implements SessionStore {
     const tls = redisTlsOptions(rc);
     const redis = new Redis(rc.url, {
       ...(tls ? { tls } : {}),
+      Connector: GuardedConnector,
       lazyConnect: true,
       enableAutoPipelining: true,
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a

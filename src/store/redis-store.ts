@@ -28,6 +28,7 @@
 //   a heartbeat, so this is also detected without traffic.
 // - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down.
 import { Redis } from "ioredis";
+import { GuardedConnector } from "./redis-connector.js";
 import type { ChainableCommander } from "ioredis";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
@@ -104,6 +105,7 @@ export class RedisStore implements SubscriberStore {
     const tls = redisTlsOptions(config);
     this.redis = new Redis(config.url, {
       ...(tls ? { tls } : {}),
+      Connector: GuardedConnector,
       lazyConnect: true,
       enableAutoPipelining: true,
       // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
