@@ -3,7 +3,8 @@
 // octet of the State it issues and the kernel's steering program sends each Access-Request
 // carrying State to that worker's State socket. eapol_test (a fresh source port per run, so runs
 // spread over both workers) completes PEAPv0/EAP-MSCHAPv2 and EAP-TLS (a client certificate:
-// State after six EAP-Message attributes) conversations, every one of them.
+// State after six EAP-Message attributes) conversations, every one of them, also after a
+// rolling restart.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -116,6 +117,21 @@ describe("EAP with serve --workers 2", () => {
     expect(Object.keys(accepts).sort()).toEqual(["0", "1"]);
     expect(accepts["0"]! + accepts["1"]!).toBe(24);
     // No round reached a worker without its conversation.
+    const unknown = await byWorker("aaa_access_rejects_total", /reason="eap_unknown_state"/);
+    expect(Object.values(unknown).reduce((a, b) => a + b, 0)).toBe(0);
+  }, 240_000);
+
+  it("after a rolling restart (SIGUSR2) the replacements' conversations succeed: a slot keeps its State socket", async () => {
+    child.kill("SIGUSR2");
+    await waitForLog(/"msg":"rolling restart done: every worker replaced"/);
+    const peap = { eap: "PEAP", identity: '"alice"', anonymous_identity: '"anonymous"', phase2: '"auth=MSCHAPV2"', ca_cert: `"${f("ca.pem")}"`, password: '"alice-pw"' };
+    const runs: Run[] = [];
+    for (let i = 0; i < 12; i += 3) runs.push(...(await Promise.all([0, 1, 2].map(() => eapolTest(peap)))));
+    const failed = runs.filter((r) => r.code !== 0 || !/MPPE keys OK: 1 {2}mismatch: 0/.test(r.out));
+    expect(failed.map((r) => r.out.split("\n").slice(-30).join("\n"))).toEqual([]);
+    // The replacements count from 0: they answered these 12.
+    const accepts = await byWorker("aaa_datagrams_total", /listener="auth",outcome="answered",reason="accept"/);
+    expect(Object.values(accepts).reduce((a, b) => a + b, 0)).toBe(12);
     const unknown = await byWorker("aaa_access_rejects_total", /reason="eap_unknown_state"/);
     expect(Object.values(unknown).reduce((a, b) => a + b, 0)).toBe(0);
   }, 240_000);
