@@ -22,7 +22,7 @@ export type { InheritedListener, InheritedSockets, ReloadResult, RunningServer, 
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const inh = opts.inherited;
   if (inh && config.radius.acct && !inh.acct) throw new Error("radius.acct is configured but no accounting sockets were inherited");
-  const parts = await buildCore(config, log);
+  const parts = await buildCore(config, log, inh?.worker !== undefined ? { eapStateTag: inh.worker } : {});
   const sweeper = startSessionSweeper(parts.sessions, config.sessions.sweepIntervalSeconds * 1000, log);
   const intake: Intake = { open: false };
   let listeners: Listeners;

@@ -1,6 +1,6 @@
 // The listening sockets of `serve --workers N`, bound once by the primary for its whole life:
 // per UDP listener one SO_REUSEPORT group (layout.ts), and the HTTP side's TCP socket. Workers
-// inherit them as file descriptors.
+// inherit them as file descriptors: a worker's flow sockets, its own State socket, the Status-Server one.
 import { isIP } from "node:net";
 import { effectiveFlows } from "../config/reload.js";
 import type { Config } from "../config/schema.js";
@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import { describeBindError } from "../listen-error.js";
 import type { UdpMmsgBinding } from "../transport/native/binding.js";
 import type { InheritedListener } from "../server/types.js";
-import { groupLayout, workerSocketIndices, MAX_FLOW_SOCKETS, type GroupLayout } from "./layout.js";
+import { groupLayout, workerSocketIndices, type GroupLayout } from "./layout.js";
 import type { WorkerSpec } from "./protocol.js";
 
 export interface BoundGroup {
@@ -31,7 +31,7 @@ export interface PrimarySockets {
 function bindGroup(binding: UdpMmsgBinding, workers: number, name: "auth" | "acct", l: NonNullable<Config["radius"]["acct"]>, flows: number, log: Logger): BoundGroup {
   const layout = groupLayout(workers, flows);
   if (layout.reducedFrom !== null) {
-    log.warn({ listener: name, workers, flows: layout.reducedFrom, flowsPerWorker: layout.flowsPerWorker }, `radius.${name}: flows per worker reduced so that workers x flows <= ${MAX_FLOW_SOCKETS}`);
+    log.warn({ listener: name, workers, flows: layout.reducedFrom, flowsPerWorker: layout.flowsPerWorker }, `radius.${name}: flows per worker reduced so that workers x (flows + 1) + 1 sockets fit a group of 64`);
   }
   try {
     const fds = binding.bindGroup(isIP(l.host) === 6 ? 6 : 4, l.host, l.port, l.recvBufferSize, 0, layout.plan.sockets, layout.plan.program);

@@ -178,6 +178,7 @@ async function main(): Promise<number> {
       acct: spec.acct ?? undefined,
       httpFd: spec.httpFd ?? undefined,
       deferReading: true,
+      worker: spec.index,
       cluster: {
         metricsText: async () => String(await call("metrics")),
         reloadAll: async () => (await call("reload")) as { ok: boolean } & Record<string, unknown>,

@@ -2,19 +2,19 @@
 import os from "node:os";
 import type { Config } from "../config/schema.js";
 import { loadUdpMmsg } from "../transport/native/binding.js";
-import { MAX_FLOW_SOCKETS } from "./layout.js";
+import { MAX_WORKERS } from "./layout.js";
 
 export class WorkersError extends Error {}
 
 /** Default worker count: one per core with the Redis store; 1 with the embedded memory store. */
 export function defaultWorkers(config: Config): number {
-  return "redis" in config.store ? Math.min(MAX_FLOW_SOCKETS, os.availableParallelism()) : 1;
+  return "redis" in config.store ? Math.min(MAX_WORKERS, os.availableParallelism()) : 1;
 }
 
 /** Why `workers` (> 1) cannot run with this configuration, or null. */
 export function workersProblem(config: Config, workers: number): string | null {
   if (workers <= 1) return null;
-  if (workers > MAX_FLOW_SOCKETS) return `--workers must be at most ${MAX_FLOW_SOCKETS}`;
+  if (workers > MAX_WORKERS) return `--workers must be at most ${MAX_WORKERS}`;
   if (!("redis" in config.store)) {
     return `--workers ${workers}: store.memory keeps subscribers and sessions inside one process; each worker would hold its own copy, so admin API writes and Simultaneous-Use would not be shared. Use store.redis, or --workers 1`;
   }

@@ -30,6 +30,12 @@ export interface EapServerOptions {
   /** Monotonic clock (ms): conversation timeouts and deadlines. */
   now: () => number;
   random?: (n: number) => Buffer;
+  /**
+   * serve --workers N: this worker's index (0..N-1), put in the first octet of every State issued
+   * so that the kernel steers the next rounds to this process (transport/steering.ts). The other
+   * 15 octets stay random (120 bits). Unset in a single process: all 16 octets random.
+   */
+  stateTag?: number;
   maxRounds?: number;
   metrics?: Metrics;
 }
@@ -150,6 +156,7 @@ export class EapServer {
 
   private newConversation(client: string): Conversation {
     const s = this.random(STATE_LENGTH);
+    if (this.o.stateTag !== undefined) s[0] = this.o.stateTag;
     return { key: s.toString("hex"), state: s, client, identity: "", method: null, session: null, tried: new Set(), lastId: 0, nakAllowed: false, rounds: 0, previous: null, busy: false, expiresAt: 0 };
   }
 

@@ -50,7 +50,8 @@ export function clientWeights(config: Pick<Config, "clients" | "http">): Map<str
   return new Map([...config.clients.map((c) => [c.name, c.weight ?? 1] as const), [HTTP_AUTH_CLIENT, config.http?.authWeight ?? 1] as const]);
 }
 
-export async function buildCore(config: Config, log: Logger): Promise<ServerCore> {
+/** `eapStateTag`: the worker index of serve --workers N, first octet of every EAP State (see EapServerOptions). */
+export async function buildCore(config: Config, log: Logger, opts: { eapStateTag?: number } = {}): Promise<ServerCore> {
   const now = (): number => performance.now();
   const metrics = new Metrics();
   const dictionary = await loadDictionary(config.dictionary.files);
@@ -76,6 +77,7 @@ export async function buildCore(config: Config, log: Logger): Promise<ServerCore
     timeoutMs: config.eap.timeoutSeconds * 1000,
     now,
     metrics,
+    ...(opts.eapStateTag !== undefined ? { stateTag: opts.eapStateTag } : {}),
   });
   // Abandoned EAP conversations are freed at their timeout even when no request comes.
   const eapSweeper = setInterval(() => eap.sweep(), 1000);

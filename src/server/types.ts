@@ -89,6 +89,8 @@ export interface InheritedSockets {
   httpFd?: number | undefined;
   /** Open the sockets but read nothing until startReading(). */
   deferReading?: boolean | undefined;
+  /** This worker's index: the State socket it reads is the one its EAP States name (cluster/layout.ts). */
+  worker?: number | undefined;
   /** Operations on the whole server, done through the primary. */
   cluster: {
     /** GET /metrics: every worker's metrics, merged. */

@@ -20,9 +20,12 @@
 //     NASes and 8 queues that happens more often than not); so the IPv4 addresses of clients
 //     configured as single hosts are given queues first, in turn (`exact`), and only the others
 //     are hashed. With 8 queues, 8 such NASes never share one.
+// With serve --workers N, each worker has a State queue of its own, chosen by the first octet of
+// the State (the index of the worker that issued it): every round of an EAP conversation reaches
+// the process that holds it.
 // A datagram too short to hold a RADIUS code reads past the end; a classic BPF program then
-// returns 0, i.e. the first flow queue, never the Status-Server queue. The State and
-// Status-Server queues are the last two sockets of the group, so that a reader can keep exactly
+// returns 0, i.e. the first flow queue, never the Status-Server queue. The State queue(s) and
+// the Status-Server queue are the last sockets of the group, so that a reader can keep exactly
 // those when it stops reading the flows (udp-native.ts, holdBack).
 
 // Classic BPF opcodes (linux/filter.h).
@@ -55,11 +58,13 @@ const MISC_TAX = 0x07;
 const NET = 0xfff00000;
 
 export interface SteeringPlan {
-  /** Sockets in the group: `flows` flow queues, then the State queue, then the Status-Server queue. */
+  /** Sockets in the group: `flows` flow queues, then the State queue(s), then the Status-Server queue. */
   sockets: number;
-  /** Index of the queue of Access-Requests carrying State (= flows). */
+  /** Index of the (first) queue of Access-Requests carrying State (= flows). */
   stateQueue: number;
-  /** Index of the Status-Server queue (= flows + 1, the last). */
+  /** State queues: 1, or one per worker (stateQueue + w is worker w's). */
+  stateQueues: number;
+  /** Index of the Status-Server queue (the last). */
   statusQueue: number;
   /** The program, two 32-bit words per instruction (see udp-mmsg.c). */
   program: Uint32Array;
@@ -68,11 +73,13 @@ export interface SteeringPlan {
 type Insn = [code: number, jt: number, jf: number, k: number];
 
 /** Attributes examined for State, from the first; a State further on is steered as a new request. */
-export const STATE_SCAN = 12;
+export const STATE_SCAN = 32;
 /** Most IPv4 source addresses given a queue of their own in turn (see `exact`). */
 export const MAX_EXACT = 64;
+/** Most sockets in one SO_REUSEPORT group. */
+export const MAX_GROUP = 64;
 /** Most flow queues: a group holds at most 64 sockets, two of them the State and Status-Server queues. */
-export const MAX_FLOWS = 62;
+export const MAX_FLOWS = MAX_GROUP - 2;
 
 /**
  * The program for `flows` (1..62) flow queues plus the State and Status-Server queues.
@@ -83,27 +90,35 @@ export const MAX_FLOWS = 62;
  * large BNG typically does) is spread over every worker, while within each worker all of its
  * datagrams share one flow queue (fair queuing between NASes is kept), and a retransmission
  * (same address and port, RFC 5080 §2.2.2) reaches the worker that answered the original.
+ * Each worker then also has a State queue of its own (flows + w): the worker that starts an EAP
+ * conversation puts its index in the first octet of the State it issues (eap/handler.ts), and an
+ * Access-Request carrying State goes to the State queue of worker (first octet mod workers), the
+ * process holding the conversation. A State too short to hold an octet goes to the source's flow.
  */
 export function steeringPlan(flows: number, workers = 1, exact: readonly number[] = []): SteeringPlan {
   if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS) throw new RangeError(`flows must be 1..${MAX_FLOWS} (got ${flows})`);
   if (!Number.isInteger(workers) || workers < 1 || flows % workers !== 0) throw new RangeError(`workers must divide flows (got ${workers} workers for ${flows} flows)`);
+  const stateQueues = workers;
+  if (flows + stateQueues + 1 > MAX_GROUP) throw new RangeError(`${flows} flows + ${stateQueues} State queues + 1 exceed ${MAX_GROUP} sockets`);
   const perWorker = flows / workers;
   if (exact.length > MAX_EXACT) throw new RangeError(`at most ${MAX_EXACT} exact source addresses (got ${exact.length})`);
   // Exact queues are a single-process refinement: with several workers the source port picks
   // the worker, and every address is hashed.
   const table = workers === 1 ? exact : [];
   const state = flows;
-  const status = flows + 1;
+  const status = flows + stateQueues;
   const p: Insn[] = [];
   const at = (): number => p.length;
-  /** Jumps to the source-address part, patched once its position is known: [index, which field]. */
-  const toSource: Array<[number, 1 | 2 | 3]> = [];
-  const toState: number[] = [];
+  // Conditional jumps reach at most 255 instructions ahead, so far targets are reached through
+  // an unconditional jump (32-bit offset) next to the test: these are patched once known.
+  const jaSource: number[] = [];
+  const jaState: number[] = [];
   p.push([LD_B_ABS, 0, 0, 0]); // A = RADIUS code (first octet of the UDP payload)
-  const jStatus = at();
-  p.push([JMP_JEQ_K, 0, 0, 12]); // Status-Server? -> ret status (patched below)
-  toSource.push([at(), 2]);
-  p.push([JMP_JEQ_K, 0, 0, 1]); // Access-Request? walk its attributes : -> source
+  p.push([JMP_JEQ_K, 0, 1, 12]); // Status-Server?
+  p.push([RET_K, 0, 0, status]);
+  p.push([JMP_JEQ_K, 1, 0, 1]); // Access-Request? walk its attributes
+  jaSource.push(at());
+  p.push([JMP_JA, 0, 0, 0]); // -> source
   p.push([LD_W_LEN, 0, 0, 0]); // A = length of the datagram
   p.push([ST, 0, 0, 0]); // M[0] = length
   p.push([LDX_IMM, 0, 0, 20]); // X = offset of the first attribute
@@ -112,17 +127,44 @@ export function steeringPlan(flows: number, workers = 1, exact: readonly number[
     p.push([ST, 0, 0, 1]); // M[1] = offset of this attribute
     p.push([ALU_ADD_K, 0, 0, 2]); // A = offset + 2 (its type and length octets)
     p.push([LDX_MEM, 0, 0, 0]); // X = length of the datagram
-    toSource.push([at(), 1]);
-    p.push([JMP_JGT_X, 0, 0, 0]); // past the end: no (more) attributes -> source
+    p.push([JMP_JGT_X, 8, 0, 0]); // past the end: no (more) attributes -> source
     p.push([LDX_MEM, 0, 0, 1]); // X = offset
     p.push([LD_B_IND, 0, 0, 0]); // A = type
-    toState.push(at());
-    p.push([JMP_JEQ_K, 0, 0, 24]); // State -> ret state
+    p.push([JMP_JEQ_K, 6, 0, 24]); // State -> state
     p.push([LD_B_IND, 0, 0, 1]); // A = attribute length
-    toSource.push([at(), 2]);
-    p.push([JMP_JGE_K, 0, 0, 2]); // a length under 2 is malformed -> source
+    p.push([JMP_JGE_K, 0, 3, 2]); // a length under 2 is malformed -> source
     p.push([ALU_ADD_X, 0, 0, 0]); // A = offset of the next attribute
     p.push([MISC_TAX, 0, 0, 0]); // X = A
+    p.push([JMP_JA, 0, 0, 2]); // -> the next attribute
+    jaSource.push(at());
+    p.push([JMP_JA, 0, 0, 0]); // -> source
+    jaState.push(at());
+    p.push([JMP_JA, 0, 0, 0]); // -> state
+  }
+  // More than STATE_SCAN attributes: a new request.
+  jaSource.push(at());
+  p.push([JMP_JA, 0, 0, 0]); // -> source
+  // Placed before the source part: the kernel checks that M[] is written before it is read by
+  // walking the instructions in order, as if a return fell through.
+  const stateAt = at();
+  if (workers === 1) {
+    p.push([RET_K, 0, 0, state]);
+  } else {
+    // X = offset of the State attribute: its first value octet names the worker.
+    p.push([LD_B_IND, 0, 0, 1]); // A = attribute length
+    p.push([JMP_JGE_K, 0, 7, 3]); // no value octet -> source
+    p.push([MISC_TXA, 0, 0, 0]);
+    p.push([ALU_ADD_K, 0, 0, 3]); // A = offset + 3 (through the first value octet)
+    p.push([LDX_MEM, 0, 0, 0]); // X = length of the datagram
+    p.push([JMP_JGT_X, 3, 0, 0]); // past the end -> source
+    p.push([LDX_MEM, 0, 0, 1]); // X = offset
+    p.push([LD_B_IND, 0, 0, 2]); // A = first octet of the State value
+    p.push([JMP_JA, 0, 0, 1]);
+    jaSource.push(at());
+    p.push([JMP_JA, 0, 0, 0]); // -> source
+    p.push([ALU_MOD_K, 0, 0, workers]); // the worker (a foreign State: any, by its random octet)
+    p.push([ALU_ADD_K, 0, 0, state]);
+    p.push([RET_A, 0, 0, 0]); // -> that worker's State queue (the kernel wants a return last)
   }
   const source = at();
   p.push([LD_B_ABS, 0, 0, NET + 0]); // A = IP version/IHL
@@ -185,10 +227,6 @@ export function steeringPlan(flows: number, workers = 1, exact: readonly number[
     p.push([ALU_ADD_X, 0, 0, 0]); // A = worker * F + flow within the worker
     p.push([RET_A, 0, 0, 0]);
   }
-  const retStatus = at();
-  p.push([RET_K, 0, 0, status]);
-  const retState = at();
-  p.push([RET_K, 0, 0, state]);
   const retQueue = new Map<number, number>();
   for (const [, q] of toExact) {
     if (!retQueue.has(q)) {
@@ -197,19 +235,19 @@ export function steeringPlan(flows: number, workers = 1, exact: readonly number[
     }
   }
   // Jumps are relative to the next instruction (8-bit offsets for conditional jumps).
-  p[jStatus]![1] = retStatus - jStatus - 1;
-  for (const [i, field] of toSource) p[i]![field] = source - i - 1;
-  for (const i of toState) p[i]![1] = retState - i - 1;
+  for (const i of jaSource) p[i]![3] = source - i - 1;
+  for (const i of jaState) p[i]![3] = stateAt - i - 1;
   for (const [i, q] of toExact) p[i]![1] = retQueue.get(q)! - i - 1;
-  if (p.some(([code, jt, jf]) => code !== JMP_JA && (jt > 255 || jf > 255))) throw new Error("steering program: a jump is out of range");
   p[jV6]![1] = v6 - jV6 - 1;
   p[jHash]![3] = hash - jHash - 1;
+  if (p.some(([code, jt, jf]) => code !== JMP_JA && (jt > 255 || jf > 255))) throw new Error("steering program: a jump is out of range");
+  if (p.some(([code, , , k], i) => code === JMP_JA && i + 1 + k >= p.length)) throw new Error("steering program: a jump is out of range");
   const program = new Uint32Array(p.length * 2);
   p.forEach(([code, jt, jf, k], i) => {
     program[2 * i] = (code << 16) | (jt << 8) | jf;
     program[2 * i + 1] = k >>> 0;
   });
-  return { sockets: flows + 2, stateQueue: state, statusQueue: status, program };
+  return { sockets: flows + stateQueues + 1, stateQueue: state, stateQueues, statusQueue: status, program };
 }
 
 /**

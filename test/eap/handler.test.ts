@@ -98,6 +98,18 @@ describe("EAP conversations", () => {
     expect(s.conversations.size).toBe(1);
   });
 
+  it("serve --workers N: every State issued starts with the worker's index, the rest random", async () => {
+    const s = new EapServer({ methods: [eapMsChapV2, eapMd5], maxConversations: 100, timeoutMs: 30_000, now: () => clock, stateTag: 3 });
+    const states: Buffer[] = [];
+    for (let i = 0; i < 8; i++) states.push(attr((await round(s, resp(5, EapType.Identity, Buffer.from("alice")))).d, Attr.State)!);
+    for (const st of states) expect([st.length, st[0]]).toEqual([16, 3]);
+    expect(new Set(states.map((st) => st.toString("hex"))).size).toBe(8);
+    // The next round, with that State, continues the conversation.
+    const r1 = await round(s, resp(5, EapType.Identity, Buffer.from("alice")));
+    const r2 = await round(s, resp(eapOf(r1.d).identifier, EapType.Nak, [EapType.Md5Challenge]), attr(r1.d, Attr.State));
+    expect(eapOf(r2.d).type).toBe(EapType.Md5Challenge);
+  });
+
   it("EAP-MD5 after a Nak of MSCHAPv2: Access-Accept with EAP-Success and no MPPE keys", async () => {
     const s = server();
     const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));

@@ -3,7 +3,7 @@
 // a source keeps one flow queue, configured hosts get theirs in turn, workers own their range.
 import { describe, expect, test } from "@jest/globals";
 import fc from "fast-check";
-import { MAX_EXACT, MAX_FLOWS, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
+import { MAX_EXACT, MAX_FLOWS, MAX_GROUP, STATE_SCAN, steer, steeringPlan } from "../../src/transport/steering.js";
 
 const BPF_MAXINSNS = 4096;
 const STATE = 24;
@@ -31,10 +31,10 @@ const datagram = (code: number, attrs: ReadonlyArray<readonly [number, number]>)
   return Uint8Array.from([code, 0, len >> 8, len & 0xff, ...new Array<number>(16).fill(0), ...body]);
 };
 
-/** (flows, workers) with workers dividing flows. */
+/** (flows, workers) with workers dividing flows, and room in the group for a State queue per worker. */
 const shapeArb = fc
   .integer({ min: 1, max: MAX_FLOWS })
-  .chain((flows) => fc.tuple(fc.constant(flows), fc.constantFrom(...Array.from({ length: flows }, (_, i) => i + 1).filter((w) => flows % w === 0))));
+  .chain((flows) => fc.tuple(fc.constant(flows), fc.constantFrom(...Array.from({ length: flows }, (_, i) => i + 1).filter((w) => flows % w === 0 && flows + w + 1 <= MAX_GROUP))));
 const addrArb = fc.integer({ min: 0, max: 0xffffffff });
 const portArb = fc.integer({ min: 1, max: 65535 });
 /** Attributes that are not State, with short values. */
@@ -46,9 +46,11 @@ describe("steeringPlan (fast-check)", () => {
     fc.assert(
       fc.property(shapeArb, fc.uniqueArray(addrArb, { maxLength: MAX_EXACT }), ([flows, workers], exact) => {
         const plan = steeringPlan(flows, workers, exact);
-        expect(plan.sockets).toBe(flows + 2);
+        // Flows, then one State queue (one per worker with several), then Status-Server.
+        expect(plan.stateQueues).toBe(workers);
+        expect(plan.sockets).toBe(flows + workers + 1);
         expect(plan.stateQueue).toBe(flows);
-        expect(plan.statusQueue).toBe(flows + 1);
+        expect(plan.statusQueue).toBe(flows + workers);
         expect(plan.program.length % 2).toBe(0);
         expect(plan.program.length / 2).toBeLessThanOrEqual(BPF_MAXINSNS);
         if (workers > 1) expect(plan.program).toEqual(steeringPlan(flows, workers).program);
@@ -69,14 +71,16 @@ describe("steeringPlan (fast-check)", () => {
     );
   });
 
-  test("an Access-Request with State among the first STATE_SCAN attributes goes to the State queue; later, or in another code, to a flow queue", () => {
+  test("an Access-Request with State among the first STATE_SCAN attributes goes to the State queue (of the worker its first octet names); later, or in another code, to a flow queue", () => {
     fc.assert(
-      fc.property(shapeArb, addrArb, portArb, otherAttrs, fc.nat(), notStatus, ([flows, workers], addr, port, attrs, at, code) => {
+      fc.property(shapeArb, addrArb, portArb, fc.array(fc.tuple(fc.integer({ min: 1, max: 255 }).filter((t) => t !== STATE), fc.integer({ min: 0, max: 20 })), { maxLength: STATE_SCAN + 8 }), fc.nat(), notStatus, fc.integer({ min: 0, max: 255 }), ([flows, workers], addr, port, attrs, at, code, first) => {
         const plan = steeringPlan(flows, workers);
         const pos = at % (attrs.length + 1);
         const withState = [...attrs.slice(0, pos), [STATE, 4] as const, ...attrs.slice(pos)];
-        const q = steer(plan, datagram(1, withState), ipv4(addr, port));
-        if (pos < STATE_SCAN) expect(q).toBe(plan.stateQueue);
+        const bytes = datagram(1, withState);
+        bytes[20 + attrs.slice(0, pos).reduce((n, [, v]) => n + 2 + v, 0) + 2] = first;
+        const q = steer(plan, bytes, ipv4(addr, port));
+        if (pos < STATE_SCAN) expect(q).toBe(plan.stateQueue + (workers > 1 ? first % workers : 0));
         else expect(q).toBeLessThan(flows);
         if (code !== 1) expect(steer(plan, datagram(code, withState), ipv4(addr, port))).toBeLessThan(flows);
         expect(steer(plan, datagram(1, attrs), ipv4(addr, port))).toBeLessThan(flows);

@@ -124,7 +124,7 @@ describe("steering program (interpreted)", () => {
 
   test("several workers: the source address and port pick the worker, the address alone the flow queue within it", () => {
     const two = steeringPlan(8, 2); // workers 0 and 1, 4 flow queues each
-    expect(two.sockets).toBe(10);
+    expect(two.sockets).toBe(11); // 8 flows, a State queue per worker, Status-Server
     for (const src of ["10.0.0.1", "10.0.0.2", "192.0.2.9"]) {
       const workers = new Set<number>();
       const flows = new Set<number>();
@@ -171,6 +171,44 @@ describe("steering program (interpreted)", () => {
     const big = steeringPlan(MAX_FLOWS, 1, full);
     expect(steer(big, Uint8Array.of(1), ipv4("10.0.0.63"))).toBe(63 % MAX_FLOWS);
     expect(() => steeringPlan(8, 1, [...full, 1])).toThrow(RangeError);
+  });
+
+  test("several workers: an Access-Request carrying State goes to the State queue of the worker its first octet names", () => {
+    const three = steeringPlan(6, 3);
+    expect([three.stateQueue, three.stateQueues, three.statusQueue, three.sockets]).toEqual([6, 3, 9, 10]);
+    /** An Access-Request with `before` attributes, then State (16 octets, first = `tag`), then Message-Authenticator. */
+    const withState = (tag: number, before: number, stateLen = 16): Uint8Array => {
+      const b = accessRequest([...Array.from({ length: before }, (): [number, number] => [79, 253]), [24, stateLen], [80, 16]]);
+      if (stateLen > 0) b[20 + before * 255 + 2] = tag;
+      return b;
+    };
+    for (const src of ["10.0.0.1", "192.0.2.200"]) {
+      for (let port = 1000; port < 1010; port++) {
+        const ip = ipv4Udp(src, port);
+        for (const w of [0, 1, 2]) {
+          // Wherever State is among the first STATE_SCAN attributes (e.g. after 15 EAP-Message fragments).
+          for (const before of [0, 3, 15, STATE_SCAN - 1]) expect(steer(three, withState(w, before), ip)).toBe(three.stateQueue + w);
+        }
+        // A State this server did not issue: a State queue chosen by its first octet, never past the group.
+        expect(steer(three, withState(7, 2), ip)).toBe(three.stateQueue + (7 % 3));
+        expect(steer(three, withState(255, 0), ip)).toBe(three.stateQueue + (255 % 3));
+        // An empty State, or one cut off by the datagram's end: a new request, the source's flow queue.
+        const flow = steer(three, Uint8Array.of(1, 1, 0, 20), ip);
+        expect(flow).toBeLessThan(6);
+        expect(steer(three, withState(1, 2, 0), ip)).toBe(flow);
+        const cut = withState(2, 0).subarray(0, 22);
+        expect(steer(three, cut, ip)).toBe(flow);
+        // State beyond the scanned attributes: a new request too.
+        expect(steer(three, withState(1, STATE_SCAN), ip)).toBe(flow);
+      }
+    }
+    // A single process keeps one State queue, whatever the first octet.
+    const one = steeringPlan(6);
+    expect([one.stateQueue, one.stateQueues, one.statusQueue, one.sockets]).toEqual([6, 1, 7, 8]);
+    for (const w of [0, 1, 2, 200]) expect(steer(one, withState(w, 4), ipv4("10.0.0.1"))).toBe(one.stateQueue);
+    // The group has room for the State queues.
+    expect(() => steeringPlan(56, 8)).toThrow(RangeError);
+    expect(steeringPlan(48, 8).sockets).toBe(57);
   });
 
   test("bad flow counts are refused", () => {
@@ -257,6 +295,18 @@ itNative("in the kernel, with two workers: one source address over many ports re
     expect(got).toHaveLength(sockets.length);
     for (const d of got) expect(d.queue).toBe(steer(plan, Uint8Array.of(1, 1, 0, 4), ipv4Udp("127.0.0.1", d.port)));
     expect(new Set(got.map((d) => Math.floor(d.queue / 2))).size).toBe(2);
+    // State naming worker 0 or 1 (first octet), from every port: that worker's State queue.
+    got.length = 0;
+    sockets.forEach((s, i) => {
+      const st = accessRequest([[1, 8], [79, 40], [24, 16], [80, 16]]);
+      st[20 + 10 + 42 + 2] = i % 2;
+      s.send(st, port, "127.0.0.1");
+    });
+    const until = Date.now() + 3000;
+    while (got.length < sockets.length && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(sockets.length);
+    expect(got.filter((d) => d.queue === plan.stateQueue)).toHaveLength(sockets.length / 2);
+    expect(got.filter((d) => d.queue === plan.stateQueue + 1)).toHaveLength(sockets.length / 2);
   } finally {
     sockets.forEach((s) => s.close());
     b.close(handle);

@@ -6,22 +6,23 @@ import { mergePrometheus } from "../../src/cluster/metrics-merge.js";
 import { Metrics } from "../../src/metrics/counters.js";
 
 describe("socket layout", () => {
-  it("gives each worker its own flow sockets plus the shared State and Status-Server sockets", () => {
+  it("gives each worker its own flow sockets and State socket, plus the shared Status-Server socket", () => {
     const l = groupLayout(3, 2);
-    expect(l.plan.sockets).toBe(8);
-    expect(workerSocketIndices(l, 0)).toEqual([0, 1, 6, 7]);
-    expect(workerSocketIndices(l, 2)).toEqual([4, 5, 6, 7]);
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((q) => workerOfQueue(l, q))).toEqual([0, 0, 1, 1, 2, 2, null, null]);
+    expect(l.plan.sockets).toBe(10);
+    expect(workerSocketIndices(l, 0)).toEqual([0, 1, 6, 9]);
+    expect(workerSocketIndices(l, 2)).toEqual([4, 5, 8, 9]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((q) => workerOfQueue(l, q))).toEqual([0, 0, 1, 1, 2, 2, 0, 1, 2, null]);
     expect(l.reducedFrom).toBeNull();
   });
 
-  it("counts 0 flows as 1 and lowers flows to fit 62 flow sockets", () => {
+  it("counts 0 flows as 1 and lowers flows to fit a group of 64 sockets", () => {
     expect(groupLayout(2, 0).flowsPerWorker).toBe(1);
     const l = groupLayout(8, 16);
-    expect(l.flowsPerWorker).toBe(7);
+    expect(l.flowsPerWorker).toBe(6);
     expect(l.reducedFrom).toBe(16);
-    expect(l.plan.sockets).toBe(58);
-    expect(() => groupLayout(63, 1)).toThrow(/workers must be 1\.\.62/);
+    expect(l.plan.sockets).toBe(57);
+    expect(groupLayout(31, 4).plan.sockets).toBe(63);
+    expect(() => groupLayout(32, 1)).toThrow(/workers must be 1\.\.31/);
   });
 });
 
