@@ -124,7 +124,7 @@ function serverCpus(): string {
 function q(sorted: ArrayLike<number>, p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
-const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : "–");
+const f = (x: number, d = 2): string => (Number.isFinite(x) ? (Math.abs(x) < 0.005 ? 0 : x).toFixed(d) : "–");
 
 async function main(): Promise<void> {
   const a = parse(
