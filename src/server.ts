@@ -36,7 +36,11 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     await releaseServer(parts, [sweeper], undefined);
     throw err;
   }
-  const summary = startShedSummary(parts.metrics, parts.scheduler, log, 1000);
+  const summary = startShedSummary(parts.metrics, parts.scheduler, log, 1000, () => {
+    const hb = listeners.auth.flowHoldBackStats?.();
+    const kq = listeners.auth.kernelQueueStats?.();
+    return { ...(hb ? { flowHoldBack: hb } : {}), ...(kq ? { receiveBuffers: kq } : {}) };
+  });
   const timers = [sweeper, summary];
   intake.open = true;
   registerUdpMetrics(parts.metrics, listeners);
@@ -51,7 +55,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       throw err;
     }
   }
-  parts.scheduler.setKernelStampedArrivals(listeners.auth.io === "native" && (listeners.acct === undefined || listeners.acct.io === "native"));
+  connectHoldBack(parts, listeners);
   logListening(config, parts, listeners, http, log);
 
   const maxBudget = Math.max(...REQUEST_CLASSES.map((c) => classBudgetMs(config.scheduler, c)));
@@ -83,6 +87,15 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       for (const [, l] of eachListener(listeners)) l.retire();
       http?.stopAccepting();
     },
+  };
+}
+
+/** The scheduler holds the listeners back while it is backlogged (kernel-side shedding). */
+function connectHoldBack(parts: ServerCore, listeners: Listeners): void {
+  const { auth, acct } = listeners;
+  parts.scheduler.setKernelStampedArrivals(auth.io === "native" && (acct === undefined || acct.io === "native"));
+  parts.scheduler.onBacklogChange = (backlogged) => {
+    for (const [, l] of eachListener(listeners)) l.holdBack(backlogged);
   };
 }
 

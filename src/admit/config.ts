@@ -118,6 +118,44 @@ export const schedulerConfigSchema = z
         maxUtilization: z.number().gt(0).max(1).default(0.95).describe("Event-loop utilisation (0..1) above which the process counts as saturated."),
       })
       .prefault({}),
+    flowHoldBack: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Native io with flow queues: while one NAS's kernel queue is backlogged and another's is not, read less of the backlogged one, so that the event loop keeps room for the light NASes (what is not read the kernel drops, at no cost to the process). Off: every flow queue is read in turn, a full batch each. Applies only with enabled: true.",
+          ),
+        targetWaitMs: z
+          .number()
+          .positive()
+          .max(60_000)
+          .optional()
+          .describe(
+            "The light NASes' datagrams may wait this long (ms) in the kernel queue before they are read; a window in which one waited longer halves the backlogged queues' read allowance, a window under it adds one batch. Default: a tenth of budgetMs (5 ms at 50).",
+          ),
+        windowMs: z.number().min(1).max(10_000).default(10).describe("Read allowances are per window of this length (ms)."),
+      })
+      .prefault({})
+      .describe("Per-flow hold-back of backlogged kernel flow queues (docs/scheduler.md)."),
+    kernelQueue: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Native io: size each kernel receive queue by the time its datagrams wait rather than in bytes. A backlogged queue whose datagrams wait longer than targetWaitMs gets a smaller receive buffer (the kernel drops the excess on arrival, at no cost to the process, instead of queueing it until it is stale); one whose datagrams wait less than half of it grows back to radius.<listener>.recvBufferSize. Applies only with enabled: true.",
+          ),
+        targetWaitMs: z
+          .number()
+          .positive()
+          .max(60_000)
+          .optional()
+          .describe("Longest wait (ms) in the kernel queue wanted for a backlogged queue's datagrams. Default: 30 % of budgetMs (15 ms at 50)."),
+        minBytes: z.int().min(4096).max(64 * 1024 * 1024).default(16_384).describe("Smallest receive buffer (SO_RCVBUF bytes) a queue is cut to."),
+      })
+      .prefault({})
+      .describe("Kernel receive queues sized by time (docs/scheduler.md)."),
   })
   .superRefine((c, ctx) => {
     if (c.limiter.min > c.limiter.max) {
@@ -136,6 +174,20 @@ export const schedulerConfigSchema = z
     }
     if (c.codel.targetMs >= c.codel.intervalMs) {
       ctx.addIssue({ code: "custom", path: ["codel", "targetMs"], message: `codel.targetMs (${c.codel.targetMs}) must be smaller than codel.intervalMs (${c.codel.intervalMs})` });
+    }
+    if (c.flowHoldBack.targetWaitMs !== undefined && c.flowHoldBack.targetWaitMs >= c.budgetMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["flowHoldBack", "targetWaitMs"],
+        message: `flowHoldBack.targetWaitMs (${c.flowHoldBack.targetWaitMs}) must be smaller than budgetMs (${c.budgetMs})`,
+      });
+    }
+    if (c.kernelQueue.targetWaitMs !== undefined && c.kernelQueue.targetWaitMs >= c.budgetMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["kernelQueue", "targetWaitMs"],
+        message: `kernelQueue.targetWaitMs (${c.kernelQueue.targetWaitMs}) must be smaller than budgetMs (${c.budgetMs})`,
+      });
     }
     if (c.codel.targetMs >= c.budgetMs) {
       ctx.addIssue({ code: "custom", path: ["codel", "targetMs"], message: `codel.targetMs (${c.codel.targetMs}) must be smaller than budgetMs (${c.budgetMs})` });

@@ -47,6 +47,13 @@ export class Scheduler {
   private signals: SchedulerSignals = {};
   private loopSaturated = false;
   private kernelStamped = false;
+  private backlogged = false;
+  /**
+   * Called when the queue starts or stops holding a full round of the concurrency limit: the
+   * transport stops reading new datagrams meanwhile, so that the kernel drops what cannot be
+   * served at no cost to the process (docs/scheduler.md, "Backpressure").
+   */
+  onBacklogChange: ((backlogged: boolean) => void) | undefined;
   private pumping = false;
   private pumpAgain = false;
   private closed = false;
@@ -95,6 +102,7 @@ export class Scheduler {
     this.queue.setShares(minShares(config));
     if (!this.on && !this.closed) this.startAllQueued();
     this.pump(true);
+    this.checkBacklog();
   }
 
   private startAllQueued(): void {
@@ -206,6 +214,7 @@ export class Scheduler {
     }
     this.queue.push(e);
     this.pump(false);
+    this.checkBacklog();
     return e.outcome ?? "queued";
   }
 
@@ -272,6 +281,20 @@ export class Scheduler {
     };
   }
 
+  /** Queued requests fill at least one round of the limit: reading more would only feed shedding. */
+  isBacklogged(): boolean {
+    return this.backlogged;
+  }
+
+  /**
+   * The event loop had no idle time to speak of in the last sample (utilisation at or above
+   * eventLoop.maxUtilization): the process reads all it can serve. Only then may reads be held
+   * back; on a core with room, reading less only lets the kernel drop what could be answered.
+   */
+  get cpuBound(): boolean {
+    return (this.signals.loopUtilization ?? 0) >= this.config.eventLoop.maxUtilization;
+  }
+
   private canStart(): boolean {
     return this.inFlight + this.orphans < this.limiter.limit;
   }
@@ -306,6 +329,18 @@ export class Scheduler {
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
+    }
+    this.checkBacklog();
+  }
+
+  private checkBacklog(): void {
+    const now = this.on && !this.closed && this.cpuBound && this.queue.size > 0 && this.queue.size >= this.limiter.limit;
+    if (now === this.backlogged) return;
+    this.backlogged = now;
+    try {
+      this.onBacklogChange?.(now);
+    } catch (err) {
+      this.callbackError(err, "start");
     }
   }
 

@@ -83,7 +83,7 @@ export function bindPrimarySockets(binding: UdpMmsgBinding, config: Config, work
 
 function listenerSpec(g: BoundGroup, slot: number, firstFd: number): { stdio: number[]; inherited: InheritedListener } {
   const idx = workerSocketIndices(g.layout, slot);
-  return { stdio: idx.map((i) => g.fds[i]!), inherited: { fds: idx.map((_, k) => firstFd + k) } };
+  return { stdio: idx.map((i) => g.fds[i]!), inherited: { fds: idx.map((_, k) => firstFd + k), keepFrom: idx.length - 2 } };
 }
 
 /**

@@ -36,7 +36,7 @@ const listenerSchema = (defaultPort: number) =>
       .max(62)
       .optional()
       .describe(
-        "Kernel receive queues by source address (stochastic fair queuing in the kernel, native io only), plus one queue for Access-Requests carrying State and one for Status-Server, read in turn with the flow queues; each queue has its own recvBufferSize. 0: one socket. Default: 8 when the scheduler is enabled, else 0. See docs/scheduler.md.",
+        "Kernel receive queues by source address (stochastic fair queuing in the kernel, native io only), plus one queue for Access-Requests carrying State and one for Status-Server, both still read while the flow queues are held back; each queue has its own recvBufferSize. 0: one socket. Default: 8 when the scheduler is enabled, else 0. See docs/scheduler.md.",
       ),
   });
 

@@ -14,6 +14,9 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
   metrics.gauge("aaa_scheduler_enabled", "1 when the scheduler runs (scheduler.enabled: deadlines, priorities, fairness, shedding), 0 when it is off.", () => [
     { labels: {}, value: scheduler.enabled ? 1 : 0 },
   ]);
+  metrics.gauge("aaa_scheduler_cpu_bound", "1 while the event loop had no idle time in the last sample (utilisation >= scheduler.eventLoop.maxUtilization): only then are reads held back.", () => [
+    { labels: {}, value: scheduler.cpuBound ? 1 : 0 },
+  ]);
   metrics.gauge("aaa_scheduler_limit", "Current adaptive concurrency limit on store-bound requests.", () => [{ labels: {}, value: scheduler.limit }]);
   metrics.gauge("aaa_scheduler_in_flight", "Store-bound requests running.", () => [{ labels: {}, value: scheduler.stats().inFlight }]);
   metrics.gauge("aaa_scheduler_queued", "Requests waiting in the scheduler, by class.", () => {
@@ -52,13 +55,14 @@ export function registerSchedulerMetrics(metrics: Metrics, scheduler: Scheduler,
  * While shedding, one warn line per second that says how much was shed, why, and the state; on
  * stop, one more for what was shed since the last line. A second in which requests were dropped
  * but none shed (bad input, store failures or timeouts) gets a "requests dropped" line with the
- * reasons instead.
+ * reasons instead. `extra` adds fields of other parts (the listener's per-flow hold-back).
  */
 export function startShedSummary(
   metrics: Metrics,
   scheduler: Scheduler,
   log: Logger,
   everyMs = 1000,
+  extra: () => Record<string, unknown> | undefined = () => undefined,
 ): { stop(): void } {
   let lastShed = metrics.sum("aaa_datagrams_total", { outcome: "shed" });
   let lastDropped = metrics.sum("aaa_datagrams_total", { outcome: "dropped" });
@@ -74,7 +78,7 @@ export function startShedSummary(
       const byReason: Record<string, number> = {};
       for (const c of REQUEST_CLASSES) for (const [r, v] of Object.entries(s.shed[c])) if (v > 0) byReason[`${c}/${r}`] = v;
       log.warn(
-        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason },
+        { shed: shedNow, dropped: droppedNow, answered: answered - lastAnswered, limit: s.limit, inFlight: s.inFlight, queued: s.queuedTotal, expectedAccessMs: Math.round(s.expectedServiceMs.access * 10) / 10, sojournP99Ms: s.sojournMs.p99, loopSaturated: s.loopSaturated, shedTotalByReason: byReason, ...extra() },
         "shedding load",
       );
     } else if (droppedNow > 0) {

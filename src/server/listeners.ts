@@ -1,6 +1,10 @@
-// The RADIUS UDP listeners of a server (auth, and acct when configured) and their metrics.
+// The RADIUS UDP listeners of a server (auth, and acct when configured), their metrics, and the
+// settings a live reload passes on to them.
 import type { Config } from "../config/schema.js";
 import { effectiveFlows } from "../config/reload.js";
+import { flowHoldBackSettings } from "../admit/flow-holdback.js";
+import { kernelQueueSettings } from "../admit/kernel-queue.js";
+import type { SchedulerConfig } from "../admit/config.js";
 import type { ListenerName } from "../core/event.js";
 import { listenUdp, type UdpListener, type UdpListenerOptions } from "../transport/udp.js";
 import { exactSources } from "../transport/steering.js";
@@ -18,7 +22,7 @@ export interface Listeners {
 type ListenerConfig = Config["radius"]["auth"];
 
 export async function openListeners(config: Config, parts: ServerCore, log: Logger, inh: InheritedSockets | undefined): Promise<Listeners> {
-  const { core, now } = parts;
+  const { core, scheduler, now } = parts;
   const open = (name: ListenerName, l: ListenerConfig, own: Pick<UdpListenerOptions, "flows" | "exactSources" | "adopt" | "onFallback">): Promise<UdpListener> =>
     listenUdp({
       name,
@@ -26,6 +30,9 @@ export async function openListeners(config: Config, parts: ServerCore, log: Logg
       port: l.port,
       recvBufferSize: l.recvBufferSize,
       io: l.io,
+      flowHoldBack: flowHoldBackSettings(config.scheduler),
+      kernelQueue: kernelQueueSettings(config.scheduler),
+      cpuBound: () => scheduler.cpuBound,
       deferReading: inh?.deferReading,
       now,
       onEvent: (ev, send) => core.handle(ev, send),
@@ -63,6 +70,14 @@ export function eachListener(l: Listeners): Array<[ListenerName, UdpListener]> {
   return l.acct ? [["auth", l.auth], ["acct", l.acct]] : [["auth", l.auth]];
 }
 
+/** Live reload: the listeners take the new per-flow hold-back and receive-buffer settings. */
+export function reconfigureListeners(l: Listeners, scheduler: SchedulerConfig): void {
+  for (const [, u] of eachListener(l)) {
+    u.setFlowHoldBack?.(flowHoldBackSettings(scheduler));
+    u.setKernelQueue?.(kernelQueueSettings(scheduler));
+  }
+}
+
 /** One UDP gauge: a value per listener, or one per kernel queue (labelled `queue`); undefined: not reported. */
 interface UdpGauge {
   name: string;
@@ -72,6 +87,13 @@ interface UdpGauge {
 
 const UDP_GAUGES: readonly UdpGauge[] = [
   { name: "aaa_udp_kernel_drops", help: "Datagrams the kernel dropped since start because a receive queue of the listener was full (native io; monotonic).", read: (l) => l.kernelDrops() },
+  { name: "aaa_udp_flow_holdback_windows", help: "Windows in which a backlogged and a light kernel flow queue were both read (monotonic).", read: (l) => l.flowHoldBackStats?.()?.contendedWindows },
+  { name: "aaa_udp_flow_holdback_pressure_windows", help: "Of those, windows whose light datagrams waited in the kernel longer than flowHoldBack.targetWaitMs (monotonic).", read: (l) => l.flowHoldBackStats?.()?.pressureWindows },
+  { name: "aaa_udp_flow_holdback_holds", help: "Times a backlogged flow queue was not read for the rest of a window (monotonic).", read: (l) => l.flowHoldBackStats?.()?.holds },
+  { name: "aaa_udp_flow_holdback_limited_flows", help: "Flow queues with a read allowance now.", read: (l) => l.flowHoldBackStats?.()?.limitedFlows },
+  { name: "aaa_udp_receive_buffer_cuts", help: "Times a backlogged kernel queue's receive buffer was cut because its datagrams waited longer than scheduler.kernelQueue.targetWaitMs (monotonic).", read: (l) => l.kernelQueueStats?.()?.cuts },
+  { name: "aaa_udp_receive_buffer_bytes", help: "Receive buffer (SO_RCVBUF as set) of each sized kernel queue.", read: (l) => l.kernelQueueStats?.()?.bytes },
+  { name: "aaa_udp_flow_holdback_light_wait_ms", help: "Mean kernel wait of the light flow queues' datagrams in the last contended window (ms).", read: (l) => l.flowHoldBackStats?.()?.lightWaitMs },
 ];
 
 export function registerUdpMetrics(metrics: Metrics, listeners: Listeners): void {

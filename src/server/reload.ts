@@ -8,7 +8,7 @@ import { StoreError } from "../store/store.js";
 import { ClientTable } from "../verify/clients.js";
 import type { Logger } from "../log.js";
 import { clientWeights, loadDictionary, type ServerCore } from "./core.js";
-import type { Listeners } from "./listeners.js";
+import { reconfigureListeners, type Listeners } from "./listeners.js";
 import type { ReloadResult } from "./types.js";
 
 export interface Reloader {
@@ -88,6 +88,7 @@ export function createReloader(o: ReloaderOptions): Reloader {
     log.level = eff.log.level;
     scheduler.setClientWeights(clientWeights(eff));
     scheduler.reconfigure(eff.scheduler);
+    reconfigureListeners(listeners, eff.scheduler);
     const version = core.reconfigure({ clients, dictionary: dict, rejectReplyMessage: eff.auth.rejectReplyMessage, authLinesPerSecond: eff.log.authLines.perSecond });
     eapTls.commit();
     plan.applied.push(...eapTls.applied);

@@ -77,6 +77,8 @@ export type ReloadResult =
 /** Sockets of one listener inherited from the primary process (see src/cluster/). */
 export interface InheritedListener {
   fds: number[];
+  /** Index in `fds` of the first socket still read while holding back (State, then Status-Server), or null. */
+  keepFrom: number | null;
 }
 
 /** What a worker of `serve --workers N` is given by the primary process (src/cluster/primary.ts). */

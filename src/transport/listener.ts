@@ -1,6 +1,8 @@
 // The contract of a RADIUS UDP listener, shared by both implementations: node:dgram (udp.ts) and
 // the native addon (udp-native.ts). Apart from both so that neither imports the other's module
 // for its types.
+import type { FlowHoldBackSettings, FlowHoldBackStats } from "../admit/flow-holdback.js";
+import type { KernelQueueSettings, KernelQueueStats } from "../admit/kernel-queue.js";
 import type { DatagramEvent, ListenerName, Remote } from "../core/event.js";
 
 export type UdpIo = "auto" | "dgram" | "native";
@@ -38,11 +40,28 @@ export interface UdpListenerOptions {
   onFallback?: (reason: string) => void;
   /**
    * Native only: read these already bound sockets (inherited from the primary process of
-   * `serve --workers N`) instead of binding. `flows` is then ignored.
+   * `serve --workers N`) instead of binding; `keepFrom` is the index in `fds` of the first
+   * socket still read while holding back (the State socket, then Status-Server's), or null.
+   * `flows` is then ignored.
    */
-  adopt?: { fds: readonly number[] } | undefined;
+  adopt?: { fds: readonly number[]; keepFrom: number | null } | undefined;
   /** Open the sockets but read nothing until startReading() (a worker that takes over from another). */
   deferReading?: boolean | undefined;
+  /**
+   * Native with flow queues: hold back a backlogged flow queue while others are light (see
+   * src/admit/flow-holdback.ts). Absent or disabled: every flow queue is read in turn.
+   */
+  flowHoldBack?: FlowHoldBackSettings | undefined;
+  /**
+   * Native: receive buffers sized by the time datagrams wait in them (see
+   * src/admit/kernel-queue.ts), up to `recvBufferSize`. Absent or disabled: `recvBufferSize`.
+   */
+  kernelQueue?: KernelQueueSettings | undefined;
+  /**
+   * Is the process CPU-bound now (its event loop without idle time)? The per-flow hold-back and
+   * the receive-buffer cuts act only while it is. Absent: always.
+   */
+  cpuBound?: (() => boolean) | undefined;
 }
 
 export interface UdpListener {
@@ -51,6 +70,19 @@ export interface UdpListener {
   readonly queues: number;
   /** Datagrams the kernel dropped for lack of queue space, when known (native). */
   kernelDrops(): number | undefined;
+  /**
+   * Stop (true) or resume (false) reading requests; the State and Status-Server queues, when
+   * there are, are still read. node:dgram cannot stop reading: there it does nothing.
+   */
+  holdBack(hold: boolean): void;
+  /** New per-flow hold-back settings (live reload); nothing without flow queues. */
+  setFlowHoldBack?(settings: FlowHoldBackSettings): void;
+  /** Per-flow hold-back counters, when there are flow queues. */
+  flowHoldBackStats?(): FlowHoldBackStats | undefined;
+  /** New receive-buffer sizing settings (live reload). */
+  setKernelQueue?(settings: KernelQueueSettings): void;
+  /** Receive-buffer sizing: cuts so far and current sizes, when sized. */
+  kernelQueueStats?(): KernelQueueStats | undefined;
   readonly address: { address: string; port: number; family: string };
   /**
    * Graceful shutdown, step 1: datagrams received from now on go to `onDiscard` instead of the
@@ -61,8 +93,8 @@ export interface UdpListener {
   startReading(): void;
   /**
    * Hand-over (native): stop reading every socket for good; datagrams wait in the kernel queues
-   * for the process that reads the same sockets next. Replies can still be sent; stopReceiving
-   * never reads again after this.
+   * for the process that reads the same sockets next. Replies can still be sent. holdBack and
+   * stopReceiving never read again after this.
    */
   retire(): void;
   close(): Promise<void>;

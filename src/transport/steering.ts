@@ -25,7 +25,8 @@
 // the process that holds it.
 // A datagram too short to hold a RADIUS code reads past the end; a classic BPF program then
 // returns 0, i.e. the first flow queue, never the Status-Server queue. The State queue(s) and
-// the Status-Server queue are the last sockets of the group.
+// the Status-Server queue are the last sockets of the group, so that a reader can keep exactly
+// those when it stops reading the flows (udp-native.ts, holdBack).
 
 // Classic BPF opcodes (linux/filter.h).
 const LD_W_ABS = 0x20;

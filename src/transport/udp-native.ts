@@ -2,6 +2,8 @@
 // JavaScript per batch, replies written with one sendmmsg per event-loop turn. Same contract as
 // the node:dgram listener in udp.ts; chosen by `radius.<listener>.io`.
 import { isIP } from "node:net";
+import { DEFAULT_FLOW_HOLD_BACK, FlowHoldBack } from "../admit/flow-holdback.js";
+import { DEFAULT_KERNEL_QUEUE, KernelQueueSizer } from "../admit/kernel-queue.js";
 import type { DatagramEvent, Remote } from "../core/event.js";
 import { SLOT_META, type UdpMmsgBinding } from "./native/binding.js";
 import { steeringPlan } from "./steering.js";
@@ -13,6 +15,8 @@ const DEFAULT_BATCH = 64;
 /** With flow queues, each queue is read at most this many datagrams per turn (its quantum). */
 const DEFAULT_FLOW_BATCH = 16;
 const MAX_CACHED_ADDRESSES = 65_536;
+/** Window of the receive-buffer sizer when there is no per-flow hold-back to share one with. */
+const WINDOW_MS = 10;
 
 /** A source address as received: the text form the core sees, plus the raw form for replies. */
 class NativeRemote implements Remote {
@@ -31,6 +35,9 @@ class NativeRemote implements Remote {
 export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBinding): Promise<UdpListener> {
   const family = isIP(o.host) === 6 ? 6 : 4;
   const plan = o.flows && !o.adopt ? steeringPlan(o.flows, 1, o.exactSources ?? []) : null;
+  // The first queue still read while holding back (the State queue; Status-Server's follows it):
+  // the plan's, or the one named with adopted sockets.
+  const keepFrom = o.adopt ? o.adopt.keepFrom : plan ? plan.stateQueue : null;
   const sockets = o.adopt ? o.adopt.fds.length : (plan?.sockets ?? 1);
   const batch = o.batch ?? (sockets > 1 ? DEFAULT_FLOW_BATCH : DEFAULT_BATCH);
   const rbuf = Buffer.alloc(batch * SLOT);
@@ -43,11 +50,44 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   let pending = 0;
   let flushScheduled = false;
   let closed = false;
+  let held = false;
   /** Not reading: before startReading() with deferReading, and for good after retire(). */
   let deferred = o.deferReading === true;
   let retired = false;
   let discard: (() => void) | null = null;
   let handle: object | null = null;
+  // Per-flow hold-back: the flow queues are the sockets below the State queue.
+  const flowCount = keepFrom ?? 0;
+  const governor = flowCount > 0 ? new FlowHoldBack(flowCount, batch, o.flowHoldBack ?? { ...DEFAULT_FLOW_HOLD_BACK, enabled: false }) : null;
+  // Receive buffers sized by time: the flow queues, or the one socket of a listener without them.
+  const sizedQueues = flowCount > 0 ? flowCount : sockets === 1 && !o.adopt ? 1 : 0;
+  const sizer =
+    sizedQueues > 0 && (o.recvBufferSize ?? 0) > 0
+      ? new KernelQueueSizer(sizedQueues, o.recvBufferSize!, o.kernelQueue ?? { ...DEFAULT_KERNEL_QUEUE, enabled: false })
+      : null;
+  let windowTimer: NodeJS.Timeout | undefined;
+
+  /** Flow queues are read unless the whole listener is not reading or they are held back together. */
+  const flowsReading = (): boolean => !closed && !!handle && !deferred && !held && !discard;
+
+  // Kernel drops of each flow (or sized) queue so far, read once per window for both.
+  const drops = new Float64Array(Math.max(flowCount, sizedQueues));
+  const onWindow = (): void => {
+    if (closed || !handle) return;
+    for (let q = 0; q < drops.length; q++) drops[q] = binding.drops(handle, q);
+    const cpuBound = o.cpuBound ? o.cpuBound() : true;
+    const resume = governor ? governor.endWindow(drops, cpuBound) : [];
+    if (sizer) for (const [q, bytes] of sizer.endWindow(o.now(), (q) => drops[q]!, cpuBound)) binding.receiveBuffer(handle, q, bytes);
+    if (!flowsReading()) return;
+    for (const f of resume) binding.poll(handle, f, true);
+  };
+
+  /** After binding.start (which starts every socket): stop again the flow queues held back on their own. */
+  const restopHeld = (): void => {
+    if (!governor || !handle) return;
+    for (let f = 0; f < flowCount; f++) if (governor.isHeld(f)) binding.poll(handle, f, false);
+  };
+
   const sendError = (message: string): void => o.onSendError?.(new Error(message));
 
   const flush = (): void => {
@@ -128,7 +168,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
     return name;
   };
 
-  const onBatch = (count: number): void => {
+  const onBatch = (count: number, queue: number): void => {
     if (closed) return;
     if (count < 0) return sendError(`receive failed (errno ${-count})`);
     if (discard) {
@@ -136,6 +176,15 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       return;
     }
     const t = o.now();
+    if (count > 0 && (governor || sizer)) {
+      // FIFO: the first datagram of the read waited longest.
+      const headWaitMs = Math.max(0, rmeta[4]!) / 1000;
+      if (sizer && queue < sizedQueues) sizer.onRead(queue, count, headWaitMs, t);
+      if (governor) {
+        if (queue >= flowCount) governor.onProtectedRead(headWaitMs);
+        else if (governor.onRead(queue, count, headWaitMs) && handle) binding.poll(handle, queue, false);
+      }
+    }
     const stale = o.stale;
     for (let i = 0; i < count; i++) {
       const m = i * SLOT_META;
@@ -164,17 +213,55 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
   handle = binding.open(family, o.host, o.port, o.recvBufferSize ?? 0, 0, batch, SLOT, rbuf, rmeta, sbuf, smeta, onBatch, sockets, plan?.program ?? null, o.adopt?.fds ?? null);
   const port = binding.localPort(handle);
   if (!deferred) binding.start(handle);
+  if (governor || sizer) {
+    windowTimer = setInterval(onWindow, governor?.windowMs ?? WINDOW_MS);
+    windowTimer.unref();
+  }
   return {
     io: "native",
     queues: sockets,
     kernelDrops: () => (handle ? binding.drops(handle) : undefined),
     stopReceiving: (onDiscard: () => void) => {
       discard = onDiscard;
+      // Read on (and discard) even if reading was held back: a shutdown drains nothing new. Not
+      // after a hand-over (retire) or before reading began: the datagrams are the next reader's.
+      if (held && handle && !closed && !deferred) {
+        held = false;
+        binding.start(handle);
+      }
+      // Flow queues held back on their own are read again too.
+      if (handle && !closed && !deferred && governor) for (let f = 0; f < flowCount; f++) if (governor.isHeld(f)) binding.poll(handle, f, true);
     },
+    holdBack: (hold: boolean) => {
+      if (closed || !handle || hold === held || discard) return;
+      held = hold;
+      if (deferred) return; // startReading() applies it
+      // The State and Status-Server queues (the last two) are still read.
+      if (hold) binding.pause(handle, keepFrom ?? -1);
+      else {
+        binding.start(handle);
+        restopHeld();
+      }
+    },
+    setFlowHoldBack: (settings) => {
+      if (!governor) return;
+      const windowChanged = settings.windowMs !== governor.windowMs;
+      governor.reconfigure(settings);
+      if (windowChanged && windowTimer) {
+        clearInterval(windowTimer);
+        windowTimer = setInterval(onWindow, settings.windowMs);
+        windowTimer.unref();
+      }
+    },
+    flowHoldBackStats: () => governor?.stats(),
+    setKernelQueue: (settings) => sizer?.reconfigure(settings),
+    kernelQueueStats: () => sizer?.stats(),
     startReading: () => {
       if (closed || !handle || retired || !deferred) return;
       deferred = false;
       binding.start(handle);
+      if (held) binding.pause(handle, keepFrom ?? -1);
+      else restopHeld();
     },
     retire: () => {
       if (closed || !handle || retired) return;
@@ -187,6 +274,7 @@ export async function listenUdpNative(o: UdpListenerOptions, binding: UdpMmsgBin
       if (closed) return;
       flush();
       closed = true;
+      if (windowTimer) clearInterval(windowTimer);
       if (handle) binding.close(handle);
       handle = null;
     },

@@ -57,6 +57,7 @@ async function listenDgram(o: UdpListenerOptions): Promise<UdpListener> {
     io: "dgram",
     queues: 1,
     kernelDrops: () => undefined,
+    holdBack: () => undefined,
     address: socket.address(),
     stopReceiving: (onDiscard) => {
       socket.removeAllListeners("message");

@@ -78,9 +78,10 @@ describe("scheduler config", () => {
   });
 
   it("refuses kernel-queue targets that cannot work, naming the key; the defaults follow the budget", () => {
-    // The read hold-backs were removed: a configuration that still sets them is refused, naming the key.
-    expect(problems({ flowHoldBack: { enabled: true } }).join("\n")).toMatch(/flowHoldBack/);
-    expect(problems({ kernelQueue: { enabled: true } }).join("\n")).toMatch(/kernelQueue/);
+    expect(problems({ flowHoldBack: { targetWaitMs: 50 } }).join("\n")).toMatch(/^flowHoldBack\.targetWaitMs: .*budgetMs/m);
+    expect(problems({ kernelQueue: { targetWaitMs: 60 } }).join("\n")).toMatch(/^kernelQueue\.targetWaitMs: .*budgetMs/m);
+    expect(problems({ kernelQueue: { minBytes: 100 } }).join("\n")).toMatch(/^kernelQueue\.minBytes: /m);
+    expect(problems({ flowHoldBack: { windowMs: 0 } }).join("\n")).toMatch(/^flowHoldBack\.windowMs: /m);
     // A small budget with the default targets is fine: they are shares of it.
     expect(() => schedulerConfig({ budgetMs: 8 })).not.toThrow();
   });

@@ -92,6 +92,7 @@ const reasonsSeen = new Set<ShedReason>();
 function run(initial: SchedulerConfigInput, ops: Op[]): void {
   const clock = new FakeClock();
   const s = new Scheduler(schedulerConfig(initial), { clock: clock.now, tuning: { leakAfterMs: 400 } });
+  s.onBacklogChange = () => {};
   const jobs: Tracked[] = [];
   const running: Tracked[] = [];
   const problems: string[] = [];

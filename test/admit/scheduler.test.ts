@@ -26,6 +26,52 @@ describe("Scheduler: admission", () => {
     expect(st.completed.access).toBe(3);
   });
 
+  it("reports backpressure when a full round of the limit is queued, and its end when the queue drains", () => {
+    const h = harness(fixed(2));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 1 });
+    h.submit("a", "access");
+    h.submit("b", "access");
+    h.submit("c", "access");
+    expect(changes).toEqual([]); // one queued < limit 2
+    h.submit("d", "access");
+    expect(changes).toEqual([true]);
+    expect(h.s.isBacklogged()).toBe(true);
+    h.submit("e", "access"); // still backlogged: no repeat
+    expect(changes).toEqual([true]);
+    h.finish("a"); // c starts: d, e queued (2 = limit)
+    expect(changes).toEqual([true]);
+    h.finish("b"); // d starts: e alone queued
+    expect(changes).toEqual([true, false]);
+    expect(h.s.isBacklogged()).toBe(false);
+    expect(h.s.latestDeadline(10)).toBe(1010);
+  });
+
+  it("holds no reads back while the event loop has idle time, and does once it has none", () => {
+    const h = harness(fixed(2));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 0.6 });
+    for (const id of ["a", "b", "c", "d", "e"]) h.submit(id, "access");
+    expect(h.s.stats().queuedTotal).toBe(3);
+    expect(h.s.cpuBound).toBe(false);
+    expect(changes).toEqual([]);
+    h.s.setSignals({ loopUtilization: 0.99 });
+    expect(h.s.cpuBound).toBe(true);
+    expect(changes).toEqual([true]);
+    h.s.setSignals({ loopUtilization: 0.5 });
+    expect(changes).toEqual([true, false]);
+  });
+
+  it("never reports backpressure when disabled", () => {
+    const h = harness({ ...fixed(1), enabled: false });
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    for (const id of ["a", "b", "c", "d"]) h.submit(id, "access");
+    expect(changes).toEqual([]);
+  });
+
   it("gives the job its deadline: arrival + the class's budget, or its own", () => {
     const h = harness({ budgetMs: 50, classes: { acct: { budgetMs: 200 } } });
     h.clock.advance(10);
@@ -517,11 +563,16 @@ describe("Scheduler: live reconfiguration", () => {
 
   it("turned off, starts what was queued (by class) and every new request at once; turned on, queues again", () => {
     const h = harness(fixed(1));
+    const changes: boolean[] = [];
+    h.s.onBacklogChange = (b) => changes.push(b);
+    h.s.setSignals({ loopUtilization: 1 });
     h.submit("a", "access");
     h.submit("b", "acct");
     h.submit("c", "access-state");
+    expect(changes).toEqual([true]);
     h.s.reconfigure(schedulerConfig({ ...fixed(1), enabled: false }));
     expect(h.s.enabled).toBe(false);
+    expect(changes).toEqual([true, false]);
     expect(h.started()).toEqual(["a", "c", "b"]);
     expect(h.submit("d", "access")).toBe("started");
     for (const id of ["a", "b", "c", "d"]) h.finish(id);

@@ -76,7 +76,7 @@ describe("overload", () => {
       const replies = flood.received.map((b) => decodePacket(b).code);
       expect(replies.every((c) => c === Code.AccessAccept)).toBe(true);
       // Every flood datagram is accounted for exactly once: answered, shed (after classification,
-      // or before it as stale), dropped, or dropped by the kernel on a full receive queue.
+      // or before it as stale), dropped, or dropped by the kernel while reading was held back.
       const flooded = (outcome: string) =>
         server.metrics.sum("aaa_datagrams_total", { outcome, class: "access" }) + server.metrics.sum("aaa_datagrams_total", { outcome, class: "none" });
       expect(flooded("answered")).toBe(replies.length);

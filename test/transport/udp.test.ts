@@ -213,7 +213,33 @@ test("io=native without the addon is a start-up error naming the key; the addres
   expect(__test.parseRemote("nope")).toBeNull();
 });
 
-itNative("native: a flooding source overflows its own flow queue while a light source's datagrams all arrive", async () => {
+itNative("native: holdBack stops reading new requests (the State and Status-Server queues are still read), and resuming delivers what waited", async () => {
+  const events: DatagramEvent[] = [];
+  const listener = await listenUdp({ name: "auth", host: "127.0.0.1", port: 0, io: "native", flows: 2, now: () => performance.now(), onEvent: (ev) => void events.push(ev) });
+  const c = await client("udp4", "127.0.0.1");
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+  try {
+    expect(listener.queues).toBe(4);
+    listener.holdBack(true);
+    // Identifier 1: a new Access-Request; 2: Status-Server; 3: an Access-Request carrying State.
+    const withState = Uint8Array.of(1, 3, 0, 30, ...new Array<number>(16).fill(0), 24, 10, ...new Array<number>(8).fill(7));
+    c.send(Uint8Array.of(1, 1, 0, 4), listener.address.port, "127.0.0.1");
+    c.send(Uint8Array.of(12, 2, 0, 4), listener.address.port, "127.0.0.1");
+    c.send(withState, listener.address.port, "127.0.0.1");
+    await settle();
+    expect(events.map((e) => e.data[1]).sort()).toEqual([2, 3]);
+    listener.holdBack(false);
+    await settle();
+    expect(events.map((e) => e.data[1])).toHaveLength(3);
+    expect(events[2]!.data[1]).toBe(1);
+    expect(listener.kernelDrops()).toBe(0);
+  } finally {
+    c.close();
+    await listener.close();
+  }
+});
+
+itNative("native: a flooding source's flow queue is held back and its receive buffer cut while a light source's datagrams all arrive", async () => {
   let light = 0;
   let heavy = 0;
   const max = 65_536;
@@ -226,6 +252,8 @@ itNative("native: a flooding source overflows its own flow queue while a light s
     // 127.0.0.1 reads flow queue 0, 127.0.0.2 flow queue 1.
     exactSources: [0x7f000001, 0x7f000002],
     recvBufferSize: max,
+    flowHoldBack: { enabled: true, targetWaitMs: 1, windowMs: 5 },
+    kernelQueue: { enabled: true, targetWaitMs: 2, minBytes: 4096 },
     now: () => performance.now(),
     onEvent: (ev) => {
       // Each datagram costs the loop 0.2 ms: a flood of them keeps it busy.
@@ -260,6 +288,12 @@ itNative("native: a flooding source overflows its own flow queue while a light s
     expect(heavy).toBeGreaterThan(0);
     expect(heavy).toBeLessThan(5000);
     expect(listener.kernelDrops()).toBeGreaterThan(0);
+    const hb = listener.flowHoldBackStats?.();
+    expect(hb?.holds).toBeGreaterThan(0);
+    const kq = listener.kernelQueueStats?.();
+    expect(kq?.cuts).toBeGreaterThan(0);
+    // The light source's queue never overflowed: never cut.
+    expect(kq?.bytes[0]).toBe(max);
   } finally {
     quiet.close();
     flood.close();

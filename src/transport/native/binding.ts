@@ -44,6 +44,10 @@ export interface UdpMmsgBinding {
   start(handle: object): void;
   /** Stop reading every socket below index `keep`; those from `keep` on are still read (-1: none). */
   pause(handle: object, keep: number): void;
+  /** Start (`on`) or stop reading the one socket at `index`. */
+  poll(handle: object, index: number, on: boolean): void;
+  /** SO_RCVBUF of the one socket at `index`, in bytes (the kernel doubles it). */
+  receiveBuffer(handle: object, index: number, bytes: number): void;
   localPort(handle: object): number;
   flush(handle: object, count: number): number;
   /** Datagrams the kernel dropped on the group's sockets (or the one at `index`) so far (receive queue full). */

@@ -682,6 +682,51 @@ static napi_value js_pause(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* poll(handle, index, on): start (on) or stop reading the one socket at `index`. A flow queue
+ * held back on its own (src/admit/flow-holdback.ts) is stopped this way while the others are read. */
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
+  int32_t index;
+  bool on = false;
+  CHECK(napi_get_value_int32(env, argv[1], &index));
+  CHECK(napi_get_value_bool(env, argv[2], &on));
+  if (index < 0 || index >= g->nsock) {
+    napi_throw_range_error(env, "ERR_UDP_MMSG", "poll: socket index out of range");
+    return NULL;
+  }
+  if (on) {
+    int r = uv_poll_start(&g->socks[index].poll, UV_READABLE, on_poll);
+    if (r != 0) return throw_errno(env, "uv_poll_start", -r);
+  } else {
+    uv_poll_stop(&g->socks[index].poll);
+  }
+  return NULL;
+}
+
+/* receiveBuffer(handle, index, bytes): SO_RCVBUF of the one socket at `index` (the kernel doubles
+ * it for its bookkeeping); datagrams already queued stay, new ones are dropped while the queue
+ * holds more than the new size. */
+static napi_value js_receive_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  group_t *g = get_group(env, argv[0]);
+  if (!g) return NULL;
+  int32_t index, bytes;
+  CHECK(napi_get_value_int32(env, argv[1], &index));
+  CHECK(napi_get_value_int32(env, argv[2], &bytes));
+  if (index < 0 || index >= g->nsock || bytes <= 0) {
+    napi_throw_range_error(env, "ERR_UDP_MMSG", "receiveBuffer: socket index or size out of range");
+    return NULL;
+  }
+  if (setsockopt(g->socks[index].fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0) return throw_errno(env, "setsockopt(SO_RCVBUF)", errno);
+  return NULL;
+}
+
 /* localPort(handle) -> the bound port. */
 static napi_value js_local_port(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -810,6 +855,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pause", NULL, js_pause, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receiveBuffer", NULL, js_receive_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
       {"drops", NULL, js_drops, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
