@@ -17,29 +17,38 @@ export class ClassShares {
     shares.forEach((s, r) => (this.shares[r] = s));
   }
 
-  /** The class to serve next: the first class owed a whole dispatch, else the highest with work; -1: none. */
+  /**
+   * The class to serve next: of the classes owed a whole dispatch, the one owed most (the higher
+   * on a tie), else the highest with work; -1: none.
+   */
   pick(hasWork: (rank: number) => boolean): number {
     let top = -1;
+    let owedMost = -1;
     for (let r = 1; r < this.shares.length; r++) {
       if (!hasWork(r)) continue;
-      if ((this.owed[r] as number) >= 1 - 1e-9) return r;
+      const owed = this.owed[r] as number;
+      if (owed >= 1 - 1e-9 && (owedMost < 0 || owed > (this.owed[owedMost] as number) + 1e-9)) owedMost = r;
       if (top < 0) top = r;
     }
-    return top;
+    return owedMost >= 0 ? owedMost : top;
   }
 
   /**
-   * One dispatch went to class `chosen`: every class with work waiting (and the chosen one)
-   * accrues its share, capped at one dispatch plus its share; a class with none is owed nothing.
+   * One dispatch went to class `chosen`: every class with work waiting accrues its share, capped
+   * at two dispatches (one more than it takes to be picked, so that a class kept waiting by
+   * another owed at the same moment loses nothing); a class with none is owed nothing. The chosen
+   * class accrues its share too and pays one dispatch, so that over time it gets its share exactly.
    */
   accrue(chosen: number, hasWork: (rank: number) => boolean): void {
     for (let r = 1; r < this.shares.length; r++) {
       const share = this.shares[r] as number;
-      if (r === chosen || hasWork(r)) this.owed[r] = Math.min((this.owed[r] as number) + share, 1 + share);
+      const owed = this.owed[r] as number;
+      if (r === chosen) {
+        const left = owed + share - 1;
+        this.owed[r] = left > 1e-9 ? left : 0;
+      } else if (hasWork(r)) this.owed[r] = Math.min(owed + share, 2);
       else this.owed[r] = 0;
     }
-    const left = (this.owed[chosen] as number) - 1;
-    this.owed[chosen] = left > 1e-9 ? left : 0;
   }
 
   /** What class `rank` is owed now (for tests and stats). */
