@@ -156,9 +156,6 @@ export class ClusterOperations {
     const { supervisor: sup, log } = this.o;
     const old = s.current;
     const next = sup.spawn(s.index, "rolling_restart");
-    // Lowest priority until the old worker stops reading: while both read, the serving workers
-    // (this slot's and the others') keep precedence for the CPU and the replacement warms up on
-    // what they leave; it gets the primary's priority back when it is the slot's only reader.
     const restorePriority = lowerWhileStarting(next.pid, log);
     s.next = next;
     try {
@@ -175,13 +172,10 @@ export class ClusterOperations {
     // is; a retransmission that reaches the replacement in between is served afresh (RFC
     // 5080 §2.2.2 allows it; the NAS keeps the first answer).
     const reading = sup.waitMessage(next, "reading", HANDOVER_TIMEOUT_MS + READY_TIMEOUT_MS);
+    restorePriority();
     sup.send(next, { t: "start" });
-    try {
-      await reading;
-      if (old && old.state !== "exited") await new Promise((r) => setTimeout(r, ROLLING_OVERLAP_MS));
-    } finally {
-      restorePriority();
-    }
+    await reading;
+    if (old && old.state !== "exited") await new Promise((r) => setTimeout(r, ROLLING_OVERLAP_MS));
     if (old && old.state !== "exited") {
       old.state = "retiring";
       const handedOver = sup.waitMessage(old, "handover", HANDOVER_TIMEOUT_MS).catch((err: unknown) => err as Error);

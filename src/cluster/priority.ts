@@ -1,6 +1,5 @@
-// CPU priority of a starting worker (rolling restart): it loads, and then reads next to the worker
-// it replaces, at the lowest priority, and gets its priority back once that worker stops reading,
-// so that neither its loading nor its cold first requests take CPU the serving workers need.
+// CPU priority of a starting worker (rolling restart): it loads at the lowest priority and gets
+// its priority back before it reads, so that loading takes only the CPU the serving workers leave.
 import { readdirSync } from "node:fs";
 import os from "node:os";
 import type { Logger } from "../log.js";
