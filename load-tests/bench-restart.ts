@@ -16,11 +16,12 @@ import path from "node:path";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
 import { buildC, LOAD_TESTS_DIR } from "./lib/cbuild.js";
 import { waitUntilAnswering } from "./lib/probe.js";
-import { childPids, freeUdpPort, installCleanup, keepTempDir, loadAvg, runPinned, sleep, startPinned, startRedis, tail, tempDir, treeCpuMs, which } from "./lib/procs.js";
+import { childPids, freeUdpPort, waitQuiet, installCleanup, keepTempDir, loadAvg, runPinned, sleep, startPinned, startRedis, tail, tempDir, treeCpuMs, which } from "./lib/procs.js";
 import { passwordFor, usernameFor } from "./lib/radius.js";
 import type { LoadReport } from "./radius-load.js";
 import { seed } from "./seed-redis.js";
 import { counterDelta, udpCounters, udpSockets } from "./lib/udp-stats.js";
+import { sampleForeignCpu } from "./lib/foreign-cpu.js";
 
 const REPO = path.resolve(LOAD_TESTS_DIR, "..");
 
@@ -29,7 +30,12 @@ const USAGE = `Usage: npx tsx load-tests/bench-restart.ts [options]
   --capacity N          capacity of the server under test, requests/s (default 12000: one process
                         on this machine, docs/benchmarks.md); the default rate is half of it
   --rate N              offered rate, requests/s (default capacity / 2)
-  --duration S          seconds of load (default 20); the rolling restart starts at S / 2
+  --duration S          seconds of load (default 20)
+  --restart-at S        when the rolling restart starts, seconds into the load (default duration / 2);
+                        the report says when it did not finish within the load
+  --wait-quiet S        before the measured load, wait up to S s until processes outside the
+                        benchmark use under 0.1 core (default 60; 0: do not wait); what they used
+                        during the load is reported either way
   --workers N           serve --workers N (default 2)
   --warmup S            unrecorded load at the same rate before the measured run (default 10): a
                         freshly started server is slower for its first seconds (V8 has not
@@ -51,6 +57,8 @@ async function main(): Promise<void> {
       capacity: { type: "string" },
       rate: { type: "string" },
       duration: { type: "string" },
+      "restart-at": { type: "string" },
+      "wait-quiet": { type: "string" },
       workers: { type: "string" },
       warmup: { type: "string" },
       users: { type: "string" },
@@ -68,6 +76,8 @@ async function main(): Promise<void> {
   const capacity = num(a, "capacity", 12000, { min: 1 });
   const rate = num(a, "rate", Math.round(capacity / 2), { min: 1 });
   const duration = num(a, "duration", 20, { min: 4 });
+  const restartAtS = num(a, "restart-at", duration / 2, { min: 0, max: duration });
+  const waitQuietS = num(a, "wait-quiet", 60, { min: 0 });
   const workers = num(a, "workers", 2, { min: 2, max: 63, int: true });
   const users = num(a, "users", 100000, { min: 1, int: true });
   const timeoutMs = num(a, "timeout", 1000, { min: 1 });
@@ -163,21 +173,29 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
   const restart = !flag(a, "no-restart");
+  const quietBefore = await waitQuiet({
+    cores: Array.from({ length: ncpu }, (_, i) => i),
+    ourPids: [proc.pid, ...childPids(proc.pid), redis.pid],
+    maxS: waitQuietS,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   const cpu0 = treeCpuMs(proc.pid) ?? 0;
   const udp0 = udpCounters();
   const drops0 = serverDrops(port);
+  const foreign = sampleForeignCpu();
   const t0 = performance.now();
   const wall0 = Date.now();
-  process.stderr.write(`load: ${rate}/s for ${duration} s; ${restart ? `rolling restart (SIGUSR2) at ${duration / 2} s` : "no restart (control run)"}\n`);
+  process.stderr.write(`load: ${rate}/s for ${duration} s; ${restart ? `rolling restart (SIGUSR2) at ${restartAtS} s` : "no restart (control run)"}\n`);
   const gen = runPinned(
     genCmd[0]!,
     [...genCmd.slice(1), "--server", `127.0.0.1:${port}`, "--rate", String(rate), "--duration", String(duration), "--timeout", String(timeoutMs), "--users-count", String(users), "--seed", "1", "--json"],
     { cpu: auxCpu, watchdogMs: (duration + timeoutMs / 1000 + 60) * 1000, stderrPrefix: "  ", quiet, cwd: REPO },
   );
-  await sleep(t0 + (duration * 1000) / 2 - performance.now());
+  await sleep(t0 + restartAtS * 1000 - performance.now());
   const restartAt = performance.now() - t0;
   if (restart) proc.child.kill("SIGUSR2");
   const r = await gen;
+  const others = foreign.stop();
   const udp = counterDelta(udp0, udpCounters());
   const kernelDrops = serverDrops(port) - drops0;
   const windowS = (performance.now() - t0) / 1000;
@@ -192,6 +210,20 @@ async function main(): Promise<void> {
     .filter((l) => (l.msg === "shedding load" || l.msg === "requests dropped") && typeof l.time === "string" && Date.parse(l.time) > wall0 && Date.parse(l.time) <= wall1 + 1500)
     .reduce((n, l) => n + (typeof l.shed === "number" ? l.shed : 0) + (typeof l.dropped === "number" ? l.dropped : 0), 0);
   const done = lines.find((l) => l.msg === "rolling restart done: every worker replaced");
+  const doneInLoad = done !== undefined && typeof done.time === "string" && Date.parse(done.time) <= wall1;
+  // Server drops per second of the load and worker pid, to place them against the restart.
+  const bySecond = new Map<string, number>();
+  for (const l of lines) {
+    if ((l.msg !== "shedding load" && l.msg !== "requests dropped") || typeof l.time !== "string") continue;
+    const t = Date.parse(l.time);
+    const n = (typeof l.shed === "number" ? l.shed : 0) + (typeof l.dropped === "number" ? l.dropped : 0);
+    if (t <= wall0 || t > wall1 + 1500 || n === 0) continue;
+    const k = `${Math.ceil((t - wall0) / 1000)} s w${String(l.worker)}`;
+    bySecond.set(k, (bySecond.get(k) ?? 0) + n);
+  }
+  const restartEvents = lines
+    .filter((l) => typeof l.time === "string" && Date.parse(l.time) > wall0 && ["worker started", "worker replaced (rolling restart)", "rolling restart done: every worker replaced"].includes(String(l.msg)))
+    .map((l) => `${((Date.parse(String(l.time)) - wall0) / 1000).toFixed(1)} s ${String(l.msg)}${l.worker !== undefined ? ` (worker ${String(l.worker)})` : ""}`);
   const stopped = lines.find((l) => l.msg === "rolling restart stopped");
   const pidsAfter = childPids(proc.pid);
   await proc.stop(15_000);
@@ -208,12 +240,17 @@ async function main(): Promise<void> {
     "",
   );
   for (const n of notes) md.push(`- note: ${n}`);
+  if (Number.isFinite(quietBefore)) md.push(`- other processes before the load: ${quietBefore.toFixed(2)} cores (waited up to ${waitQuietS} s for under 0.1)`);
+  if (restart && !doneInLoad) md.push(`- **the rolling restart did not finish within the load**: what a later part of it lost is not measured`);
+  if (restartEvents.length > 0) md.push(`- restart timeline (from the start of the load): ${restartEvents.join("; ")}`);
+  md.push(`- not answered by the server, by second of the load and worker: ${bySecond.size === 0 ? "none" : [...bySecond.entries()].map(([k, n]) => `${k}: ${n}`).join(", ")}`);
+  if (others.top.length > 0) md.push(`- other processes that used CPU during the load: ${others.top.join("; ")}`);
   md.push("");
-  md.push("| workers | rate | sent | answered | lost (timeouts) | not answered by the server (shed, dropped) | kernel drops: server sockets (all UDP) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers; – when workers were replaced, as an exited process's CPU time cannot be read) | restart | workers replaced |");
-  md.push("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|");
+  md.push("| workers | rate | sent | answered | lost (timeouts) | not answered by the server (shed, dropped) | kernel drops: server sockets (all UDP) | duplicates | bad replies | p50 ms | p99 ms | max ms | server CPU (primary + workers; – when workers were replaced, as an exited process's CPU time cannot be read) | other processes' CPU: s (busiest second, cores) | restart | workers replaced |");
+  md.push("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---:|");
   md.push(
     `| ${workers} | ${rate} | ${report.sent} | ${report.answered} | ${report.timeouts} | ${serverShed} | ${kernelDrops} (${(udp["UdpRcvbufErrors"] ?? 0) + (udp["Udp6RcvbufErrors"] ?? 0)}) | ${report.duplicates} | ${report.badAuthenticator + report.badMessageAuthenticator + report.malformed} | ` +
-      `${report.latencyMs.p50?.toFixed(2)} | ${report.latencyMs.p99?.toFixed(2)} | ${report.latencyMs.max?.toFixed(2)} | ${replaced > 0 ? "–" : `${((100 * cpuMsUsed) / 1000 / windowS).toFixed(0)} %`} | ` +
+      `${report.latencyMs.p50?.toFixed(2)} | ${report.latencyMs.p99?.toFixed(2)} | ${report.latencyMs.max?.toFixed(2)} | ${replaced > 0 ? "–" : `${((100 * cpuMsUsed) / 1000 / windowS).toFixed(0)} %`} | ${others.cpuS.toFixed(1)} (${others.peakCores.toFixed(2)}) | ` +
       `${!restart ? "none (control run)" : restartMs !== null ? `done in ${restartMs} ms` : stopped ? `stopped: ${String(stopped.err)}` : "not finished"} | ${replaced} of ${pidsBefore.length} |`,
   );
   md.push("");
@@ -221,7 +258,7 @@ async function main(): Promise<void> {
   const text = md.join("\n");
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, text);
-  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), rate, duration, workers, generator, restart, kernelDrops, serverShed, udp, restartAtMs: restart ? restartAt : null, restartMs, pidsBefore, pidsAfter, report }, null, 2) + "\n");
+  writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify({ started: started.toISOString(), rate, duration, workers, generator, restart, kernelDrops, serverShed, udp, restartAtMs: restart ? restartAt : null, otherCpu: others, quietBefore, restartDoneInLoad: doneInLoad, serverBySecond: Object.fromEntries(bySecond), restartMs, pidsBefore, pidsAfter, report }, null, 2) + "\n");
   process.stdout.write(text);
   process.stderr.write(`\nwritten: ${path.relative(process.cwd(), outFile)} (+ .json)\n`);
 }
