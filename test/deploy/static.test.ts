@@ -382,11 +382,12 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
   /** The address a published port binds when .env sets nothing: the ${VAR:-default}'s default. */
   const hostDefault = (host: string | undefined): string | undefined => (host === undefined ? undefined : (/^\$\{[A-Z_]+:-([^}]*)\}$/.exec(host)?.[1] ?? host));
 
-  it("has redis, carrier-aaa, prometheus, grafana, and loadtest only in the loadtest profile", () => {
+  it("has redis, carrier-aaa, prometheus, grafana, loadtest only in the loadtest profile, the Sentinel set only in the sentinel profile", () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(["redis", "carrier-aaa", "prometheus", "grafana", "loadtest"]));
     for (const [name, svc] of Object.entries(services)) {
       const profiles = obj(svc, name)["profiles"];
       if (name === "loadtest") expect(profiles).toEqual(["loadtest"]);
+      else if (name === "redis-replica" || /^sentinel-\d+$/.test(name)) expect(profiles).toEqual(["sentinel"]);
       else expect([name, profiles]).toEqual([name, undefined]);
     }
   });
