@@ -111,13 +111,17 @@ export async function checkSentinels(config: RedisStoreConfig): Promise<void> {
         connectTimeout: wait,
         disconnectTimeout: 200,
       });
-      c.on("error", () => {});
+      // The socket's own error (ECONNREFUSED, ...) says more than the rejected connect().
+      let socketError: unknown;
+      c.on("error", (err: unknown) => {
+        socketError ??= err;
+      });
       try {
         await withDeadline(c.connect(), wait, `connecting to sentinel ${addr}`);
         const r = await withDeadline(c.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", config.name ?? ""), wait, `asking sentinel ${addr}`);
         return Array.isArray(r) && r.length === 2 ? { kind: "master" } : { kind: "unknown-name", addr };
       } catch (err) {
-        const msg = safeErrorMessage(err);
+        const msg = safeErrorMessage(socketError ?? err);
         return { kind: "error", addr, auth: /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(msg), msg };
       } finally {
         c.disconnect();
