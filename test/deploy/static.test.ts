@@ -531,7 +531,7 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
 
 describe("compose.yaml: the sentinel profile and config/compose-sentinel.yaml", () => {
   const sentinelNames = Object.keys(services).filter((n) => /^sentinel-\d+$/.test(n));
-  const profileOf = (n: string): Json => obj(services[n], n)["profiles"];
+  const profileOf = (n: string): Json | undefined => obj(services[n], n)["profiles"];
 
   it("adds a replica of redis and three sentinels, all only in the sentinel profile", () => {
     expect(sentinelNames).toHaveLength(3);
