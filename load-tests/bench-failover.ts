@@ -66,7 +66,12 @@ let serverExit: string | null = null;
 server.once("exit", (code, sig) => (serverExit = `code ${code} signal ${sig}`));
 process.once("exit", () => server.kill("SIGKILL"));
 await waitTcp(HTTP_PORT, 10_000, () => serverExit === null);
-await sleep(500);
+// Ready: the store connected and the group profiles loaded.
+for (const end = Date.now() + 10_000; Date.now() < end; await sleep(100)) {
+  const ok = await fetch(`http://127.0.0.1:${HTTP_PORT}/readyz`).then((r) => r.ok, () => false);
+  if (ok) break;
+}
+await sleep(300);
 
 const md5 = (...b: Buffer[]): Buffer => createHash("md5").update(Buffer.concat(b)).digest();
 const attr = (t: number, v: Buffer): Buffer => Buffer.concat([Buffer.from([t, v.length + 2]), v]);
@@ -181,6 +186,7 @@ for (const a of acked) if ((await reader.getSession("bench", a.sid, `u${a.user}`
 await reader.close();
 
 const serverUp = serverExit === null;
+if (process.env["FAILOVER_DEBUG"]) for (let b = 0; b + w <= lastIv + 1; b += w) process.stderr.write(`${b / w}s: ${answered.slice(b, b + w).reduce((x, y) => x + y, 0)}/${sent.slice(b, b + w).reduce((x, y) => x + y, 0)}\n`);
 console.log(
   JSON.stringify(
     {
