@@ -22,16 +22,57 @@ export const redisTlsConfigSchema = z
       .default(true)
       .describe("Verify the server's certificate. Default true; false only for a test set-up (anyone on the path can then read and change the traffic)."),
   })
-  .describe("TLS settings of a rediss:// URL. The files are read at start; a missing or unreadable one stops start-up naming its key.");
+  .describe("TLS settings of a rediss:// URL, or of the sentinels and the primary with sentinels. The files are read at start; a missing or unreadable one stops start-up naming its key.");
+
+/** The Redis of a store.redis section without url and without sentinels. */
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0";
+
+// Sentinel mode (docs/high-availability.md): kept together so that other modes merge beside it.
+const sentinelAddress = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'a sentinel is "host:port" (IPv6 as "[addr]:port")' });
+const sentinelKeys = {
+  sentinels: z
+    .array(sentinelAddress)
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('Redis Sentinel: the sentinels to ask for the primary of `name`, as "host:port". Instead of url; at least one must answer at start.'),
+  name: z.string().min(1).max(256).optional().describe("Redis Sentinel: the master name the sentinels monitor (`sentinel monitor <name> ...`)."),
+  username: z.string().min(1).max(256).optional().describe("Redis Sentinel: ACL user on the primary (with url, credentials go in the URL)."),
+  password: z.string().min(1).max(1024).optional().describe("Redis Sentinel: password on the primary (requirepass or the ACL user's). Never logged."),
+  sentinelUsername: z.string().min(1).max(256).optional().describe("Redis Sentinel: ACL user on the sentinels, when they require one."),
+  sentinelPassword: z.string().min(1).max(1024).optional().describe("Redis Sentinel: password of the sentinels (their requirepass), when set. Never logged."),
+  waitReplicas: z
+    .int()
+    .min(0)
+    .max(16)
+    .default(0)
+    .describe(
+      "Accounting: answer an Accounting-Request only once WAIT reports the record on at least this many replicas (else no answer: outcome store:STORE_NOT_REPLICATED, the NAS retransmits). Default 0: once it is on the primary.",
+    ),
+};
+
+function checkSentinelKeys(r: { url?: string | undefined; sentinels?: string[] | undefined; name?: string | undefined } & Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (r.sentinels === undefined) {
+    for (const k of ["name", "username", "password", "sentinelUsername", "sentinelPassword"] as const) {
+      if (r[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `${k} is for Redis Sentinel (with sentinels); with url, put credentials in the URL` });
+    }
+    return;
+  }
+  if (r.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], message: "give url or sentinels, not both" });
+  if (r.name === undefined) ctx.addIssue({ code: "custom", path: ["name"], message: "sentinels need the master name (name)" });
+}
 
 export const redisStoreConfigSchema = z
   .strictObject({
     url: z
       .url({ protocol: /^rediss?$/, error: "url must be a redis:// or rediss:// URL" })
-      .default("redis://127.0.0.1:6379/0")
+      .optional()
       .describe(
-        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Default "redis://127.0.0.1:6379/0".',
+        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Absent (and no sentinels): "redis://127.0.0.1:6379/0".',
       ),
+    ...sentinelKeys,
     keyPrefix: z
       .string()
       .max(64, { error: "keyPrefix must be at most 64 characters" })
@@ -68,8 +109,9 @@ export const redisStoreConfigSchema = z
     tls: redisTlsConfigSchema.optional(),
   })
   .superRefine((r, ctx) => {
+    checkSentinelKeys(r, ctx);
     if (r.tls === undefined) return;
-    if (!r.url.startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs a rediss:// url" });
+    if (r.sentinels === undefined && !(r.url ?? DEFAULT_REDIS_URL).startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs a rediss:// url" });
     if ((r.tls.certFile === undefined) !== (r.tls.keyFile === undefined)) {
       ctx.addIssue({ code: "custom", path: ["tls", r.tls.certFile === undefined ? "certFile" : "keyFile"], message: "certFile and keyFile go together (mutual TLS)" });
     }

@@ -13,6 +13,8 @@
  * - STORE_OVERLOADED: refused without being sent, because too many commands of its kind are
  *   already waiting for the backend (the session store's accounting writes).
  * - STORE_NO_PERMISSION: Redis refused a command to the configured ACL user (NOPERM).
+ * - STORE_NOT_REPLICATED: written on the primary, but fewer replicas than store.redis.waitReplicas
+ *   acknowledged it in time (WAIT): not acknowledged to the NAS, whose retransmission retries it.
  */
 export type StoreErrorCode =
   | "STORE_UNAVAILABLE"
@@ -22,7 +24,8 @@ export type StoreErrorCode =
   | "STORE_INVALID_RECORD"
   | "STORE_LOAD_FAILED"
   | "STORE_OVERLOADED"
-  | "STORE_NO_PERMISSION";
+  | "STORE_NO_PERMISSION"
+  | "STORE_NOT_REPLICATED";
 
 export interface StoreErrorDetail {
   /** 1-based line number for file problems; 0 when the problem concerns the whole file. */

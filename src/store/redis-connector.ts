@@ -2,9 +2,10 @@
 // once(): a TLS stream can emit two (the server's alert, then the broken write), and a second
 // error nobody hears would take the process down (ioredis PR #961, closed unmerged). This is
 // ioredis's standalone connection with a lasting listener; ioredis still gets the first error.
+// GuardedSentinelConnector does the same for a primary found through Redis Sentinel.
 import net from "node:net";
 import tls from "node:tls";
-import { AbstractConnector } from "ioredis";
+import { AbstractConnector, SentinelConnector } from "ioredis";
 
 interface ConnectOptions {
   host?: string | null;
@@ -52,5 +53,19 @@ export class GuardedConnector extends AbstractConnector {
         resolve(stream);
       });
     });
+  }
+}
+
+/** ioredis's Sentinel connection with the same lasting "error" listener on the primary's socket. */
+export class GuardedSentinelConnector extends SentinelConnector {
+  // ioredis hands every connector the client's whole options object.
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]);
+  }
+
+  override async connect(eventEmitter: Parameters<SentinelConnector["connect"]>[0]): ReturnType<SentinelConnector["connect"]> {
+    const stream = await super.connect(eventEmitter);
+    stream.on("error", () => {});
+    return stream;
   }
 }

@@ -15,8 +15,7 @@
 // Failure model as the subscriber store's (redis-store.ts): no offline queue, no replay after a
 // reconnect, a deadline per call. A write acknowledged by Redis is only as durable as Redis's own
 // persistence (AOF): see docs/accounting.md.
-import { Redis } from "ioredis";
-import { GuardedConnector } from "./redis-connector.js";
+import { checkSentinels, createRedisClient, redisTarget } from "./redis-client.js";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import { claimId, startGuess } from "./memory-sessions.js";
@@ -36,10 +35,10 @@ import {
   type SessionStore,
   type SessionStoreDeps,
 } from "./sessions.js";
-import { redactUrl, safeErrorMessage, withDeadline } from "./util.js";
+import { safeErrorMessage, withDeadline } from "./util.js";
 import { checkCommandPermissions, isNoPermError, permissionProblem, sessionStoreProbes } from "./redis-permissions.js";
-import { redisTlsOptions } from "./redis-tls.js";
 import { defineSessionScripts, type ScriptedRedis } from "./redis-session-scripts.js";
+import { ReplicaWait } from "./redis-wait.js";
 
 const SWEEP_BATCH = 500;
 
@@ -47,6 +46,9 @@ const SWEEP_BATCH = 500;
 export class RedisSessionStore implements SessionStore {
   readonly kind = "redis" as const;
   private readonly redis: ScriptedRedis;
+  /** Accounting writes: `redis`, or with waitReplicas a connection of their own (WAIT blocks it). */
+  private readonly writer: ScriptedRedis;
+  private readonly replicaWait: ReplicaWait | undefined;
   private readonly prefix: string;
   private readonly buckets: number;
   private readonly perBucketMaxLen: number;
@@ -71,28 +73,24 @@ export class RedisSessionStore implements SessionStore {
     this.buckets = d.config.buckets;
     this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
     this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
-    const tls = redisTlsOptions(rc);
-    const redis = new Redis(rc.url, {
-      ...(tls ? { tls } : {}),
-      Connector: GuardedConnector,
-      lazyConnect: true,
-      enableAutoPipelining: true,
+    const redis = createRedisClient(rc, {
+      connectionName: "carrier-aaa-sessions",
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a
       // session limit) are sent as they come: inside an auto-pipeline, every command and its
       // Pipeline object outlived two scavenges and was promoted, lengthening GC pauses; sent
       // alone, they die young (docs/benchmarks.md, "Accounting").
       autoPipeliningIgnoredCommands: ["acctRecord", "acctClaim"],
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A write is never re-sent after a reconnect: its answer was already decided (no reply).
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: rc.connectTimeoutMs,
-      disconnectTimeout: 200,
-      socketTimeout: Math.max(2000, 20 * rc.commandTimeoutMs),
-      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 10), 1000) + Math.floor(Math.random() * 50),
-      connectionName: "carrier-aaa-sessions",
     });
     this.redis = defineSessionScripts(redis);
+    if (rc.waitReplicas > 0) {
+      // Claims and admin reads must not queue behind a WAIT (up to a whole deadline when a
+      // replica is down): the accounting writes and their WAITs get a connection of their own.
+      this.writer = defineSessionScripts(createRedisClient(rc, { connectionName: "carrier-aaa-acct", autoPipeliningIgnoredCommands: ["acctRecord"] }));
+      this.writer.on("error", () => {});
+      this.replicaWait = new ReplicaWait(this.writer, rc.waitReplicas);
+    } else {
+      this.writer = this.redis;
+    }
     this.redis.on("error", (err: unknown) => {
       this.lastConnError = safeErrorMessage(err);
     });
@@ -127,12 +125,14 @@ export class RedisSessionStore implements SessionStore {
   async start(): Promise<void> {
     if (this.state === "started") return;
     if (this.state === "closed") throw new StoreError("STORE_UNAVAILABLE", "session store is closed");
+    await checkSentinels(this.rc);
     this.state = "started";
     try {
-      await withDeadline(this.redis.connect(), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
+      const writer = this.writer !== this.redis ? [this.writer.connect()] : [];
+      await withDeadline(Promise.all([this.redis.connect(), ...writer]), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
     } catch (err) {
       this.d.log.warn(
-        { store: "redis-sessions", url: redactUrl(this.rc.url), err: this.lastConnError ?? safeErrorMessage(err) },
+        { store: "redis-sessions", ...redisTarget(this.rc), err: this.lastConnError ?? safeErrorMessage(err) },
         "Redis unreachable at start; accounting is not answered until it is reachable, retrying in the background",
       );
     }
@@ -157,17 +157,19 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closed";
-    if (this.redis.status === "ready") await withDeadline(this.redis.quit(), 500, "QUIT").catch(() => {});
-    if (this.redis.status !== "end") this.redis.disconnect();
+    for (const c of this.writer !== this.redis ? [this.redis, this.writer] : [this.redis]) {
+      if (c.status === "ready") await withDeadline(c.quit(), 500, "QUIT").catch(() => {});
+      if (c.status !== "end") c.disconnect();
+    }
   }
 
   isAvailable(): boolean {
-    return this.state === "started" && this.redis.status === "ready";
+    return this.state === "started" && this.redis.status === "ready" && this.writer.status === "ready";
   }
 
-  private ensure(timeoutMs?: number): void {
+  private ensure(timeoutMs?: number, conn: ScriptedRedis = this.redis): void {
     if (this.state !== "started") throw new StoreError("STORE_UNAVAILABLE", `session store ${this.state === "new" ? "not started" : "closed"}`);
-    if (this.redis.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
+    if (conn.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
     if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new StoreError("STORE_TIMEOUT", "deadline already expired");
   }
 
@@ -192,10 +194,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async record(rec: AccountingRecord, timeoutMs: number): Promise<RecordResult> {
-    this.ensure(timeoutMs);
+    this.ensure(timeoutMs, this.writer);
     const budget = Math.min(timeoutMs, this.rc.commandTimeoutMs);
+    const t0 = performance.now();
     try {
-      if (rec.kind === "on" || rec.kind === "off") return await withDeadline(this.onOff(rec), budget, "Accounting-On/Off");
+      if (rec.kind === "on" || rec.kind === "off") return await withDeadline(this.replicated(this.onOff(rec), t0, budget), budget, "Accounting-On/Off");
       // Admission: once Redis is behind, every write queued behind it would miss its deadline
       // and still cost Redis its work; refusing the excess keeps the rest within the deadline.
       if (this.inFlight >= this.d.config.maxWritesInFlight) {
@@ -205,7 +208,7 @@ export class RedisSessionStore implements SessionStore {
       const m = sessionMember(rec.nas, rec.sessionId, rec.user);
       const now = this.d.wallClock();
       const r = await withDeadline(
-        this.counted(this.redis.acctRecord(
+        this.replicated(this.counted(this.writer.acctRecord(
           `${bp}s:${m}`,
           `${bp}u:${rec.user}`,
           `${bp}n:${rec.nas}`,
@@ -223,7 +226,7 @@ export class RedisSessionStore implements SessionStore {
           startGuess(rec),
           FINGERPRINTS_KEPT,
           JSON.stringify(rec),
-        )),
+        )), t0, budget),
         budget,
         "accounting write",
       );
@@ -231,6 +234,20 @@ export class RedisSessionStore implements SessionStore {
     } catch (err) {
       throw this.fail("accounting write", err);
     }
+  }
+
+  /** `p`, then with waitReplicas the WAIT that confirms it reached the replicas (same budget). */
+  private async replicated<T>(p: Promise<T>, t0: number, budget: number): Promise<T> {
+    const v = await p;
+    if (this.replicaWait) {
+      // A deadline that passes during WAIT means "not confirmed in time": said so, 1 ms before
+      // the caller's own deadline would call it a plain timeout.
+      const left = budget - (performance.now() - t0) - 1;
+      await withDeadline(this.replicaWait.wait(left), left, "WAIT").catch((err: unknown) => {
+        throw err instanceof StoreError && err.code === "STORE_TIMEOUT" ? new StoreError("STORE_NOT_REPLICATED", `no replica confirmed the write within ${Math.round(left)} ms`) : err;
+      });
+    }
+    return v;
   }
 
   /** Count a command in flight until its reply (or failure) arrives, whoever waits for it. */
@@ -248,11 +265,11 @@ export class RedisSessionStore implements SessionStore {
     const resets: Promise<number>[] = [];
     for (let b = 0; b < this.buckets; b++) {
       const bp = this.bucketPrefix(b);
-      resets.push(this.redis.acctNasReset(`${bp}n:${rec.nas}`, `${bp}acct`, bp, rec.eventTime, reason, this.d.config.retainClosedSeconds, this.perBucketMaxLen));
+      resets.push(this.writer.acctNasReset(`${bp}n:${rec.nas}`, `${bp}acct`, bp, rec.eventTime, reason, this.d.config.retainClosedSeconds, this.perBucketMaxLen));
     }
     const closed = (await Promise.all(resets)).reduce((a, n) => a + n, 0);
     const bp = this.bucketPrefix(sessionBucket(rec.nas, this.buckets));
-    const logged = await this.redis.acctOnOffLog(
+    const logged = await this.writer.acctOnOffLog(
       `${bp}o:${sessionMember(rec.nas, rec.sessionId, rec.kind)}`,
       `${bp}acct`,
       this.d.config.retainClosedSeconds,

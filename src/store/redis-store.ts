@@ -26,9 +26,11 @@
 //   `socketTimeout`: no data for that long while commands are pending destroys the socket, which
 //   fails the pending commands (inFlight drops) and starts a reconnect. The group poll doubles as
 //   a heartbeat, so this is also detected without traffic.
-// - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down.
-import { Redis } from "ioredis";
-import { GuardedConnector } from "./redis-connector.js";
+// - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down
+//   (with sentinels: when at least one sentinel knows the primary; see redis-client.ts).
+// - The client itself (both modes, options above): redis-client.ts.
+import type { Redis } from "ioredis";
+import { checkSentinels, createRedisClient, redisTarget } from "./redis-client.js";
 import type { ChainableCommander } from "ioredis";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
@@ -43,8 +45,7 @@ import {
 import { RedisLookups } from "./redis-lookups.js";
 import { writeBatches, writeError } from "./redis-writes.js";
 import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
-import { redisTlsOptions } from "./redis-tls.js";
-import { cloneGroup, redactUrl, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
+import { cloneGroup, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
 /** Tuning knobs that are not part of the user-facing config (tests use them). */
 export interface RedisStoreTuning {
@@ -102,27 +103,12 @@ export class RedisStore implements SubscriberStore {
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
-    const tls = redisTlsOptions(config);
-    this.redis = new Redis(config.url, {
-      ...(tls ? { tls } : {}),
-      Connector: GuardedConnector,
-      lazyConnect: true,
-      enableAutoPipelining: true,
+    this.redis = createRedisClient(config, {
+      connectionName: "carrier-aaa-store",
       // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
       // around it adds a Pipeline object per batch that outlives several scavenges.
       autoPipeliningIgnoredCommands: ["mget"],
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: config.connectTimeoutMs,
-      // How long disconnect() waits for a graceful socket end before destroying it; the default
-      // 2 s would keep a closing process alive for nothing.
-      disconnectTimeout: 200,
-      // See header: bounds replies that never come; larger than any healthy reply gap.
-      socketTimeout: Math.max(2000, 20 * config.commandTimeoutMs),
-      retryStrategy: (times: number) =>
-        Math.min(50 * 2 ** Math.min(times - 1, 10), this.reconnectMaxDelayMs) + Math.floor(Math.random() * 50),
-      connectionName: "carrier-aaa-store",
+      reconnectMaxDelayMs: this.reconnectMaxDelayMs,
     });
     this.lookups = new RedisLookups(this.redis, config.keyPrefix, config.batchDelayMs);
     // Without an "error" listener ioredis prints every failed reconnect attempt to the console.
@@ -157,6 +143,8 @@ export class RedisStore implements SubscriberStore {
   async start(): Promise<void> {
     if (this.state === "started") return;
     if (this.state === "closed") throw new StoreError("STORE_UNAVAILABLE", "Redis store is closed");
+    // Sentinel mode: no sentinel answering, or none knowing the name, is a configuration error.
+    await checkSentinels(this.config);
     this.state = "started";
     this.pollTimer = setInterval(() => this.poll(), this.config.groupRefreshMs);
     this.pollTimer.unref();
@@ -166,7 +154,7 @@ export class RedisStore implements SubscriberStore {
       // The server must start anyway: lookups fail fast with STORE_UNAVAILABLE and ioredis keeps
       // reconnecting (retryStrategy); onReady() loads the groups when it succeeds.
       this.log.warn(
-        { store: "redis", url: redactUrl(this.config.url), err: this.lastConnError ?? safeErrorMessage(err) },
+        { store: "redis", ...redisTarget(this.config), err: this.lastConnError ?? safeErrorMessage(err) },
         "Redis unreachable at start; lookups fail with STORE_UNAVAILABLE until it is reachable, retrying in the background",
       );
       return;
@@ -207,7 +195,7 @@ export class RedisStore implements SubscriberStore {
     this.lastConnError = undefined;
     if (this.down) {
       this.down = false;
-      this.log.info({ store: "redis", url: redactUrl(this.config.url) }, "Redis connection ready");
+      this.log.info({ store: "redis", ...redisTarget(this.config) }, "Redis connection ready");
     }
     // Always reload after (re)connecting: the data may have changed or Redis may have restarted
     // empty and handed out a revision number we already saw.
@@ -238,7 +226,7 @@ export class RedisStore implements SubscriberStore {
     if (this.state !== "started" || this.down) return;
     this.down = true;
     this.log.warn(
-      { store: "redis", url: redactUrl(this.config.url), err: this.lastConnError },
+      { store: "redis", ...redisTarget(this.config), err: this.lastConnError },
       "Redis connection lost; lookups fail with STORE_UNAVAILABLE until it returns",
     );
   }

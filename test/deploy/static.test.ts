@@ -382,11 +382,12 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
   /** The address a published port binds when .env sets nothing: the ${VAR:-default}'s default. */
   const hostDefault = (host: string | undefined): string | undefined => (host === undefined ? undefined : (/^\$\{[A-Z_]+:-([^}]*)\}$/.exec(host)?.[1] ?? host));
 
-  it("has redis, carrier-aaa, prometheus, grafana, and loadtest only in the loadtest profile", () => {
+  it("has redis, carrier-aaa, prometheus, grafana, loadtest only in the loadtest profile, the Sentinel set only in the sentinel profile", () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(["redis", "carrier-aaa", "prometheus", "grafana", "loadtest"]));
     for (const [name, svc] of Object.entries(services)) {
       const profiles = obj(svc, name)["profiles"];
       if (name === "loadtest") expect(profiles).toEqual(["loadtest"]);
+      else if (name === "redis-replica" || /^sentinel-\d+$/.test(name)) expect(profiles).toEqual(["sentinel"]);
       else expect([name, profiles]).toEqual([name, undefined]);
     }
   });
@@ -525,6 +526,52 @@ describe("compose.yaml: the monitoring stack and the loadtest profile", () => {
     const given = Object.keys(obj(obj(services["loadtest"], "loadtest")["environment"], "environment"));
     expect(used.size).toBeGreaterThan(5);
     for (const v of used) expect([v, given.includes(v)]).toEqual([v, true]);
+  });
+});
+
+describe("compose.yaml: the sentinel profile and config/compose-sentinel.yaml", () => {
+  const sentinelNames = Object.keys(services).filter((n) => /^sentinel-\d+$/.test(n));
+  const profileOf = (n: string): Json | undefined => obj(services[n], n)["profiles"];
+
+  it("adds a replica of redis and three sentinels, all only in the sentinel profile", () => {
+    expect(sentinelNames).toHaveLength(3);
+    for (const n of ["redis-replica", ...sentinelNames]) expect(profileOf(n)).toEqual(["sentinel"]);
+    const replica = obj(services["redis-replica"], "redis-replica");
+    const cmd = (replica["command"] as string[]).join(" ");
+    expect(cmd).toMatch(/--replicaof redis 6379\b/);
+    expect(cmd).toMatch(/--appendonly yes\b/);
+    expect(healthcheckTest(replica["healthcheck"])).toMatch(/redis-cli\b.*\bping\b/);
+    // Nothing outside the profile needs it: a plain `docker compose up` is unchanged.
+    for (const [name, svc] of Object.entries(services)) {
+      if (profileOf(name) !== undefined) continue;
+      expect([name, Object.keys(obj(obj(svc, name)["depends_on"] ?? {}, "depends_on")).filter((d) => profileOf(d) !== undefined)]).toEqual([name, []]);
+    }
+  });
+
+  it("has every sentinel monitor redis:6379 as mymaster with quorum 2, failover settings as documented", () => {
+    for (const n of sentinelNames) {
+      const svc = obj(services[n], n);
+      expect(svc["hostname"]).toBe(n);
+      const cmd = (svc["command"] as string[]).join(" ");
+      expect(cmd).toContain("sentinel monitor mymaster redis 6379 2");
+      expect(cmd).toContain("sentinel resolve-hostnames yes");
+      expect(cmd).toContain("sentinel down-after-milliseconds mymaster 1000");
+      expect(cmd).toContain("--sentinel");
+      // $$ reaches the shell as $ (compose would otherwise interpolate it).
+      expect(cmd).toContain("$$(hostname)");
+      expect(healthcheckTest(svc["healthcheck"])).toMatch(/redis-cli -p 26379 ping/);
+    }
+  });
+
+  it("config/compose-sentinel.yaml names exactly those sentinels and their master, and differs from config/compose.yaml only in store", () => {
+    const plain = obj(parseYaml(read("config/compose.yaml")), "config/compose.yaml");
+    const sen = obj(parseYaml(read("config/compose-sentinel.yaml")), "config/compose-sentinel.yaml");
+    const r = obj(obj(sen["store"], "store")["redis"], "store.redis");
+    expect((r["sentinels"] as string[]).map((a) => a.split(":")[0]).sort()).toEqual(sentinelNames.sort());
+    expect((r["sentinels"] as string[]).every((a) => a.endsWith(":26379"))).toBe(true);
+    expect(r["name"]).toBe("mymaster");
+    expect(r["url"]).toBeUndefined();
+    expect({ ...sen, store: null }).toEqual({ ...plain, store: null });
   });
 });
 

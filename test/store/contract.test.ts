@@ -19,11 +19,13 @@ import {
   redisConfig,
   redisHarness,
   rejection,
+  sentinelHarness,
   sub,
   waitFor,
   type Harness,
 } from "./harness.js";
-import { itIf, itOwnRedis } from "../helpers/skip.js";
+import { describeIf, itIf, itOwnRedis } from "../helpers/skip.js";
+import { haveRedisServer, startSentinelGroup, type SentinelGroup } from "../helpers/sentinel.js";
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "store");
 const log = recordingLogger();
@@ -308,6 +310,20 @@ function storeContract(h: Harness): void {
 
 storeContract(mem);
 storeContract(red);
+
+// The same contract with the primary found through Redis Sentinel (ports 26300-26304).
+describeIf(haveRedisServer, "redis-server is not installed")("over Redis Sentinel", () => {
+  let group: SentinelGroup | undefined;
+  const sen = sentinelHarness(() => group!, log);
+  beforeAll(async () => {
+    group = await startSentinelGroup(26300);
+  }, 30_000);
+  afterAll(async () => {
+    sen.cleanup();
+    await group?.stop();
+  });
+  storeContract(sen);
+});
 
 describe("RedisStore specifics", () => {
   async function fresh(): Promise<{ store: RedisStore; prefix: string; admin: Redis }> {

@@ -11,6 +11,7 @@ import type { SubscriberStore } from "../../src/store/store.js";
 import type { Subscriber } from "../../src/store/subscriber.js";
 import type { StoreLogger } from "../../src/store/util.js";
 import type { TestRedis } from "../helpers/redis.js";
+import type { SentinelGroup } from "../helpers/sentinel.js";
 
 export interface RecordingLogger extends StoreLogger {
   lines: string[];
@@ -92,6 +93,38 @@ export function redisHarness(getRedis: () => TestRedis, log: StoreLogger, tuning
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       // Only matters with a shared REDIS_URL: delete exactly the keys under our own prefixes.
       if (process.env["REDIS_URL"]) await deleteByPrefix(getRedis().url, prefixes);
+    },
+  };
+}
+
+/** store.redis for a Sentinel set-up (test timeouts as redisConfig's). */
+export function sentinelConfig(group: SentinelGroup, keyPrefix: string, overrides: Record<string, unknown> = {}) {
+  return redisStoreConfigSchema.parse({
+    sentinels: group.sentinels,
+    name: group.name,
+    keyPrefix,
+    commandTimeoutMs: 500,
+    connectTimeoutMs: 500,
+    groupRefreshMs: 100,
+    ...overrides,
+  });
+}
+
+/** The Redis harness over Redis Sentinel: the stores find the primary through the sentinels. */
+export function sentinelHarness(getGroup: () => SentinelGroup, log: StoreLogger): Harness & { cleanup(): void } {
+  const dirs: string[] = [];
+  return {
+    name: "redis",
+    async fresh() {
+      const prefix = `sentinel:${++prefixCounter}:`;
+      const dir = mkdtempSync(path.join(os.tmpdir(), "aaa-store-"));
+      dirs.push(dir);
+      writeFileSync(path.join(dir, "subscribers.jsonl"), "", { mode: 0o600 });
+      writeFileSync(path.join(dir, "groups.jsonl"), "", { mode: 0o600 });
+      return { dir, create: () => new RedisStore(sentinelConfig(getGroup(), prefix), log) };
+    },
+    cleanup() {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
 }

@@ -116,7 +116,8 @@ describe("storeConfigSchema", () => {
 
   it("fills the documented Redis defaults", () => {
     expect(storeConfigSchema.parse({ redis: {} })).toEqual({
-      redis: { url: "redis://127.0.0.1:6379/0", keyPrefix: "aaa:", commandTimeoutMs: 50, connectTimeoutMs: 2000, groupRefreshMs: 1000, batchDelayMs: 1 },
+      // No url: the store connects to DEFAULT_REDIS_URL (redis://127.0.0.1:6379/0).
+      redis: { keyPrefix: "aaa:", commandTimeoutMs: 50, connectTimeoutMs: 2000, groupRefreshMs: 1000, batchDelayMs: 1, waitReplicas: 0 },
     });
     expect(storeConfigSchema.parse({ redis: { url: "rediss://:pw@redis.example:6380/2" } })).toMatchObject({ redis: { url: "rediss://:pw@redis.example:6380/2" } });
     expect(storeConfigSchema.parse({ memory: { file: "/var/lib/aaa/subscribers.jsonl" } })).toEqual({ memory: { file: "/var/lib/aaa/subscribers.jsonl" } });

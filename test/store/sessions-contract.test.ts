@@ -7,8 +7,9 @@ import { configSchema } from "../../src/config/schema.js";
 import { createSessionStore } from "../../src/store/factory.js";
 import type { AccountingRecord, AcctKind, SessionStore } from "../../src/store/sessions.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { redisConfig } from "./harness.js";
-import { itOwnRedis } from "../helpers/skip.js";
+import { redisConfig, sentinelConfig } from "./harness.js";
+import { describeIf, itOwnRedis } from "../helpers/skip.js";
+import { haveRedisServer, startSentinelGroup, type SentinelGroup } from "../helpers/sentinel.js";
 
 let redis: TestRedis;
 let prefixN = 0;
@@ -219,6 +220,29 @@ function contract(b: Backend): void {
 
 contract(memory);
 contract(redisBackend);
+
+// The same contract with the primary found through Redis Sentinel, each accounting write
+// confirmed on the replica (waitReplicas: 1). Ports 26310-26314.
+describeIf(haveRedisServer, "redis-server is not installed")("over Redis Sentinel, waitReplicas 1", () => {
+  let group: SentinelGroup | undefined;
+  beforeAll(async () => {
+    group = await startSentinelGroup(26310);
+  }, 30_000);
+  afterAll(async () => {
+    await group?.stop();
+  });
+  contract({
+    name: "redis",
+    async open(overrides = {}) {
+      const clock = { now: T0 };
+      const prefix = `sentinel:s${++prefixN}:`;
+      const store = createSessionStore({ redis: sentinelConfig(group!, prefix, { waitReplicas: 1 }) }, sessionsConfig(overrides), undefined, () => clock.now);
+      opened.push(store);
+      await store.start();
+      return { store, clock, prefix };
+    },
+  });
+});
 
 describe("Redis session store specifics", () => {
   it("puts every key in a {sess:N} hash-tag bucket, all of one subscriber's in the same one", async () => {
