@@ -28,9 +28,17 @@ export const redisStoreConfigSchema = z
   .strictObject({
     url: z
       .url({ protocol: /^rediss?$/, error: "url must be a redis:// or rediss:// URL" })
-      .default("redis://127.0.0.1:6379/0")
+      .optional()
       .describe(
-        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Default "redis://127.0.0.1:6379/0".',
+        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Default "redis://127.0.0.1:6379/0". Not with cluster.',
+      ),
+    cluster: z
+      .array(z.url({ protocol: /^rediss?$/, error: "cluster entries must be redis:// or rediss:// URLs" }))
+      .min(1, { error: "cluster needs at least one node URL" })
+      .max(64)
+      .optional()
+      .describe(
+        "Redis Cluster: URLs of some of its nodes (redis:// or rediss://, one scheme; credentials, if any, the same in each; no db number). The rest are found from them. Not with url. See docs/redis-cluster.md.",
       ),
     keyPrefix: z
       .string()
@@ -68,13 +76,37 @@ export const redisStoreConfigSchema = z
     tls: redisTlsConfigSchema.optional(),
   })
   .superRefine((r, ctx) => {
+    if (r.cluster !== undefined) {
+      if (r.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], message: "url and cluster are exclusive: give the cluster's node URLs in cluster only" });
+      const problem = clusterUrlProblem(r.cluster);
+      if (problem) ctx.addIssue({ code: "custom", path: ["cluster", problem.index], message: problem.message });
+    }
     if (r.tls === undefined) return;
-    if (!r.url.startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs a rediss:// url" });
+    if (!(r.cluster?.[0] ?? r.url ?? "").startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: `tls needs ${r.cluster ? "rediss:// cluster URLs" : "a rediss:// url"}` });
     if ((r.tls.certFile === undefined) !== (r.tls.keyFile === undefined)) {
       ctx.addIssue({ code: "custom", path: ["tls", r.tls.certFile === undefined ? "certFile" : "keyFile"], message: "certFile and keyFile go together (mutual TLS)" });
     }
   })
   .describe("Subscribers and groups in Redis, shared by all servers.");
+
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0";
+
+/** store.redis.url, or its default (a cluster configuration has none). */
+export function redisUrl(c: Pick<RedisStoreConfig, "url">): string {
+  return c.url ?? DEFAULT_REDIS_URL;
+}
+
+/** What makes a list of cluster node URLs unusable together: mixed schemes, differing credentials, a db number. */
+function clusterUrlProblem(urls: readonly string[]): { index: number; message: string } | undefined {
+  const first = new URL(urls[0]!);
+  for (let i = 0; i < urls.length; i++) {
+    const u = new URL(urls[i]!);
+    if (u.pathname !== "" && u.pathname !== "/" && u.pathname !== "/0") return { index: i, message: "a cluster has only db 0: no db number in cluster URLs" };
+    if (u.protocol !== first.protocol) return { index: i, message: "cluster URLs must all be redis:// or all rediss://" };
+    if (u.username !== first.username || u.password !== first.password) return { index: i, message: "cluster URLs must carry the same credentials (or none)" };
+  }
+  return undefined;
+}
 
 export const memoryStoreConfigSchema = z
   .strictObject({

@@ -15,8 +15,9 @@
 // Failure model as the subscriber store's (redis-store.ts): no offline queue, no replay after a
 // reconnect, a deadline per call. A write acknowledged by Redis is only as durable as Redis's own
 // persistence (AOF): see docs/accounting.md.
-import { Redis } from "ioredis";
+import type { RedisOptions } from "ioredis";
 import { GuardedConnector } from "./redis-connector.js";
+import { clusterStartError, createRedisClient, describeTarget, isCluster, uncoveredSlots } from "./redis-cluster.js";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import { claimId, startGuess } from "./memory-sessions.js";
@@ -36,7 +37,7 @@ import {
   type SessionStore,
   type SessionStoreDeps,
 } from "./sessions.js";
-import { redactUrl, safeErrorMessage, withDeadline } from "./util.js";
+import { safeErrorMessage, withDeadline } from "./util.js";
 import { checkCommandPermissions, isNoPermError, permissionProblem, sessionStoreProbes } from "./redis-permissions.js";
 import { redisTlsOptions } from "./redis-tls.js";
 import { defineSessionScripts, type ScriptedRedis } from "./redis-session-scripts.js";
@@ -47,6 +48,7 @@ const SWEEP_BATCH = 500;
 export class RedisSessionStore implements SessionStore {
   readonly kind = "redis" as const;
   private readonly redis: ScriptedRedis;
+  private readonly connOptions: RedisOptions;
   private readonly prefix: string;
   private readonly buckets: number;
   private readonly perBucketMaxLen: number;
@@ -72,7 +74,8 @@ export class RedisSessionStore implements SessionStore {
     this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
     this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
     const tls = redisTlsOptions(rc);
-    const redis = new Redis(rc.url, {
+    this.connOptions = { ...(tls ? { tls } : {}), Connector: GuardedConnector, connectTimeout: rc.connectTimeoutMs };
+    const redis = createRedisClient(rc, {
       ...(tls ? { tls } : {}),
       Connector: GuardedConnector,
       lazyConnect: true,
@@ -130,9 +133,20 @@ export class RedisSessionStore implements SessionStore {
     this.state = "started";
     try {
       await withDeadline(this.redis.connect(), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
+      const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
+      if (uncovered > 0) {
+        await this.close();
+        throw new StoreError("STORE_UNAVAILABLE", `store.redis.cluster: the cluster is not ready (${uncovered} of 16384 slots have no master)`);
+      }
     } catch (err) {
+      if (err instanceof StoreError && err.message.startsWith("store.redis.cluster")) throw err;
+      // A cluster that is unreachable or not ready at start is a configuration problem: refused.
+      if (isCluster(this.redis)) {
+        await this.close();
+        throw await clusterStartError(this.rc, this.connOptions, this.rc.connectTimeoutMs);
+      }
       this.d.log.warn(
-        { store: "redis-sessions", url: redactUrl(this.rc.url), err: this.lastConnError ?? safeErrorMessage(err) },
+        { store: "redis-sessions", ...describeTarget(this.rc), err: this.lastConnError ?? safeErrorMessage(err) },
         "Redis unreachable at start; accounting is not answered until it is reachable, retrying in the background",
       );
     }
@@ -282,9 +296,17 @@ export class RedisSessionStore implements SessionStore {
 
   private async readSessions(keys: string[]): Promise<Session[]> {
     if (keys.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const k of keys) pipe.hgetall(k);
-    const res = (await withDeadline(pipe.exec(), this.adminTimeoutMs, "reading sessions")) ?? [];
+    let res: Array<[Error | null, unknown]>;
+    if (isCluster(this.redis)) {
+      // A pipeline cannot span masters: one HGETALL each (ioredis pipelines those of a master).
+      const c = this.redis;
+      const settled = await withDeadline(Promise.allSettled(keys.map((k) => c.hgetall(k))), this.adminTimeoutMs, "reading sessions");
+      res = settled.map((r) => (r.status === "fulfilled" ? [null, r.value] : [r.reason as Error, null]));
+    } else {
+      const pipe = this.redis.pipeline();
+      for (const k of keys) pipe.hgetall(k);
+      res = (await withDeadline(pipe.exec(), this.adminTimeoutMs, "reading sessions")) ?? [];
+    }
     const out: Session[] = [];
     for (const [err, value] of res) {
       if (err || !value || typeof value !== "object" || Object.keys(value).length === 0) continue;
