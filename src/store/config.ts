@@ -98,6 +98,8 @@ export function redisUrl(c: Pick<RedisStoreConfig, "url">): string {
 
 /** What makes a list of cluster node URLs unusable together: mixed schemes, differing credentials, a db number. */
 function clusterUrlProblem(urls: readonly string[]): { index: number; message: string } | undefined {
+  // Entries that are not URLs already have their own issue.
+  if (!urls.every((u) => URL.canParse(u)) || urls.length === 0) return undefined;
   const first = new URL(urls[0]!);
   for (let i = 0; i < urls.length; i++) {
     const u = new URL(urls[i]!);

@@ -133,6 +133,8 @@ export class RedisSessionStore implements SessionStore {
     this.state = "started";
     try {
       await withDeadline(this.redis.connect(), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
+      // A cluster client resolves connect() a tick before its "ready" event (the permission check).
+      if (isCluster(this.redis)) await new Promise((resolve) => setImmediate(resolve));
       const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
       if (uncovered > 0) {
         await this.close();

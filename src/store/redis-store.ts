@@ -175,6 +175,8 @@ export class RedisStore implements SubscriberStore {
       );
       return;
     }
+    // A cluster client resolves connect() a tick before its "ready" event (which loads the groups).
+    if (isCluster(this.redis) && this.readyRefresh === undefined) await this.nextReady();
     const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
     if (uncovered > 0) throw await this.refuseStart(new StoreError("STORE_UNAVAILABLE", `store.redis.cluster: the cluster is not ready (${uncovered} of 16384 slots have no master)`));
     try {
@@ -183,6 +185,10 @@ export class RedisStore implements SubscriberStore {
       // Logged by onReady(); the poll retries.
     }
     await this.permissionCheck;
+  }
+
+  private nextReady(): Promise<void> {
+    return withDeadline(new Promise<void>((resolve) => this.redis.once("ready", () => resolve())), this.config.connectTimeoutMs, "waiting for the cluster").catch(() => {});
   }
 
   /** Start-up refused: closes the client (nothing keeps the process alive) and returns `err`. */
