@@ -26,7 +26,9 @@
 //   `socketTimeout`: no data for that long while commands are pending destroys the socket, which
 //   fails the pending commands (inFlight drops) and starts a reconnect. The group poll doubles as
 //   a heartbeat, so this is also detected without traffic.
-// - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down.
+// - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down
+//   (a Redis Cluster that is unreachable or not ready at start is refused: docs/redis-cluster.md).
+import { once } from "node:events";
 import type { ChainableCommander, RedisOptions } from "ioredis";
 import { GuardedConnector } from "./redis-connector.js";
 import type { RedisStoreConfig } from "./config.js";
@@ -176,7 +178,7 @@ export class RedisStore implements SubscriberStore {
       return;
     }
     // A cluster client resolves connect() a tick before its "ready" event (which loads the groups).
-    if (isCluster(this.redis) && this.readyRefresh === undefined) await this.nextReady();
+    if (isCluster(this.redis) && this.readyRefresh === undefined) await withDeadline(once(this.redis, "ready"), this.config.connectTimeoutMs, "cluster ready").catch(() => {});
     const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
     if (uncovered > 0) throw await this.refuseStart(new StoreError("STORE_UNAVAILABLE", `store.redis.cluster: the cluster is not ready (${uncovered} of 16384 slots have no master)`));
     try {
@@ -185,10 +187,6 @@ export class RedisStore implements SubscriberStore {
       // Logged by onReady(); the poll retries.
     }
     await this.permissionCheck;
-  }
-
-  private nextReady(): Promise<void> {
-    return withDeadline(new Promise<void>((resolve) => this.redis.once("ready", () => resolve())), this.config.connectTimeoutMs, "waiting for the cluster").catch(() => {});
   }
 
   /** Start-up refused: closes the client (nothing keeps the process alive) and returns `err`. */
