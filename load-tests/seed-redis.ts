@@ -5,19 +5,22 @@
 // and/or a JSONL file for carrier-aaa's memory store (same records, one JSON per line).
 //
 //   npx tsx load-tests/seed-redis.ts --redis redis://127.0.0.1:PORT/0 [--users 100000] [--jsonl FILE]
+//   npx tsx load-tests/seed-redis.ts --cluster redis://127.0.0.1:P1,redis://127.0.0.1:P2 --layouts aaa
 //
 // It refuses the system Redis on port 6379 unless --allow-port-6379 is given: benchmarks run
 // their own redis-server, and 100k keys have no business in a shared instance.
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { pathToFileURL } from "node:url";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { flag, num, optStr, parse, str } from "./lib/args.js";
 import { generatedUsers } from "./lib/radius.js";
 
 export interface SeedOptions {
   /** Redis URL, or undefined to write only the JSONL file. */
   url?: string;
+  /** Node URLs of a Redis Cluster to fill instead (one SET per key, pipelined per master). */
+  cluster?: string[];
   users: number;
   userPrefix: string;
   /** carrier-aaa key prefix (config store.redis.keyPrefix). */
@@ -84,12 +87,37 @@ export async function seed(o: SeedOptions): Promise<SeedResult> {
       redis.disconnect();
     }
   }
+  if (o.cluster) keysWritten += await seedCluster(o, users);
   return { users: users.length, keysWritten, ms: Math.round(performance.now() - t0) };
+}
+
+async function seedCluster(o: SeedOptions, users: ReadonlyArray<{ username: string; password: string }>): Promise<number> {
+  const nodes = (o.cluster ?? []).map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port || 6379) }));
+  const c = new Cluster(nodes, { lazyConnect: true, enableAutoPipelining: true });
+  c.on("error", () => {});
+  let n = 0;
+  try {
+    await c.connect();
+    const CHUNK = 5000;
+    for (let i = 0; i < users.length; i += CHUNK) {
+      const writes: Promise<unknown>[] = [];
+      for (const user of users.slice(i, i + CHUNK)) {
+        if (o.layouts.has("fr")) writes.push(c.hset(`${o.frPrefix}${user.username}`, "password", user.password));
+        if (o.layouts.has("aaa")) writes.push(c.set(`${o.keyPrefix}sub:${user.username}`, subscriberRecord(user.username, user.password, o.sessionTimeout)));
+      }
+      await Promise.all(writes);
+      n += writes.length;
+    }
+  } finally {
+    c.disconnect();
+  }
+  return n;
 }
 
 const USAGE = `Usage: npx tsx load-tests/seed-redis.ts [--redis URL] [--jsonl FILE] [options]
 
   --redis URL          private redis-server to fill, e.g. redis://127.0.0.1:16379/0
+  --cluster URLS       or a Redis Cluster: comma list of node URLs
   --jsonl FILE         also (or only) write the subscribers as JSONL for the memory store
   --users N            number of subscribers (default 100000): user000001..
   --user-prefix S      username prefix (default "user"); password is "pw-<username>"
@@ -104,6 +132,7 @@ async function main(): Promise<void> {
   const a = parse(
     {
       redis: { type: "string" },
+      cluster: { type: "string" },
       jsonl: { type: "string" },
       users: { type: "string" },
       "user-prefix": { type: "string" },
@@ -117,7 +146,8 @@ async function main(): Promise<void> {
   );
   const url = optStr(a, "redis");
   const jsonl = optStr(a, "jsonl");
-  if (!url && !jsonl) {
+  const cluster = optStr(a, "cluster")?.split(",");
+  if (!url && !jsonl && !cluster) {
     process.stderr.write(`nothing to do: give --redis URL and/or --jsonl FILE\n\n${USAGE}`);
     process.exit(64);
   }
@@ -128,6 +158,7 @@ async function main(): Promise<void> {
   }
   const r = await seed({
     url,
+    cluster,
     jsonl,
     users: num(a, "users", 100000, { min: 1, int: true }),
     userPrefix: str(a, "user-prefix", "user"),

@@ -70,7 +70,15 @@ export const redisStoreConfigSchema = z
       .url({ protocol: /^rediss?$/, error: "url must be a redis:// or rediss:// URL" })
       .optional()
       .describe(
-        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Absent (and no sentinels): "redis://127.0.0.1:6379/0".',
+        'Redis URL, redis:// or rediss:// (TLS), with optional credentials and db number. Absent (and no sentinels or cluster): "redis://127.0.0.1:6379/0". Not with sentinels or cluster.',
+      ),
+    cluster: z
+      .array(z.url({ protocol: /^rediss?$/, error: "cluster entries must be redis:// or rediss:// URLs" }))
+      .min(1, { error: "cluster needs at least one node URL" })
+      .max(64)
+      .optional()
+      .describe(
+        "Redis Cluster: URLs of some of its nodes (redis:// or rediss://, one scheme; credentials, if any, the same in each; no db number). The rest are found from them. Not with url or sentinels. See docs/redis-cluster.md.",
       ),
     ...sentinelKeys,
     keyPrefix: z
@@ -110,13 +118,41 @@ export const redisStoreConfigSchema = z
   })
   .superRefine((r, ctx) => {
     checkSentinelKeys(r, ctx);
+    if (r.cluster !== undefined) {
+      if (r.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], message: "url and cluster are exclusive: give the cluster's node URLs in cluster only" });
+      if (r.sentinels !== undefined) ctx.addIssue({ code: "custom", path: ["sentinels"], message: "sentinels and cluster are exclusive: a Redis Cluster fails over by itself" });
+      if (r.waitReplicas > 0) ctx.addIssue({ code: "custom", path: ["waitReplicas"], message: "waitReplicas is not supported with cluster (each write would need its WAIT on the master that took it)" });
+      const problem = clusterUrlProblem(r.cluster);
+      if (problem) ctx.addIssue({ code: "custom", path: ["cluster", problem.index], message: problem.message });
+    }
     if (r.tls === undefined) return;
-    if (r.sentinels === undefined && !(r.url ?? DEFAULT_REDIS_URL).startsWith("rediss:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls needs a rediss:// url" });
+    if (r.sentinels === undefined && !(r.cluster?.[0] ?? r.url ?? DEFAULT_REDIS_URL).startsWith("rediss:")) {
+      ctx.addIssue({ code: "custom", path: ["tls"], message: `tls needs ${r.cluster ? "rediss:// cluster URLs" : "a rediss:// url"}` });
+    }
     if ((r.tls.certFile === undefined) !== (r.tls.keyFile === undefined)) {
       ctx.addIssue({ code: "custom", path: ["tls", r.tls.certFile === undefined ? "certFile" : "keyFile"], message: "certFile and keyFile go together (mutual TLS)" });
     }
   })
   .describe("Subscribers and groups in Redis, shared by all servers.");
+
+/** store.redis.url, or its default (a cluster configuration has none). */
+export function redisUrl(c: Pick<RedisStoreConfig, "url">): string {
+  return c.url ?? DEFAULT_REDIS_URL;
+}
+
+/** What makes a list of cluster node URLs unusable together: mixed schemes, differing credentials, a db number. */
+function clusterUrlProblem(urls: readonly string[]): { index: number; message: string } | undefined {
+  // Entries that are not URLs already have their own issue.
+  if (!urls.every((u) => URL.canParse(u)) || urls.length === 0) return undefined;
+  const first = new URL(urls[0]!);
+  for (let i = 0; i < urls.length; i++) {
+    const u = new URL(urls[i]!);
+    if (u.pathname !== "" && u.pathname !== "/" && u.pathname !== "/0") return { index: i, message: "a cluster has only db 0: no db number in cluster URLs" };
+    if (u.protocol !== first.protocol) return { index: i, message: "cluster URLs must all be redis:// or all rediss://" };
+    if (u.username !== first.username || u.password !== first.password) return { index: i, message: "cluster URLs must carry the same credentials (or none)" };
+  }
+  return undefined;
+}
 
 export const memoryStoreConfigSchema = z
   .strictObject({

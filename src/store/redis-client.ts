@@ -1,5 +1,6 @@
 // The ioredis client under both Redis stores (subscribers, sessions), built from store.redis:
-// one URL (standalone) or Redis Sentinel (sentinels + name). Same failure model in both modes
+// one URL (standalone), Redis Sentinel (sentinels + name) or Redis Cluster (cluster, see
+// redis-cluster.ts). Same failure model in both modes
 // (redis-store.ts, header): no offline queue, no retry, no replay after a reconnect.
 //
 // Sentinel mode (docs/high-availability.md): ioredis asks the sentinels for the primary at every
@@ -8,6 +9,7 @@
 // the connection (it was demoted while alive); a write answered READONLY (a demoted primary not
 // yet announced) drops the connection too. Each then reconnects to whatever the sentinels name.
 import { Redis, type RedisOptions } from "ioredis";
+import { createClusterClient, type RedisClient } from "./redis-cluster.js";
 import { DEFAULT_REDIS_URL, type RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import { GuardedConnector, GuardedSentinelConnector } from "./redis-connector.js";
@@ -33,10 +35,17 @@ export function parseSentinel(addr: string): { host: string; port: number } {
 /** What to log about where the store connects: never a credential. */
 export function redisTarget(config: RedisStoreConfig): Record<string, unknown> {
   if (config.sentinels !== undefined) return { sentinels: config.sentinels, name: config.name };
+  if (config.cluster !== undefined) return { cluster: config.cluster.map(redactUrl) };
   return { url: redactUrl(config.url ?? DEFAULT_REDIS_URL) };
 }
 
-export function createRedisClient(config: RedisStoreConfig, o: RedisClientOptions): Redis {
+/** Options of one connection to a node (TLS, the guarded socket, the connect timeout): probes at start. */
+export function nodeOptions(config: RedisStoreConfig): RedisOptions {
+  const tls = redisTlsOptions(config);
+  return { ...(tls ? { tls } : {}), Connector: GuardedConnector, connectTimeout: config.connectTimeoutMs };
+}
+
+export function createRedisClient(config: RedisStoreConfig, o: RedisClientOptions): RedisClient {
   const maxDelay = Math.max(10, o.reconnectMaxDelayMs ?? 1000);
   const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times - 1, 10), maxDelay) + Math.floor(Math.random() * 50);
   const tls = redisTlsOptions(config);
@@ -57,6 +66,7 @@ export function createRedisClient(config: RedisStoreConfig, o: RedisClientOption
     retryStrategy: backoff,
     connectionName: o.connectionName,
   };
+  if (config.cluster !== undefined) return createClusterClient(config.cluster, { ...common, retryStrategy: backoff, ...(tls ? { tls } : {}), Connector: GuardedConnector });
   if (config.sentinels === undefined) {
     return new Redis(config.url ?? DEFAULT_REDIS_URL, { ...common, ...(tls ? { tls } : {}), Connector: GuardedConnector });
   }

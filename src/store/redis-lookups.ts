@@ -1,8 +1,9 @@
 // The hot path of the Redis subscriber store: lookups batched into one MGET per event-loop turn
 // (or per batchDelayMs while another MGET is in flight), each with its own deadline, and the
 // lookup counters and round-trip times behind stats(). See redis-store.ts for the failure model.
-import type { Redis } from "ioredis";
+import type { Cluster } from "ioredis";
 import { StoreError } from "./errors.js";
+import { groupByNode, isCluster, mgetOneNode, type RedisClient } from "./redis-cluster.js";
 import { quickSubscriber } from "./fast-check-record.js";
 import type { StoreStats } from "./store.js";
 import { subscriberSchema, summarizeIssues, type Subscriber } from "./subscriber.js";
@@ -42,12 +43,16 @@ export class RedisLookups {
   private flushScheduled = false;
   private readonly rtt = new Float64Array(RTT_WINDOW);
   private rttCount = 0;
+  /** Set on a cluster: a batch is split by master, one MGET (or pipeline of per-slot MGETs) each. */
+  private readonly cluster: Cluster | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly batchDelayMs: number,
-  ) {}
+  ) {
+    this.cluster = isCluster(redis) ? redis : undefined;
+  }
 
   private subKey(username: string): string {
     return `${this.prefix}sub:${username}`;
@@ -77,6 +82,14 @@ export class RedisLookups {
     this.flushScheduled = false;
     const batch = this.batch;
     this.batch = [];
+    if (this.cluster) {
+      // No MGET across slots (CROSSSLOT): one request per master, each settling on its own.
+      const c = this.cluster;
+      for (const g of groupByNode(c, batch.map((p) => this.subKey(p.username)))) {
+        for (let i = 0; i < g.length; i += MAX_BATCH) this.sendBatch(g.slice(i, i + MAX_BATCH).map((j) => batch[j]!));
+      }
+      return;
+    }
     for (let i = 0; i < batch.length; i += MAX_BATCH) this.sendBatch(i === 0 && batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH));
   };
 
@@ -106,7 +119,7 @@ export class RedisLookups {
     // Timers run before the poll phase: after a long turn of the loop the timer would fire while
     // the reply already waits in the socket. setImmediate runs after the poll phase has read it.
     const timer = setTimeout(() => setImmediate(expire), Math.max(0, earliest - t0));
-    this.redis.mget(keys).then(
+    (this.cluster ? mgetOneNode(this.cluster, keys) : this.redis.mget(keys)).then(
       (values) => {
         this.inFlight -= batch.length;
         this.mgetsInFlight--;

@@ -8,7 +8,7 @@
 // nothing is executed. Unlike ACL DRYRUN (Redis 7+, and itself an @admin command), this works
 // for the restricted users it is meant to check. If MULTI itself is refused, nothing else is
 // sent (the commands would run for real) and MULTI is reported.
-import type { Redis } from "ioredis";
+import { isCluster, masterOf, type RedisClient } from "./redis-cluster.js";
 import { safeErrorMessage } from "./util.js";
 
 export interface CommandProbe {
@@ -26,8 +26,13 @@ export type PermissionCheck =
 
 const NOPERM = /^NOPERM/;
 
-/** Checks `probes` on a short-lived duplicate of `redis`. Never rejects. */
-export async function checkCommandPermissions(redis: Redis, probes: readonly CommandProbe[], timeoutMs: number): Promise<PermissionCheck> {
+/**
+ * Checks `probes` on a short-lived duplicate of `client`; on a cluster, of the master that owns
+ * the probes' key (they all use one key, so the MULTI stays in one slot). Never rejects.
+ */
+export async function checkCommandPermissions(client: RedisClient, probes: readonly CommandProbe[], timeoutMs: number): Promise<PermissionCheck> {
+  const redis = isCluster(client) ? masterOf(client, probes[0]?.argv[1] ?? "") : client;
+  if (redis === undefined) return { ok: "unknown", error: "no master owns the probe key's slot" };
   const conn = redis.duplicate({ lazyConnect: true, enableAutoPipelining: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectionName: "carrier-aaa-permission-check" });
   conn.on("error", () => {});
   const timer = setTimeout(() => conn.disconnect(), timeoutMs);

@@ -1,7 +1,7 @@
 // The Lua scripts of the Redis session store (redis-sessions.ts; key layout there and in
 // docs/accounting.md): each updates a session, its indexes, the claims and the bucket's Stream
 // atomically, in one round trip, on one cluster slot.
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-cluster.js";
 
 // Atomicity: Redis runs a script to its end. Out of memory, it refuses a script's first write and
 // lets a script that has written finish (no partial write); the record script does all its reads
@@ -154,7 +154,9 @@ return {1, inUse}
 `;
 
 /** The connection with the scripts defined as commands (ioredis defineCommand: EVALSHA, EVAL on NOSCRIPT). */
-export interface ScriptedRedis extends Redis {
+export type ScriptedRedis = RedisClient & SessionScripts;
+
+interface SessionScripts {
   acctRecord(...args: (string | number)[]): Promise<number>;
   acctNasReset(...args: (string | number)[]): Promise<number>;
   acctOnOffLog(...args: (string | number)[]): Promise<number>;
@@ -162,7 +164,7 @@ export interface ScriptedRedis extends Redis {
   acctClaim(...args: (string | number)[]): Promise<[number, number]>;
 }
 
-export function defineSessionScripts(redis: Redis): ScriptedRedis {
+export function defineSessionScripts(redis: RedisClient): ScriptedRedis {
   redis.defineCommand("acctRecord", { numberOfKeys: 6, lua: RECORD_LUA });
   redis.defineCommand("acctNasReset", { numberOfKeys: 2, lua: NAS_RESET_LUA });
   redis.defineCommand("acctOnOffLog", { numberOfKeys: 2, lua: ONOFF_LOG_LUA });

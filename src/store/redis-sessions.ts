@@ -15,7 +15,9 @@
 // Failure model as the subscriber store's (redis-store.ts): no offline queue, no replay after a
 // reconnect, a deadline per call. A write acknowledged by Redis is only as durable as Redis's own
 // persistence (AOF): see docs/accounting.md.
-import { checkSentinels, createRedisClient, redisTarget } from "./redis-client.js";
+import type { RedisOptions } from "ioredis";
+import { checkSentinels, createRedisClient, nodeOptions, redisTarget } from "./redis-client.js";
+import { clusterStartError, isCluster, uncoveredSlots } from "./redis-cluster.js";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import { claimId, startGuess } from "./memory-sessions.js";
@@ -49,6 +51,7 @@ export class RedisSessionStore implements SessionStore {
   /** Accounting writes: `redis`, or with waitReplicas a connection of their own (WAIT blocks it). */
   private readonly writer: ScriptedRedis;
   private readonly replicaWait: ReplicaWait | undefined;
+  private readonly connOptions: RedisOptions;
   private readonly prefix: string;
   private readonly buckets: number;
   private readonly perBucketMaxLen: number;
@@ -73,6 +76,7 @@ export class RedisSessionStore implements SessionStore {
     this.buckets = d.config.buckets;
     this.perBucketMaxLen = Math.max(100, Math.ceil(d.config.streamMaxLen / d.config.buckets));
     this.adminTimeoutMs = Math.max(2000, 10 * rc.commandTimeoutMs);
+    this.connOptions = nodeOptions(rc);
     const redis = createRedisClient(rc, {
       connectionName: "carrier-aaa-sessions",
       // The scripts of the hot paths (one per Accounting-Request, one per Access-Request with a
@@ -130,7 +134,20 @@ export class RedisSessionStore implements SessionStore {
     try {
       const writer = this.writer !== this.redis ? [this.writer.connect()] : [];
       await withDeadline(Promise.all([this.redis.connect(), ...writer]), this.rc.connectTimeoutMs + 1000, "connecting to Redis");
+      // A cluster client resolves connect() a tick before its "ready" event (the permission check).
+      if (isCluster(this.redis)) await new Promise((resolve) => setImmediate(resolve));
+      const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
+      if (uncovered > 0) {
+        await this.close();
+        throw new StoreError("STORE_UNAVAILABLE", `store.redis.cluster: the cluster is not ready (${uncovered} of 16384 slots have no master)`);
+      }
     } catch (err) {
+      if (err instanceof StoreError && err.message.startsWith("store.redis.cluster")) throw err;
+      // A cluster that is unreachable or not ready at start is a configuration problem: refused.
+      if (isCluster(this.redis)) {
+        await this.close();
+        throw await clusterStartError(this.rc, this.connOptions, this.rc.connectTimeoutMs);
+      }
       this.d.log.warn(
         { store: "redis-sessions", ...redisTarget(this.rc), err: this.lastConnError ?? safeErrorMessage(err) },
         "Redis unreachable at start; accounting is not answered until it is reachable, retrying in the background",
@@ -299,9 +316,17 @@ export class RedisSessionStore implements SessionStore {
 
   private async readSessions(keys: string[]): Promise<Session[]> {
     if (keys.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const k of keys) pipe.hgetall(k);
-    const res = (await withDeadline(pipe.exec(), this.adminTimeoutMs, "reading sessions")) ?? [];
+    let res: Array<[Error | null, unknown]>;
+    if (isCluster(this.redis)) {
+      // A pipeline cannot span masters: one HGETALL each (ioredis pipelines those of a master).
+      const c = this.redis;
+      const settled = await withDeadline(Promise.allSettled(keys.map((k) => c.hgetall(k))), this.adminTimeoutMs, "reading sessions");
+      res = settled.map((r) => (r.status === "fulfilled" ? [null, r.value] : [r.reason as Error, null]));
+    } else {
+      const pipe = this.redis.pipeline();
+      for (const k of keys) pipe.hgetall(k);
+      res = (await withDeadline(pipe.exec(), this.adminTimeoutMs, "reading sessions")) ?? [];
+    }
     const out: Session[] = [];
     for (const [err, value] of res) {
       if (err || !value || typeof value !== "object" || Object.keys(value).length === 0) continue;

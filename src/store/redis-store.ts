@@ -27,11 +27,12 @@
 //   fails the pending commands (inFlight drops) and starts a reconnect. The group poll doubles as
 //   a heartbeat, so this is also detected without traffic.
 // - Reconnects forever with capped exponential backoff; start() resolves even when Redis is down
-//   (with sentinels: when at least one sentinel knows the primary; see redis-client.ts).
-// - The client itself (both modes, options above): redis-client.ts.
-import type { Redis } from "ioredis";
-import { checkSentinels, createRedisClient, redisTarget } from "./redis-client.js";
-import type { ChainableCommander } from "ioredis";
+//   (with sentinels: when at least one sentinel knows the primary; see redis-client.ts; a Redis
+//   Cluster that is unreachable or not ready at start is refused: docs/redis-cluster.md).
+// - The client itself (every mode, options above): redis-client.ts.
+import { once } from "node:events";
+import type { ChainableCommander, RedisOptions } from "ioredis";
+import { checkSentinels, createRedisClient, nodeOptions, redisTarget } from "./redis-client.js";
 import type { RedisStoreConfig } from "./config.js";
 import { StoreError } from "./errors.js";
 import type { ListOptions, ListPage, StoreStats, SubscriberStore, WriteReport } from "./store.js";
@@ -43,7 +44,8 @@ import {
   type Subscriber,
 } from "./subscriber.js";
 import { RedisLookups } from "./redis-lookups.js";
-import { writeBatches, writeError } from "./redis-writes.js";
+import { clusterDeleteGroup, clusterPutGroups, writeBatches, writeEach, writeError } from "./redis-writes.js";
+import { clusterStartError, isCluster, mgetAll, scanPage, uncoveredSlots, type RedisClient } from "./redis-cluster.js";
 import { checkCommandPermissions, permissionProblem, subscriberStoreProbes } from "./redis-permissions.js";
 import { cloneGroup, safeErrorMessage, validateAll, withDeadline, type StoreLogger } from "./util.js";
 
@@ -64,7 +66,8 @@ function escapeGlob(s: string): string {
 
 export class RedisStore implements SubscriberStore {
   readonly kind = "redis" as const;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly connOptions: RedisOptions;
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
   /** Budget for background/admin reads (group reload, listing): not on a request's deadline. */
@@ -103,6 +106,7 @@ export class RedisStore implements SubscriberStore {
     this.backgroundTimeoutMs = Math.max(1000, 10 * config.commandTimeoutMs);
     this.batchSize = Math.max(1, tuning.batchSize ?? 1000);
     this.reconnectMaxDelayMs = Math.max(10, tuning.reconnectMaxDelayMs ?? 1000);
+    this.connOptions = nodeOptions(config);
     this.redis = createRedisClient(config, {
       connectionName: "carrier-aaa-store",
       // The hot-path MGET is already one command per batch (see sendBatch); an auto-pipeline
@@ -151,6 +155,8 @@ export class RedisStore implements SubscriberStore {
     try {
       await withDeadline(this.redis.connect(), this.config.connectTimeoutMs + 1000, "connecting to Redis");
     } catch (err) {
+      // A cluster that is unreachable or not ready at start is a configuration problem: refused.
+      if (isCluster(this.redis)) throw await this.refuseStart(await clusterStartError(this.config, this.connOptions, this.config.connectTimeoutMs));
       // The server must start anyway: lookups fail fast with STORE_UNAVAILABLE and ioredis keeps
       // reconnecting (retryStrategy); onReady() loads the groups when it succeeds.
       this.log.warn(
@@ -159,12 +165,22 @@ export class RedisStore implements SubscriberStore {
       );
       return;
     }
+    // A cluster client resolves connect() a tick before its "ready" event (which loads the groups).
+    if (isCluster(this.redis) && this.readyRefresh === undefined) await withDeadline(once(this.redis, "ready"), this.config.connectTimeoutMs, "cluster ready").catch(() => {});
+    const uncovered = isCluster(this.redis) ? uncoveredSlots(this.redis) : 0;
+    if (uncovered > 0) throw await this.refuseStart(new StoreError("STORE_UNAVAILABLE", `store.redis.cluster: the cluster is not ready (${uncovered} of 16384 slots have no master)`));
     try {
       await this.readyRefresh;
     } catch {
       // Logged by onReady(); the poll retries.
     }
     await this.permissionCheck;
+  }
+
+  /** Start-up refused: closes the client (nothing keeps the process alive) and returns `err`. */
+  private async refuseStart(err: StoreError): Promise<StoreError> {
+    await this.close();
+    return err;
   }
 
   /**
@@ -283,16 +299,16 @@ export class RedisStore implements SubscriberStore {
     this.ensureConnected();
     const count = Math.max(1, Math.min(opts.count ?? 100, 10_000));
     const [next, keys] = await withDeadline(
-      this.redis.scan(opts.cursor ?? "0", "MATCH", `${escapeGlob(this.prefix)}sub:*`, "COUNT", count),
+      scanPage(this.redis, opts.cursor ?? "0", `${escapeGlob(this.prefix)}sub:*`, count),
       this.backgroundTimeoutMs,
       "listing subscribers",
     ).catch((err: unknown) => {
-      throw err instanceof StoreError ? err : new StoreError("STORE_UNAVAILABLE", `listing subscribers failed: ${safeErrorMessage(err)}`);
+      throw err instanceof StoreError || err instanceof RangeError ? err : new StoreError("STORE_UNAVAILABLE", `listing subscribers failed: ${safeErrorMessage(err)}`);
     });
     const subscribers: Subscriber[] = [];
     const corrupt: string[] = [];
     if (keys.length > 0) {
-      const raws = await withDeadline(this.redis.mget(keys), this.backgroundTimeoutMs, "listing subscribers");
+      const raws = await withDeadline(mgetAll(this.redis, keys), this.backgroundTimeoutMs, "listing subscribers");
       keys.forEach((key, i) => {
         const raw = raws[i];
         const username = key.slice(this.prefix.length + "sub:".length);
@@ -341,7 +357,7 @@ export class RedisStore implements SubscriberStore {
     const rev = await withDeadline(this.redis.get(this.revKey), t, "reading group revision");
     if (!force && this.groupsLoaded && rev === this.groupsRev) return;
     const names = (await withDeadline(this.redis.smembers(this.groupsSetKey), t, "listing groups")).sort();
-    const raws = names.length > 0 ? await withDeadline(this.redis.mget(names.map((n) => this.groupKey(n))), t, "loading groups") : [];
+    const raws = await withDeadline(mgetAll(this.redis, names.map((n) => this.groupKey(n))), t, "loading groups");
     const next = new Map<string, Group>();
     names.forEach((name, i) => {
       const raw = raws[i];
@@ -379,6 +395,11 @@ export class RedisStore implements SubscriberStore {
   // ---- writes ----
   async putSubscribers(subs: readonly Subscriber[]): Promise<WriteReport> {
     const valid = validateAll(subs, "subscriber");
+    if (isCluster(this.redis) && valid.length > 0) {
+      // One MULTI cannot span slots: every SET on its own (auto-pipelined per master).
+      const c = this.redis;
+      return this.whenWritable(valid.length) ?? writeEach(this.log, { records: valid, batchSize: this.batchSize, write: (s) => c.set(this.subKey(s.username), JSON.stringify(s)) });
+    }
     return this.writeBatches(valid, 1, (m, s) => {
       m.set(this.subKey(s.username), JSON.stringify(s));
     });
@@ -386,6 +407,13 @@ export class RedisStore implements SubscriberStore {
 
   async putGroups(groups: readonly Group[]): Promise<WriteReport> {
     const valid = validateAll(groups, "group");
+    if (isCluster(this.redis) && valid.length > 0) {
+      const c = this.redis;
+      const keys = { record: (g: Group) => this.groupKey(g.group), set: this.groupsSetKey, rev: this.revKey };
+      const report = this.whenWritable(valid.length) ?? (await clusterPutGroups(c, this.log, valid, this.batchSize, keys));
+      if (report.written > 0) await this.reloadAfterWrite();
+      return report;
+    }
     const report = await this.writeBatches(
       valid,
       2,
@@ -412,6 +440,11 @@ export class RedisStore implements SubscriberStore {
 
   async deleteGroup(name: string): Promise<boolean> {
     this.ensureConnected();
+    if (isCluster(this.redis)) {
+      const existed = await clusterDeleteGroup(this.redis, { record: this.groupKey(name), set: this.groupsSetKey, rev: this.revKey }, name);
+      await this.reloadAfterWrite();
+      return existed;
+    }
     let res: [error: Error | null, result: unknown][] | null;
     try {
       res = await this.redis.multi().del(this.groupKey(name)).srem(this.groupsSetKey, name).incr(this.revKey).exec();
@@ -439,10 +472,15 @@ export class RedisStore implements SubscriberStore {
     if (this.redis.status !== "ready") throw new StoreError("STORE_UNAVAILABLE", "Redis not connected");
   }
 
+  /** The report of a write refused because the store cannot write now; undefined when it can. */
+  private whenWritable(count: number): WriteReport | undefined {
+    if (count === 0 || (this.state === "started" && this.redis.status === "ready")) return undefined;
+    return { written: 0, failed: count, firstError: `STORE_UNAVAILABLE: ${this.state !== "started" ? "store not started" : "Redis not connected"}` };
+  }
+
   private writeBatches<T>(records: readonly T[], perRecord: number, add: (m: ChainableCommander, rec: T) => void, finish?: (m: ChainableCommander) => void): Promise<WriteReport> {
-    if (records.length > 0 && (this.state !== "started" || this.redis.status !== "ready")) {
-      return Promise.resolve({ written: 0, failed: records.length, firstError: `STORE_UNAVAILABLE: ${this.state !== "started" ? "store not started" : "Redis not connected"}` });
-    }
+    const refused = this.whenWritable(records.length);
+    if (refused) return Promise.resolve(refused);
     return writeBatches(this.redis, this.log, { records, batchSize: this.batchSize, perRecord, add, finish });
   }
 }

@@ -1,7 +1,8 @@
 // Writes of the Redis subscriber store: bulk MULTI/EXEC batches with an exact report, and the
 // error a failed single write becomes.
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander, Cluster } from "ioredis";
 import { StoreError } from "./errors.js";
+import type { RedisClient } from "./redis-cluster.js";
 import { isNotSentError, isReplyError } from "./redis-lookups.js";
 import type { WriteReport } from "./store.js";
 import { safeErrorMessage, type StoreLogger } from "./util.js";
@@ -29,7 +30,7 @@ export interface WriteBatchesInput<T> {
  * before the next is sent. The one unknowable case, a connection lost after EXEC was sent, is
  * reported as `uncertain`.
  */
-export async function writeBatches<T>(redis: Redis, log: StoreLogger, { records, batchSize, perRecord, add, finish }: WriteBatchesInput<T>): Promise<WriteReport> {
+export async function writeBatches<T>(redis: RedisClient, log: StoreLogger, { records, batchSize, perRecord, add, finish }: WriteBatchesInput<T>): Promise<WriteReport> {
   const total = records.length;
   if (total === 0) return { written: 0, failed: 0 };
   let written = 0;
@@ -72,4 +73,74 @@ export async function writeBatches<T>(redis: Redis, log: StoreLogger, { records,
     written += batch.length;
   }
   return { written, failed: 0 };
+}
+
+// ---- Redis Cluster: no MULTI across slots ----
+
+/**
+ * Writes each record with its own command (`write`), `batchSize` at a time (ioredis pipelines
+ * those of one master together), stopping after a batch with a failure. Each command succeeds or
+ * fails on its own, so the count is exact; a command whose connection was lost is `uncertain`.
+ */
+export async function writeEach<T>(log: StoreLogger, { records, batchSize, write }: { records: readonly T[]; batchSize: number; write: (rec: T) => Promise<unknown> }): Promise<WriteReport> {
+  const total = records.length;
+  let written = 0;
+  for (let off = 0; off < total; off += batchSize) {
+    const results = await Promise.allSettled(records.slice(off, off + batchSize).map((r) => write(r)));
+    const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    written += results.length - failures.length;
+    if (failures.length > 0) {
+      const report: WriteReport = { written, failed: total - written, firstError: safeErrorMessage(failures[0]) };
+      const uncertain = failures.filter((e) => !isReplyError(e) && !isNotSentError(e)).length;
+      if (uncertain > 0) report.uncertain = uncertain;
+      log.error({ store: "redis", written, failed: report.failed, uncertain: report.uncertain, err: report.firstError }, "bulk write stopped");
+      return report;
+    }
+  }
+  return { written, failed: 0 };
+}
+
+export interface GroupKeys<K> {
+  record: K;
+  set: string;
+  rev: string;
+}
+
+/**
+ * Group writes on a cluster, where the record, the names set and the revision live in different
+ * slots: records first, then their names, then the revision. A reader reads the revision before
+ * the data, so whatever it sees in between is reloaded at its next poll (docs/redis-cluster.md).
+ */
+export async function clusterPutGroups<G extends { group: string }>(c: Cluster, log: StoreLogger, groups: readonly G[], batchSize: number, keys: GroupKeys<(g: G) => string>): Promise<WriteReport> {
+  const total = groups.length;
+  let written = 0;
+  for (let off = 0; off < total; off += batchSize) {
+    const batch = groups.slice(off, off + batchSize);
+    const report = await writeEach(log, { records: batch, batchSize, write: (g) => c.set(keys.record(g), JSON.stringify(g)) });
+    const stored = report.failed === 0;
+    try {
+      // The names of a failed batch are added too: a record that did get written is then seen.
+      await c.sadd(keys.set, ...batch.map((g) => g.group));
+      await c.incr(keys.rev);
+    } catch (err) {
+      const message = safeErrorMessage(err);
+      log.error({ store: "redis", written, err: message }, "group write stopped: the names set or the revision could not be updated");
+      return { written, failed: total - written, firstError: message };
+    }
+    if (!stored) return { ...report, written: written + report.written, failed: total - written - report.written };
+    written += batch.length;
+  }
+  return { written, failed: 0 };
+}
+
+/** Group delete on a cluster: the name leaves the set first, then the record, then the revision moves. */
+export async function clusterDeleteGroup(c: Cluster, keys: GroupKeys<string>, name: string): Promise<boolean> {
+  try {
+    await c.srem(keys.set, name);
+    const deleted = await c.del(keys.record);
+    await c.incr(keys.rev);
+    return deleted > 0;
+  } catch (err) {
+    throw writeError(`deleting group ${name}`, err);
+  }
 }

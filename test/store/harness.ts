@@ -34,7 +34,10 @@ export interface Backing {
 }
 
 export interface Harness {
+  /** The store's `kind`. */
   name: string;
+  /** In test titles, when not `name` (e.g. "redis-cluster"). */
+  label?: string;
   fresh(): Promise<Backing>;
 }
 

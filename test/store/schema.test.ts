@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { pino } from "pino";
 import { z } from "zod";
-import { storeConfigSchema } from "../../src/store/config.js";
+import { redisUrl, storeConfigSchema } from "../../src/store/config.js";
 import { decodeUtf8, parseJsonl } from "../../src/store/jsonl.js";
 import { createStore } from "../../src/store/factory.js";
 import { resolveReply } from "../../src/store/store.js";
@@ -115,10 +115,13 @@ describe("storeConfigSchema", () => {
   }
 
   it("fills the documented Redis defaults", () => {
-    expect(storeConfigSchema.parse({ redis: {} })).toEqual({
-      // No url: the store connects to DEFAULT_REDIS_URL (redis://127.0.0.1:6379/0).
+    // url's default is applied where it is used (redisUrl), so that an explicit url can be told
+    // apart from none (url, sentinels and cluster are exclusive).
+    const parsed = storeConfigSchema.parse({ redis: {} });
+    expect(parsed).toEqual({
       redis: { keyPrefix: "aaa:", commandTimeoutMs: 50, connectTimeoutMs: 2000, groupRefreshMs: 1000, batchDelayMs: 1, waitReplicas: 0 },
     });
+    expect("redis" in parsed && redisUrl(parsed.redis)).toBe("redis://127.0.0.1:6379/0");
     expect(storeConfigSchema.parse({ redis: { url: "rediss://:pw@redis.example:6380/2" } })).toMatchObject({ redis: { url: "rediss://:pw@redis.example:6380/2" } });
     expect(storeConfigSchema.parse({ memory: { file: "/var/lib/aaa/subscribers.jsonl" } })).toEqual({ memory: { file: "/var/lib/aaa/subscribers.jsonl" } });
   });
