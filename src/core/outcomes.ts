@@ -102,6 +102,7 @@ export const OUTCOME_REASONS = {
   eap_tls_bad_framing: { counted: ["rejected"], meaning: "EAP-TLS framing that breaks RFC 5216 §3.1 (flags, TLS Message Length, version bits)." },
   eap_tls_fragment_flood: { counted: ["rejected"], meaning: "A TLS message over the reassembly caps (64 KiB, 128 fragments)." },
   eap_tls_tunnel_error: { counted: ["rejected"], meaning: "Malformed or unexpected data inside the PEAP or TTLS tunnel." },
+  eap_tls_worker_failed: { counted: ["rejected"], meaning: "The TLS worker thread holding the conversation's TLS session died (it is started again); the peer starts over." },
   eap_tls_failed: { counted: ["rejected"], meaning: "Any other TLS failure (the session in a state where it cannot go on)." },
 } as const satisfies Record<string, ReasonEntry>;
 

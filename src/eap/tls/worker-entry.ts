@@ -1,0 +1,129 @@
+// Runs inside a TLS worker thread: the TLS sessions of the conversations pinned to this thread
+// (TlsServerSession over its in-memory duplex), one per id, fed round by round by the main thread.
+import { parentPort } from "node:worker_threads";
+import { createTlsContexts, type TlsContexts } from "./contexts.js";
+import { EapTlsError, isEapTlsError } from "./errors.js";
+import { KEY_MATERIAL_LENGTH, LABEL, keyMaterialParams } from "./keys.js";
+import { TlsServerSession } from "./session.js";
+import { ownedCopy, type FromWorker, type OpReply, type ToWorker } from "./worker-protocol.js";
+
+interface Entry {
+  session: TlsServerSession;
+  gen: number;
+  /** Requests of one session run one after the other. */
+  chain: Promise<void>;
+  doneSent: boolean;
+}
+
+const port = parentPort;
+const generations = new Map<number, { contexts: TlsContexts; sessions: number }>();
+let latest = -1;
+const sessions = new Map<number, Entry>();
+
+function post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(m, transfer);
+}
+
+/** Frees a generation that no session uses any more, unless it is the one new sessions get. */
+function release(gen: number): void {
+  const g = generations.get(gen);
+  if (!g) return;
+  g.sessions--;
+  if (g.sessions <= 0 && gen !== latest) generations.delete(gen);
+}
+
+function drop(id: number): void {
+  const e = sessions.get(id);
+  if (!e) return;
+  sessions.delete(id);
+  e.session.close();
+  release(e.gen);
+}
+
+function open(id: number, method: "tls" | "peap" | "ttls", gen: number): Entry {
+  const g = generations.get(gen);
+  if (!g) throw new EapTlsError("EAPTLS_ERR_STATE", "the certificate of this conversation is not held by the TLS thread");
+  const session = new TlsServerSession({ method, secureContext: method === "tls" ? g.contexts.eapTls : g.contexts.tunnel, requestCert: method === "tls" });
+  g.sessions++;
+  const e: Entry = { session, gen, chain: Promise.resolve(), doneSent: false };
+  sessions.set(id, e);
+  return e;
+}
+
+async function run(e: Entry | undefined, m: Extract<ToWorker, { t: "op" }>): Promise<void> {
+  const reply: OpReply = { t: "op", id: m.id, out: null, inner: null };
+  const transfer: ArrayBuffer[] = [];
+  try {
+    if (!e) throw new EapTlsError("EAPTLS_ERR_STATE", "no such TLS session on this thread");
+    const data = Buffer.from(m.data);
+    if (m.op === "feed") await e.session.feed(data);
+    else await e.session.writeInner(data);
+    if (e.session.handshakeDone && !e.doneSent) {
+      // Everything the main thread reads after the handshake, computed here once.
+      e.doneSent = true;
+      const proto = e.session.protocol!;
+      const { label, context } = keyMaterialParams(e.session.method, proto);
+      const keyMaterial = ownedCopy(e.session.exportKeyingMaterial(label, KEY_MATERIAL_LENGTH, context));
+      transfer.push(keyMaterial);
+      reply.done = { protocol: proto, peer: e.session.peerCertificate, keyMaterial };
+      if (e.session.method === "ttls") {
+        const c = ownedCopy(e.session.exportKeyingMaterial(LABEL.ttlsChallenge, 17));
+        transfer.push(c);
+        reply.done.ttlsChallenge = c;
+      }
+    }
+  } catch (err) {
+    const x = isEapTlsError(err) ? err : new EapTlsError("EAPTLS_ERR_STATE", "TLS session failed on its thread");
+    reply.error = { code: x.code, message: x.message, ...(x.detail !== undefined ? { detail: x.detail } : {}) };
+  }
+  if (e) {
+    // On failure too: what TLS wrote (an alert) goes back, as inline.
+    const out = e.session.takeOutput();
+    const inner = e.session.takeInner();
+    if (out.length > 0) transfer.push((reply.out = ownedCopy(out)));
+    if (inner.length > 0) transfer.push((reply.inner = ownedCopy(inner)));
+    if (reply.error) drop(m.id);
+  }
+  post(reply, transfer);
+}
+
+port?.on("message", (m: ToWorker) => {
+  if (m.t === "ctx") {
+    try {
+      generations.set(m.gen, { contexts: createTlsContexts({ cert: Buffer.from(m.creds.cert), key: Buffer.from(m.creds.key), ca: Buffer.from(m.creds.ca), ...(m.creds.passphrase !== undefined ? { passphrase: m.creds.passphrase } : {}) }), sessions: 0 });
+    } catch {
+      // The main thread checked these files; a failure here makes every open of `gen` fail (named).
+    }
+    latest = m.gen;
+    for (const [gen, g] of generations) if (gen !== latest && g.sessions <= 0) generations.delete(gen);
+    return;
+  }
+  if (m.t === "op") {
+    let e = sessions.get(m.id);
+    if (!e && m.open) {
+      try {
+        e = open(m.id, m.open.method, m.open.gen);
+      } catch (err) {
+        const x = isEapTlsError(err) ? err : new EapTlsError("EAPTLS_ERR_STATE", "TLS session could not start");
+        post({ t: "op", id: m.id, out: null, inner: null, error: { code: x.code, message: x.message } });
+        return;
+      }
+    }
+    if (!e) {
+      void run(undefined, m);
+      return;
+    }
+    const entry = e;
+    entry.chain = entry.chain.then(() => run(entry, m));
+    return;
+  }
+  if (m.t === "close") {
+    const e = sessions.get(m.id);
+    // After the request in progress, if any.
+    if (e) e.chain = e.chain.then(() => drop(m.id));
+    return;
+  }
+  if (m.t === "count") post({ t: "count", ask: m.ask, sessions: sessions.size, generations: generations.size });
+});
+
+post({ t: "ready" });
