@@ -37,7 +37,8 @@ export interface TlsWorkerPoolOptions {
 
 export class TlsWorkerPool {
   private readonly slots: Slot[] = [];
-  private creds: WorkerCredentials;
+  /** Certificate generations still needed: the current one, and older ones with conversations. */
+  private readonly gens = new Map<number, { creds: WorkerCredentials; refs: number }>();
   private gen = 1;
   private nextId = 1;
   private nextAsk = 1;
@@ -48,7 +49,7 @@ export class TlsWorkerPool {
 
   constructor(private readonly o: TlsWorkerPoolOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 16) throw new RangeError("TLS worker threads must be 1..16");
-    this.creds = o.creds;
+    this.gens.set(this.gen, { creds: o.creds, refs: 0 });
     for (let i = 0; i < o.threads; i++) {
       const slot: Slot = { index: i, worker: null, epoch: 0, startedAt: 0, sessions: new Map() };
       this.slots.push(slot);
@@ -63,7 +64,7 @@ export class TlsWorkerPool {
     slot.worker = w;
     slot.epoch++;
     slot.startedAt = performance.now();
-    this.post(slot, { t: "ctx", gen: this.gen, creds: this.creds });
+    for (const [gen, g] of this.gens) this.post(slot, { t: "ctx", gen, creds: g.creds });
     w.on("message", (m: FromWorker) => this.onMessage(slot, m));
     // 'error' (an uncaught exception in the thread) is followed by 'exit'.
     w.on("error", () => undefined);
@@ -111,9 +112,24 @@ export class TlsWorkerPool {
 
   /** New conversations use these credentials from now on; those in progress keep theirs. */
   setCredentials(creds: WorkerCredentials): void {
-    this.creds = creds;
+    const old = this.gen;
     this.gen++;
+    this.gens.set(this.gen, { creds, refs: 0 });
     for (const slot of this.slots) this.post(slot, { t: "ctx", gen: this.gen, creds });
+    if (this.gens.get(old)?.refs === 0) this.forgetGen(old);
+  }
+
+  private forgetGen(gen: number): void {
+    this.gens.delete(gen);
+    for (const slot of this.slots) this.post(slot, { t: "forget", gen });
+  }
+
+  /** @internal A session of generation `gen` has ended. */
+  release(gen: number): void {
+    const g = this.gens.get(gen);
+    if (!g) return;
+    g.refs--;
+    if (g.refs <= 0 && gen !== this.gen) this.forgetGen(gen);
   }
 
   /** A session for a new conversation, on the thread holding the fewest. */
@@ -123,8 +139,14 @@ export class TlsWorkerPool {
     for (const s of this.slots) if (s.sessions.size < slot.sessions.size) slot = s;
     const id = this.nextId++;
     const session = new RemoteTlsSession(this, slot, id, method, this.gen);
+    this.gens.get(this.gen)!.refs++;
     slot.sessions.set(id, session);
     return session;
+  }
+
+  /** Threads running now (one may be waiting for its restart). */
+  get alive(): number {
+    return this.slots.filter((s) => s.worker !== null).length;
   }
 
   /** Sessions the main thread holds open on the threads. */
@@ -173,6 +195,7 @@ class RemoteTlsSession implements TlsEndpoint {
   private inner: Buffer[] = [];
   private failure: EapTlsError | null = null;
   private closed = false;
+  private released = false;
   private done: { protocol: TlsProtocol; peer: PeerCertificateInfo | null; keyMaterial: Buffer; ttlsChallenge: Buffer | undefined } | null = null;
 
   constructor(
@@ -240,8 +263,15 @@ class RemoteTlsSession implements TlsEndpoint {
   private fail(e: EapTlsError): EapTlsError {
     if (!this.failure) this.failure = e;
     this.closed = true;
-    this.pool.forget(this.slot, this.id);
+    this.releaseOnce();
     return this.failure;
+  }
+
+  private releaseOnce(): void {
+    this.pool.forget(this.slot, this.id);
+    if (this.released) return;
+    this.released = true;
+    this.pool.release(this.gen);
   }
 
   takeOutput(): Buffer {
@@ -281,13 +311,16 @@ class RemoteTlsSession implements TlsEndpoint {
   }
 
   close(): void {
-    if (this.closed && !this.opened) return;
+    if (this.closed && !this.opened) {
+      this.releaseOnce();
+      return;
+    }
     const wasClosed = this.closed;
     this.closed = true;
     const p = this.pending;
     this.pending = null;
     p?.reject(new EapTlsError("EAPTLS_ERR_STATE", "TLS session is closed"));
-    this.pool.forget(this.slot, this.id);
+    this.releaseOnce();
     // The thread frees its session (after a request in progress). One never opened holds nothing there.
     if (this.opened && !wasClosed && this.pool.epochOf(this.slot) === this.epoch) this.pool.post(this.slot, { t: "close", id: this.id });
     this.opened = false;

@@ -9,27 +9,19 @@ import { ownedCopy, type FromWorker, type OpReply, type ToWorker } from "./worke
 
 interface Entry {
   session: TlsServerSession;
-  gen: number;
   /** Requests of one session run one after the other. */
   chain: Promise<void>;
   doneSent: boolean;
 }
 
 const port = parentPort;
-const generations = new Map<number, { contexts: TlsContexts; sessions: number }>();
-let latest = -1;
+// Open sessions hold their SecureContext themselves: the main thread says when a generation
+// can no longer be opened ("forget").
+const generations = new Map<number, TlsContexts>();
 const sessions = new Map<number, Entry>();
 
 function post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(m, transfer);
-}
-
-/** Frees a generation that no session uses any more, unless it is the one new sessions get. */
-function release(gen: number): void {
-  const g = generations.get(gen);
-  if (!g) return;
-  g.sessions--;
-  if (g.sessions <= 0 && gen !== latest) generations.delete(gen);
 }
 
 function drop(id: number): void {
@@ -37,15 +29,13 @@ function drop(id: number): void {
   if (!e) return;
   sessions.delete(id);
   e.session.close();
-  release(e.gen);
 }
 
 function open(id: number, method: "tls" | "peap" | "ttls", gen: number): Entry {
   const g = generations.get(gen);
   if (!g) throw new EapTlsError("EAPTLS_ERR_STATE", "the certificate of this conversation is not held by the TLS thread");
-  const session = new TlsServerSession({ method, secureContext: method === "tls" ? g.contexts.eapTls : g.contexts.tunnel, requestCert: method === "tls" });
-  g.sessions++;
-  const e: Entry = { session, gen, chain: Promise.resolve(), doneSent: false };
+  const session = new TlsServerSession({ method, secureContext: method === "tls" ? g.eapTls : g.tunnel, requestCert: method === "tls" });
+  const e: Entry = { session, chain: Promise.resolve(), doneSent: false };
   sessions.set(id, e);
   return e;
 }
@@ -90,12 +80,14 @@ async function run(e: Entry | undefined, m: Extract<ToWorker, { t: "op" }>): Pro
 port?.on("message", (m: ToWorker) => {
   if (m.t === "ctx") {
     try {
-      generations.set(m.gen, { contexts: createTlsContexts({ cert: Buffer.from(m.creds.cert), key: Buffer.from(m.creds.key), ca: Buffer.from(m.creds.ca), ...(m.creds.passphrase !== undefined ? { passphrase: m.creds.passphrase } : {}) }), sessions: 0 });
+      generations.set(m.gen, createTlsContexts({ cert: Buffer.from(m.creds.cert), key: Buffer.from(m.creds.key), ca: Buffer.from(m.creds.ca), ...(m.creds.passphrase !== undefined ? { passphrase: m.creds.passphrase } : {}) }));
     } catch {
       // The main thread checked these files; a failure here makes every open of `gen` fail (named).
     }
-    latest = m.gen;
-    for (const [gen, g] of generations) if (gen !== latest && g.sessions <= 0) generations.delete(gen);
+    return;
+  }
+  if (m.t === "forget") {
+    generations.delete(m.gen);
     return;
   }
   if (m.t === "op") {

@@ -23,6 +23,8 @@ export type ToWorker =
    */
   | { t: "op"; id: number; op: "feed" | "write"; data: ArrayBuffer; open?: { method: TlsMethod; gen: number } }
   | { t: "close"; id: number }
+  /** No session will open with `gen` any more (those open keep their contexts). */
+  | { t: "forget"; gen: number }
   /** Asks how many sessions the thread holds (tests, metrics). */
   | { t: "count"; ask: number };
 
