@@ -61,6 +61,7 @@ export const OUTCOME_REASONS = {
   eap_conversations_full: { counted: ["dropped"], meaning: "No room for another EAP conversation (eap.maxConversations)." },
   eap_busy: { counted: ["dropped"], meaning: "A round of this EAP conversation is still being handled." },
   eap_id_mismatch: { counted: ["dropped"], meaning: "EAP Identifier does not answer the last request of its conversation." },
+  eap_tls_busy: { counted: ["dropped"], meaning: "A new EAP conversation of a TLS method not started: the TLS worker threads are backlogged (the NAS sends it again)." },
   eap_unexpected_type: { counted: ["dropped"], meaning: "EAP type other than the one the conversation expects." },
 
   // Shed: not served, to serve others in time (silently, RFC 5080 §2.6.1).

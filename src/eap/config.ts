@@ -191,7 +191,7 @@ export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env,
   const pool = material && c.tls && (c.tls.placement ?? "worker") === "worker"
     ? new TlsWorkerPool({ threads: c.tls.workerThreads ?? 1, creds: material.creds, ...(hooks.onTlsThreadExit ? { onThreadExit: hooks.onTlsThreadExit } : {}) })
     : undefined;
-  const source: TlsSessionSource | undefined = pool ? (method) => pool.session(method) : holder;
+  const source: TlsSessionSource | undefined = pool ? { sessions: (method) => pool.session(method), busy: () => pool.backlogged } : holder;
   const names = c.methods ?? NAMES.filter((n) => holder !== undefined || !TLS_NAMES.includes(n));
   const methods = names.flatMap((n): EapMethod[] => {
     if (n === "tls") return source ? [eapTlsMethod(source)] : [];

@@ -244,24 +244,31 @@ export function inlineTlsSessions(source: TlsContextSource): TlsEndpointFactory 
   };
 }
 
-/** Secure contexts (inline sessions) or a factory of sessions (e.g. on a TLS worker thread). */
-export type TlsSessionSource = TlsContextSource | TlsEndpointFactory;
+/**
+ * Secure contexts (inline sessions) or a factory of sessions (on TLS worker threads), with
+ * `busy` telling when new conversations should wait.
+ */
+export type TlsSessionSource = TlsContextSource | { readonly sessions: TlsEndpointFactory; busy(): boolean };
 
 function factoryOf(source: TlsSessionSource): TlsEndpointFactory {
-  return typeof source === "function" ? source : inlineTlsSessions(source);
+  return "sessions" in source ? source.sessions : inlineTlsSessions(source);
+}
+
+function busyOf(source: TlsSessionSource): { busy?: () => boolean } {
+  return "sessions" in source ? { busy: () => source.busy() } : {};
 }
 
 export function eapPeapMethod(source: TlsSessionSource): EapMethod {
   const f = factoryOf(source);
-  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", f) };
+  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", f), ...busyOf(source) };
 }
 
 export function eapTlsMethod(source: TlsSessionSource): EapMethod {
   const f = factoryOf(source);
-  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", f) };
+  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", f), ...busyOf(source) };
 }
 
 export function eapTtlsMethod(source: TlsSessionSource): EapMethod {
   const f = factoryOf(source);
-  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", f) };
+  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", f), ...busyOf(source) };
 }

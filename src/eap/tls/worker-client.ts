@@ -17,6 +17,15 @@ import { ownedCopy, type FromWorker, type OpReply, type ToWorker, type WorkerCre
 
 /** A thread that dies sooner than this after its start is started again only after this long. */
 const RESTART_BACKOFF_MS = 1000;
+/**
+ * Backlogged: this many requests per thread wait for a reply, or some wait and recent ones took
+ * longer than BUSY_LATENCY_MS from send to reply. New conversations are then not started (the
+ * NAS sends their request again), so that the rounds of those in progress, which have 1 s
+ * each, do not queue behind new handshakes: the scheduler sees the event loop, not the threads.
+ * Inline, the scheduler sheds the new conversations instead, for the same reason.
+ */
+const BUSY_OUTSTANDING_PER_THREAD = 8;
+const BUSY_LATENCY_MS = 250;
 
 interface Slot {
   index: number;
@@ -46,6 +55,9 @@ export class TlsWorkerPool {
   private closed = false;
   /** Threads started again after they died; sessions that failed with them. */
   readonly stats = { restarts: 0, sessionsFailed: 0 };
+  /** Requests sent and not answered yet; smoothed send-to-reply time of the last ones (ms). */
+  private outstanding = 0;
+  private latencyMs = 0;
 
   constructor(private readonly o: TlsWorkerPoolOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 16) throw new RangeError("TLS worker threads must be 1..16");
@@ -144,6 +156,22 @@ export class TlsWorkerPool {
     return session;
   }
 
+  /** @internal A request went to a thread. */
+  sent(): void {
+    this.outstanding++;
+  }
+
+  /** @internal Its reply came back after `ms` (or the thread died: ms undefined). */
+  answered(ms: number | undefined): void {
+    this.outstanding = Math.max(0, this.outstanding - 1);
+    if (ms !== undefined) this.latencyMs += 0.2 * (ms - this.latencyMs);
+  }
+
+  /** True while the threads are backlogged (see BUSY_LATENCY_MS): no new conversation should start. */
+  get backlogged(): boolean {
+    return this.outstanding >= BUSY_OUTSTANDING_PER_THREAD * this.slots.length || (this.outstanding > 0 && this.latencyMs > BUSY_LATENCY_MS);
+  }
+
   /** Threads running now (one may be waiting for its restart). */
   get alive(): number {
     return this.slots.filter((s) => s.worker !== null).length;
@@ -190,7 +218,7 @@ export class TlsWorkerPool {
 class RemoteTlsSession implements TlsEndpoint {
   private opened = false;
   private epoch = -1;
-  private pending: { resolve: () => void; reject: (e: EapTlsError) => void } | null = null;
+  private pending: { resolve: () => void; reject: (e: EapTlsError) => void; sentAt: number } | null = null;
   private out: Buffer[] = [];
   private inner: Buffer[] = [];
   private failure: EapTlsError | null = null;
@@ -227,7 +255,8 @@ class RemoteTlsSession implements TlsEndpoint {
     this.opened = true;
     this.epoch = epoch;
     return new Promise<void>((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending = { resolve, reject, sentAt: performance.now() };
+      this.pool.sent();
       this.pool.post(this.slot, m, [buf]);
     });
   }
@@ -236,6 +265,7 @@ class RemoteTlsSession implements TlsEndpoint {
   onReply(r: OpReply): void {
     const p = this.pending;
     this.pending = null;
+    if (p) this.pool.answered(performance.now() - p.sentAt);
     if (r.out) this.out.push(Buffer.from(r.out));
     if (r.inner) this.inner.push(Buffer.from(r.inner));
     if (r.done) {
@@ -256,6 +286,7 @@ class RemoteTlsSession implements TlsEndpoint {
     const e = this.fail(workerFailed());
     const p = this.pending;
     this.pending = null;
+    if (p) this.pool.answered(undefined);
     p?.reject(e);
     return true;
   }
@@ -319,6 +350,7 @@ class RemoteTlsSession implements TlsEndpoint {
     this.closed = true;
     const p = this.pending;
     this.pending = null;
+    if (p) this.pool.answered(undefined);
     p?.reject(new EapTlsError("EAPTLS_ERR_STATE", "TLS session is closed"));
     this.releaseOnce();
     // The thread frees its session (after a request in progress). One never opened holds nothing there.
