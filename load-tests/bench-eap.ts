@@ -53,6 +53,9 @@ Common:
   --cpu-quota PCT       limit the server under test to PCT % of its core (CFS quota, 10 ms period)
                         so that the generator, which needs more CPU per handshake than the
                         server, can saturate it (default 50; 100: no quota)
+  --tls-placement LIST  carrier-aaa's eap.tls.placement, worker and/or inline (default: the
+                        server's default, worker); with both, two carrier-aaa servers run one
+                        after the other, named "carrier-aaa (worker)" and "carrier-aaa (inline)"
   --carrier-extra YAML  appended to carrier-aaa's generated configuration, e.g.
                         'scheduler: { classes: { access-state: { budgetMs: 1000 } } }'
   --server-cpu N / --aux-cpu N   (default 0 / 1)
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
       "ecdh-curve": { type: "string" },
       "cpu-quota": { type: "string" },
       "carrier-extra": { type: "string" },
+      "tls-placement": { type: "string" },
       "dump-conversations": { type: "string" },
       "server-cpu": { type: "string" },
       "aux-cpu": { type: "string" },
@@ -190,7 +194,9 @@ async function main(): Promise<void> {
   const probeUser = { username: usernameFor(1), password: passwordFor(usernameFor(1)) };
 
   const extra = optStr(a, "carrier-extra");
-  const startCarrier = async (): Promise<Sut> => {
+  const placements = (optStr(a, "tls-placement") ?? "").split(",").filter(Boolean);
+  if (placements.some((p) => p !== "worker" && p !== "inline")) throw new Error("--tls-placement: a list of worker, inline");
+  const startCarrier = async (placement: string | undefined): Promise<Sut> => {
     const port = await freeUdpPort();
     const metricsPort = await freeTcpPort();
     const dir = tempDir("aaa-lt-carrier-");
@@ -206,7 +212,7 @@ async function main(): Promise<void> {
       "eap:",
       "  methods: [peap, tls]",
       "  maxConversations: 100000",
-      `  tls: { certFile: "${pki.certFile}", keyFile: "${pki.keyFile}", caFile: "${pki.caFile}" }`,
+      `  tls: { certFile: "${pki.certFile}", keyFile: "${pki.keyFile}", caFile: "${pki.caFile}"${placement ? `, placement: ${placement}` : ""} }`,
       `http: { host: "127.0.0.1", port: ${metricsPort} }`,
       "log: { level: warn }",
       ...(extra ? [extra] : []),
@@ -222,7 +228,7 @@ async function main(): Promise<void> {
       await proc.stop();
       throw new Error(`carrier-aaa did not come up: ${(err as Error).message}\n${tail(logFile)}`);
     }
-    return { name: "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", `eap.methods [peap, tls], ${extra ? `extra configuration \`${extra}\`` : "scheduler defaults (on, budget 50 ms, 1000 ms for rounds with State)"}`] };
+    return { name: placements.length > 1 ? `carrier-aaa (${placement})` : "carrier-aaa", proc, port, metricsPort, notes: [`1 process on core ${serverCpu}`, "store: redis", `eap.tls.placement ${placement ?? "worker (default)"}`, `eap.methods [peap, tls], ${extra ? `extra configuration \`${extra}\`` : "scheduler defaults (on, budget 50 ms, 1000 ms for rounds with State)"}`] };
   };
 
   const startFr = async (): Promise<Sut> => {
@@ -252,7 +258,10 @@ async function main(): Promise<void> {
 
   const quota = num(a, "cpu-quota", 50, { min: 1, max: 100 });
   const servers: Array<() => Promise<Sut>> = [];
-  if (!flag(a, "skip-carrier")) servers.push(startCarrier);
+  if (!flag(a, "skip-carrier")) {
+    if (placements.length === 0) servers.push(() => startCarrier(undefined));
+    for (const p of placements) servers.push(() => startCarrier(p));
+  }
   if (!flag(a, "skip-freeradius") && (!storm || flag(a, "storm-freeradius"))) servers.push(startFr);
 
   const capacity: CapacityRow[] = [];
@@ -424,12 +433,14 @@ function render(o: {
       const rows = (srv: string): CapacityRow[] => o.capacity.filter((r) => r.server === srv && r.method === method);
       const best = (srv: string): number => Math.max(0, ...rows(srv).map((r) => r.report.streams[0]!.acceptsPerSec));
       const bestPerCpu = (srv: string): number => Math.max(0, ...rows(srv).map(perCpu));
-      const c = best("carrier-aaa");
       const f = best("freeradius");
-      if (c > 0 && f > 0) {
-        L.push(
-          `- ${method}: best accepts/s carrier-aaa ${c}, FreeRADIUS ${f} (ratio ${(c / f).toFixed(2)}x); best per CPU-second carrier-aaa ${fmt(bestPerCpu("carrier-aaa"), 0)}, FreeRADIUS ${fmt(bestPerCpu("freeradius"), 0)} (ratio ${(bestPerCpu("carrier-aaa") / bestPerCpu("freeradius")).toFixed(2)}x).`,
-        );
+      for (const name of new Set(o.capacity.map((r) => r.server).filter((n) => n.startsWith("carrier-aaa")))) {
+        const c = best(name);
+        if (c > 0 && f > 0) {
+          L.push(
+            `- ${method}: best accepts/s ${name} ${c}, FreeRADIUS ${f} (ratio ${(c / f).toFixed(2)}x); best per CPU-second ${name} ${fmt(bestPerCpu(name), 0)}, FreeRADIUS ${fmt(bestPerCpu("freeradius"), 0)} (ratio ${(bestPerCpu(name) / bestPerCpu("freeradius")).toFixed(2)}x).`,
+          );
+        }
       }
     }
     const unsat = o.capacity.filter((r) => r.serverCpuPct < 0.9 * o.quota);

@@ -71,6 +71,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     metrics: parts.metrics,
     store: parts.store,
     scheduler: parts.scheduler,
+    tlsWorkers: parts.eapSetup.tlsWorkers,
     kernelDrops: () => listeners.auth.kernelDrops() ?? 0,
     reload: reloader.reload,
     reloadFromFile: reloader.reloadFromFile,

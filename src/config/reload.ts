@@ -55,6 +55,9 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   const { tls: nextTls, ...nextEap } = next.eap;
   diff(runningEap, nextEap, "eap", needsRestart);
   if (!tlsLive) diff(runningTls, nextTls, "eap.tls", needsRestart);
+  // Where the TLS sessions run is bound to the threads started with the server.
+  const threadKeys = (t: typeof runningTls) => ({ placement: t?.placement, workerThreads: t?.workerThreads });
+  if (tlsLive) diff(threadKeys(runningTls), threadKeys(nextTls), "eap.tls", needsRestart);
 
   const effective: Config = {
     ...next,
@@ -63,7 +66,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     workerPool: running.workerPool,
     duplicates: running.duplicates,
     http: running.http,
-    eap: tlsLive ? { ...running.eap, tls: nextTls } : running.eap,
+    eap: tlsLive && nextTls && runningTls ? { ...running.eap, tls: { ...nextTls, placement: runningTls.placement, workerThreads: runningTls.workerThreads } } : running.eap,
   };
   return { effective, applied, needsRestart };
 }

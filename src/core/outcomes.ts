@@ -61,6 +61,7 @@ export const OUTCOME_REASONS = {
   eap_conversations_full: { counted: ["dropped"], meaning: "No room for another EAP conversation (eap.maxConversations)." },
   eap_busy: { counted: ["dropped"], meaning: "A round of this EAP conversation is still being handled." },
   eap_id_mismatch: { counted: ["dropped"], meaning: "EAP Identifier does not answer the last request of its conversation." },
+  eap_tls_busy: { counted: ["dropped"], meaning: "A new EAP conversation of a TLS method not started: the TLS worker threads are backlogged (the NAS sends it again)." },
   eap_unexpected_type: { counted: ["dropped"], meaning: "EAP type other than the one the conversation expects." },
 
   // Shed: not served, to serve others in time (silently, RFC 5080 §2.6.1).
@@ -102,6 +103,7 @@ export const OUTCOME_REASONS = {
   eap_tls_bad_framing: { counted: ["rejected"], meaning: "EAP-TLS framing that breaks RFC 5216 §3.1 (flags, TLS Message Length, version bits)." },
   eap_tls_fragment_flood: { counted: ["rejected"], meaning: "A TLS message over the reassembly caps (64 KiB, 128 fragments)." },
   eap_tls_tunnel_error: { counted: ["rejected"], meaning: "Malformed or unexpected data inside the PEAP or TTLS tunnel." },
+  eap_tls_worker_failed: { counted: ["rejected"], meaning: "The TLS worker thread holding the conversation's TLS session died (it is started again); the peer starts over." },
   eap_tls_failed: { counted: ["rejected"], meaning: "Any other TLS failure (the session in a state where it cannot go on)." },
 } as const satisfies Record<string, ReasonEntry>;
 

@@ -5,8 +5,10 @@ import { z } from "zod";
 import type { EapMethod, EapMethodName } from "./method.js";
 import { eapMd5 } from "./methods/md5.js";
 import { eapMsChapV2 } from "./methods/mschapv2.js";
-import { eapPeapMethod, eapTlsMethod, eapTtlsMethod } from "./methods/tls.js";
+import { eapPeapMethod, eapTlsMethod, eapTtlsMethod, type TlsSessionSource } from "./methods/tls.js";
 import { createTlsContexts, type TlsContexts } from "./tls/session.js";
+import { TlsWorkerPool } from "./tls/worker-client.js";
+import type { WorkerCredentials } from "./tls/worker-protocol.js";
 
 /** Methods that need no certificate, in the default order of preference (keyed methods first). */
 export const EAP_METHODS: Readonly<Partial<Record<EapMethodName, EapMethod>>> = { mschapv2: eapMsChapV2, md5: eapMd5 };
@@ -31,6 +33,16 @@ export const eapTlsSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "eap.tls.passphraseEnv must be the name of an environment variable" })
       .optional()
       .describe("Environment variable holding the passphrase of an encrypted keyFile."),
+    placement: z
+      .enum(["worker", "inline"], { error: 'eap.tls.placement must be "worker" or "inline"' })
+      .default("worker")
+      .describe("Where the TLS sessions run: \"worker\" (default) on worker threads of their own, so that a handshake's RSA signature does not hold up other requests; \"inline\" on the event loop. docs/eap-benchmark.md has the measurement. Takes effect at start."),
+    workerThreads: z
+      .int({ error: "eap.tls.workerThreads must be an integer" })
+      .min(1, { error: "eap.tls.workerThreads must be at least 1" })
+      .max(16, { error: "eap.tls.workerThreads must be at most 16" })
+      .default(1)
+      .describe("TLS worker threads per process with placement \"worker\"; a conversation stays on the thread it started on. Default 1. Takes effect at start."),
   })
   .describe("Server certificate for the TLS-based methods (EAP-TLS, EAP-TTLS, PEAP). Without it they are not offered. Read at start; a reload re-reads the files and swaps the certificate for new conversations (those in progress finish with theirs).");
 
@@ -72,6 +84,8 @@ interface TlsMaterial {
   digest: Buffer;
   /** The server certificate, for the date checks of a reload. */
   cert: X509Certificate;
+  /** The files as read, for TLS worker threads (they build contexts of their own). */
+  creds: WorkerCredentials;
 }
 
 /**
@@ -126,7 +140,7 @@ function loadEapTlsMaterial(t: EapTlsConfig, env: NodeJS.ProcessEnv): TlsMateria
   }
   const h = createHash("sha256");
   for (const part of [cert, key, ca, Buffer.from(passphrase ?? "", "utf8")]) h.update(`${part.length}:`).update(part);
-  return { contexts, digest: h.digest(), cert: x509 };
+  return { contexts, digest: h.digest(), cert: x509, creds: { cert, key, ca, ...(passphrase !== undefined ? { passphrase } : {}) } };
 }
 
 /** Reads and checks eap.tls's files and builds the TLS contexts (check-config, start). */
@@ -154,21 +168,35 @@ export interface EapSetup {
    * needs a restart (config/reload.ts reports it), so nothing happens here.
    */
   prepareReload(next: EapConfig, env?: NodeJS.ProcessEnv, now?: number): EapTlsReload;
+  /** The TLS worker threads (eap.tls.placement "worker"), for metrics and tests. */
+  readonly tlsWorkers: TlsWorkerPool | undefined;
+  /** Stops the TLS worker threads (shutdown). */
+  close(): Promise<void>;
+}
+
+export interface EapHooks {
+  /** A TLS worker thread died (it is started again; its conversations fail). */
+  onTlsThreadExit?: (info: { thread: number; code: number; sessionsFailed: number }) => void;
 }
 
 const NOTHING: EapTlsReload = { ok: true, applied: [], commit: () => undefined };
 
 /** The EAP methods of a configuration, with the TLS certificate a reload can swap. */
-export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env): EapSetup {
+export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env, hooks: EapHooks = {}): EapSetup {
   let material = c.tls !== undefined ? loadEapTlsMaterial(c.tls, env) : undefined;
   let files = c.tls;
   // New conversations read `current` (methods/tls.ts); a reload replaces it.
   const holder = material ? { current: material.contexts } : undefined;
+  // placement "worker": the sessions live on TLS worker threads, which get each certificate too.
+  const pool = material && c.tls && (c.tls.placement ?? "worker") === "worker"
+    ? new TlsWorkerPool({ threads: c.tls.workerThreads ?? 1, creds: material.creds, ...(hooks.onTlsThreadExit ? { onThreadExit: hooks.onTlsThreadExit } : {}) })
+    : undefined;
+  const source: TlsSessionSource | undefined = pool ? { sessions: (method) => pool.session(method), busy: () => pool.backlogged } : holder;
   const names = c.methods ?? NAMES.filter((n) => holder !== undefined || !TLS_NAMES.includes(n));
   const methods = names.flatMap((n): EapMethod[] => {
-    if (n === "tls") return holder ? [eapTlsMethod(holder)] : [];
-    if (n === "ttls") return holder ? [eapTtlsMethod(holder)] : [];
-    if (n === "peap") return holder ? [eapPeapMethod(holder)] : [];
+    if (n === "tls") return source ? [eapTlsMethod(source)] : [];
+    if (n === "ttls") return source ? [eapTtlsMethod(source)] : [];
+    if (n === "peap") return source ? [eapPeapMethod(source)] : [];
     const m = EAP_METHODS[n];
     return m ? [m] : [];
   });
@@ -195,15 +223,16 @@ export function configureEap(c: EapConfig, env: NodeJS.ProcessEnv = process.env)
       applied: keys.length > 0 ? keys : ["eap.tls (certificate, key or CA files re-read)"],
       commit: () => {
         holder.current = loaded.contexts;
+        pool?.setCredentials(loaded.creds);
         material = loaded;
         files = nextFiles;
       },
     };
   };
-  return { methods, prepareReload };
+  return { methods, prepareReload, tlsWorkers: pool, close: async () => pool?.close() };
 }
 
-/** The configured methods, in order; TLS-based ones only with eap.tls (contexts built here, once). */
+/** The configured methods, in order; TLS-based ones only with eap.tls (inline contexts built here, once, no threads). */
 export function configuredMethods(c: EapConfig, env: NodeJS.ProcessEnv = process.env): EapMethod[] {
-  return configureEap(c, env).methods;
+  return configureEap(c.tls ? { ...c, tls: { ...c.tls, placement: "inline" } } : c, env).methods;
 }

@@ -200,6 +200,13 @@ export class EapServer {
   private async startMethod(conv: Conversation, candidates: readonly EapMethod[], eap: EapPacket, input: AccessRequestInput, deps: EapDeps): Promise<Outcome> {
     const method = candidates.find((m) => !conv.tried.has(m.type));
     if (!method) return this.end(conv, { kind: "failure", reason: "eap_no_common_method" }, eap, input, deps);
+    if (conv.method === null && method.busy?.()) {
+      // A new conversation is not started now: the peer's next try may find room (inline, the
+      // scheduler sheds it instead). One begun with State (after EAP-Start) stays for that try;
+      // a Nak (method already chosen) always gets its method.
+      if (conv.rounds === 0) this.conversations.remove(conv);
+      return { result: "drop", reason: "eap_tls_busy", user: conv.identity };
+    }
     conv.tried.add(method.type);
     conv.method = method;
     conv.session = method.create(conv.identity);

@@ -71,4 +71,10 @@ export interface EapMethod {
   readonly type: number;
   /** A new session for a conversation whose peer gave `identity`. */
   create(identity: string): EapMethodSession;
+  /**
+   * True while the method cannot take a new conversation in time (TLS worker threads
+   * backlogged): the conversation is not started and its request dropped (eap_tls_busy); the
+   * NAS sends it again.
+   */
+  busy?(): boolean;
 }

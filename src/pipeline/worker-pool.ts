@@ -2,10 +2,8 @@
 // (password hashing) must not stall the event loop that every other request shares.
 // Bounded twice: a fixed number of threads, and a queue that refuses work beyond maxQueue.
 // A task whose deadline passed while it waited is not started.
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startThread } from "../core/worker-thread.js";
 
 export class WorkerPoolError extends Error {
   constructor(
@@ -39,15 +37,8 @@ export interface WorkerPoolOptions {
   now: () => number;
 }
 
-const fromSource = import.meta.url.endsWith(".ts");
-const entryUrl = new URL(fromSource ? "./worker-entry.ts" : "./worker-entry.js", import.meta.url);
-
 function createWorker(): Worker {
-  if (!fromSource) return new Worker(entryUrl);
-  // Running from TypeScript sources (the test runner): register tsx inside the thread first.
-  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/esm/api/index.mjs"));
-  const code = `import(${JSON.stringify(tsxApi.href)}).then((m) => { m.register(); return import(${JSON.stringify(entryUrl.href)}); });`;
-  return new Worker(code, { eval: true });
+  return startThread(import.meta.url, "worker-entry");
 }
 
 export class WorkerPool {

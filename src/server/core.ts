@@ -70,7 +70,14 @@ export async function buildCore(config: Config, log: Logger, opts: { eapStateTag
     onCallbackError: (err, where) => log.error({ err: (err as Error)?.message, where }, "scheduler callback failed"),
   });
   const signals = sampleSignals(scheduler, store);
-  const eapSetup = configureEap(config.eap);
+  const eapSetup = configureEap(config.eap, process.env, {
+    onTlsThreadExit: (info) => log.error(info, "EAP TLS worker thread died: its conversations fail (eap_tls_worker_failed); starting it again"),
+  });
+  const tlsWorkers = eapSetup.tlsWorkers;
+  if (tlsWorkers) {
+    metrics.gauge("aaa_eap_tls_worker_sessions", "TLS sessions of EAP conversations held on TLS worker threads.", () => [{ labels: {}, value: tlsWorkers.openSessions }]);
+    metrics.gauge("aaa_eap_tls_worker_restarts_total", "TLS worker threads started again after they died.", () => [{ labels: {}, value: tlsWorkers.stats.restarts }], "counter");
+  }
   const eap = new EapServer({
     methods: eapSetup.methods,
     maxConversations: config.eap.maxConversations,

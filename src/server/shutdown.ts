@@ -11,7 +11,7 @@ export interface Intake {
 
 /**
  * Releases everything a server holds except its UDP sockets, in order: timers, scheduler, HTTP
- * side, worker pool, stores.
+ * side, worker pool, TLS worker threads, stores.
  */
 export async function releaseServer(parts: ServerCore, timers: ReadonlyArray<{ stop(): void }>, http: HttpSide | undefined): Promise<void> {
   for (const t of timers) t.stop();
@@ -19,6 +19,7 @@ export async function releaseServer(parts: ServerCore, timers: ReadonlyArray<{ s
   parts.scheduler.close();
   await http?.close(0);
   await parts.pool.close();
+  await parts.eapSetup.close();
   await parts.store.close();
   await parts.sessions.close();
 }

@@ -6,6 +6,7 @@ import type { Scheduler } from "../admit/scheduler.js";
 import type { RadiusCore } from "../pipeline/pipeline.js";
 import type { SessionStore } from "../store/sessions.js";
 import type { SubscriberStore } from "../store/store.js";
+import type { TlsWorkerPool } from "../eap/tls/worker-client.js";
 
 /** Scheduler client (fair-queuing unit and `client` label) of POST /v1/auth. */
 export const HTTP_AUTH_CLIENT = "http";
@@ -20,6 +21,8 @@ export interface RunningServer {
   readonly metrics: Metrics;
   readonly store: SubscriberStore;
   readonly scheduler: Scheduler;
+  /** The EAP TLS worker threads (eap.tls.placement "worker"); undefined inline or without eap.tls. */
+  readonly tlsWorkers: TlsWorkerPool | undefined;
   /** Datagrams the kernel dropped on the auth listener's queues (0 where unknown: node:dgram). */
   kernelDrops(): number;
   /**

@@ -356,6 +356,45 @@ describe("keyed methods (the contract TLS-based methods plug into)", () => {
     expect(attr(r2.d, Attr.UserName)).toEqual(Buffer.from("inner"));
   });
 
+  it("a method that is busy (TLS worker threads backlogged) does not start: eap_tls_busy, no conversation kept; it starts once no longer busy", async () => {
+    let busy = true;
+    let created = 0;
+    const method: EapMethod = {
+      name: "tls",
+      type: EapType.Tls,
+      busy: () => busy,
+      create: () => {
+        created++;
+        return { start: () => ({ kind: "request", data: Buffer.from([0x20]) }), process: () => ({ kind: "failure", reason: "eap_method_error" }) };
+      },
+    };
+    const s = server({ methods: [method] });
+    const refused = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    expect(refused.d).toMatchObject({ result: "drop", reason: "eap_tls_busy" });
+    expect(s.conversations.size).toBe(0);
+    expect(created).toBe(0);
+    busy = false;
+    const started = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    expect(started.d.result).toBe("challenge");
+    expect(s.conversations.size).toBe(1);
+    expect(created).toBe(1);
+  });
+
+  it("a Nak to a busy method still gets it: a conversation in progress is never dropped for it", async () => {
+    const busyTls: EapMethod = {
+      name: "tls",
+      type: EapType.Tls,
+      busy: () => true,
+      create: () => ({ start: () => ({ kind: "request", data: Buffer.from([0x20]) }), process: () => ({ kind: "failure", reason: "eap_method_error" }) }),
+    };
+    const s = server({ methods: [eapMd5, busyTls] });
+    const r1 = await round(s, resp(1, EapType.Identity, Buffer.from("alice")));
+    expect(eapOf(r1.d).type).toBe(EapType.Md5Challenge);
+    const r2 = await round(s, resp(2, EapType.Nak, [EapType.Tls]), attr(r1.d, Attr.State));
+    expect(r2.d.result).toBe("challenge");
+    expect(eapOf(r2.d).type).toBe(EapType.Tls);
+  });
+
   it("a method's success for a subscriber the framework finds disabled or unknown is rejected", async () => {
     const ok: EapMethod = { name: "tls", type: EapType.Tls, create: () => ({ start: () => ({ kind: "request", data: Buffer.from([0]) }), process: () => ({ kind: "success", identity: "ghost", msk: Buffer.alloc(64) }) }) };
     const s = server({ methods: [ok] });

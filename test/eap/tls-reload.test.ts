@@ -33,14 +33,9 @@ beforeAll(async () => {
   writeFileSync(f("subs.jsonl"), JSON.stringify({ username: "alice", password: "alice-pw" }));
   oldFp = new X509Certificate(pki.server.cert).fingerprint256;
   newFp = new X509Certificate(readFileSync(f("srv2.pem"))).fingerprint256;
-  server = await startTestServer(
-    { store: { memory: { file: f("subs.jsonl") } }, eap: { methods: ["tls"], tls: { certFile: f("srv.pem"), keyFile: f("srv.key"), caFile: f("ca.pem") } } },
-    "warn",
-  );
 }, SLOW);
 
-afterAll(async () => {
-  await server?.close();
+afterAll(() => {
   pki?.cleanup();
 });
 
@@ -75,53 +70,77 @@ function shown(run: TlsRun): string {
 
 const failedReloads = (): number => server.metrics.sum("aaa_config_reloads_total", { result: "failed" });
 
-describe("reload of eap.tls", () => {
-  it("a conversation started before the reload finishes with the old certificate; a new one gets the new", async () => {
-    let reloaded: Awaited<ReturnType<TestServer["reload"]>> | undefined;
-    // Reload as soon as the server's EAP-TLS Start arrives: the conversation's TLS session
-    // exists, no handshake octet has been exchanged yet.
-    const first = await conversation(async (n) => {
-      if (n === 1) reloaded = await server.reload(withTls({ certFile: f("srv2.pem"), keyFile: f("srv2.key") }));
-    });
-    expect(reloaded).toMatchObject({ ok: true });
-    expect(reloaded?.ok && reloaded.applied).toEqual(expect.arrayContaining(["eap.tls.certFile", "eap.tls.keyFile"]));
-    expect(reloaded?.ok && reloaded.needsRestart).toEqual([]);
-    expect(shown(first)).toBe(oldFp);
-    expect(shown(await conversation())).toBe(newFp);
+// The same with the TLS sessions on a worker thread (the default: the thread gets each new
+// certificate) and inline.
+for (const placement of ["worker", "inline"] as const) {
+describe(`reload of eap.tls, placement ${placement}`, () => {
+  beforeAll(async () => {
+    server = await startTestServer(
+      { store: { memory: { file: f("subs.jsonl") } }, eap: { methods: ["tls"], tls: { certFile: f("srv.pem"), keyFile: f("srv.key"), caFile: f("ca.pem"), placement } } },
+      "warn",
+    );
   }, SLOW);
 
-  it("a bad certificate, key or expired certificate is refused with the key named; the running one keeps serving", async () => {
-    const before = failedReloads();
-    const cases: Array<[Partial<EapTlsConfig>, RegExp]> = [
-      [{ certFile: f("not-a-cert.pem") }, /^eap\.tls\.certFile: .*not-a-cert\.pem holds no PEM certificate$/],
-      [{ certFile: f("missing.pem") }, /^eap\.tls\.certFile: cannot read .*missing\.pem \(ENOENT\)$/],
-      [{ keyFile: f("srv.key") }, /^eap\.tls\.keyFile: .*srv\.key is not the key of the certificate in eap\.tls\.certFile$/],
-      [{ caFile: f("not-a-cert.pem") }, /^eap\.tls\.caFile: /],
-      [{ certFile: f("expired.pem"), keyFile: f("client.key") }, /^eap\.tls\.certFile: .*expired\.pem expired on /],
-    ];
-    for (const [tls, error] of cases) {
-      const r = await server.reload(withTls(tls));
-      expect(r.ok).toBe(false);
-      expect(!r.ok && r.error).toMatch(error);
-    }
-    expect(failedReloads()).toBe(before + cases.length);
-    // The certificate in force before the refused reloads (srv2, from the test above).
-    expect(shown(await conversation())).toBe(newFp);
-  }, SLOW);
+  afterAll(async () => {
+    await server?.close();
+  });
 
-  it("the same paths with new contents (a renewed certificate) are re-read; an unchanged reload swaps nothing", async () => {
-    writeFileSync(f("live.pem"), pki.server.cert);
-    writeFileSync(f("live.key"), pki.server.key);
-    const toLive = await server.reload(withTls({ certFile: f("live.pem"), keyFile: f("live.key") }));
-    expect(toLive.ok && toLive.applied).toEqual(["eap.tls.certFile", "eap.tls.keyFile"]);
-    expect(shown(await conversation())).toBe(oldFp);
-    // Renewal in place: new files under the same names, then a reload of the same configuration.
-    writeFileSync(f("live.pem"), readFileSync(f("srv2.pem")));
-    writeFileSync(f("live.key"), readFileSync(f("srv2.key")));
-    const renewed = await server.reload(server.runningConfig());
-    expect(renewed.ok && renewed.applied).toEqual(["eap.tls (certificate, key or CA files re-read)"]);
+    it("a conversation started before the reload finishes with the old certificate; a new one gets the new", async () => {
+      let reloaded: Awaited<ReturnType<TestServer["reload"]>> | undefined;
+      // Reload as soon as the server's EAP-TLS Start arrives: the conversation's TLS session
+      // exists, no handshake octet has been exchanged yet.
+      const first = await conversation(async (n) => {
+        if (n === 1) reloaded = await server.reload(withTls({ certFile: f("srv2.pem"), keyFile: f("srv2.key") }));
+      });
+      expect(reloaded).toMatchObject({ ok: true });
+      expect(reloaded?.ok && reloaded.applied).toEqual(expect.arrayContaining(["eap.tls.certFile", "eap.tls.keyFile"]));
+      expect(reloaded?.ok && reloaded.needsRestart).toEqual([]);
+      expect(shown(first)).toBe(oldFp);
+      expect(shown(await conversation())).toBe(newFp);
+    }, SLOW);
+
+    it("a bad certificate, key or expired certificate is refused with the key named; the running one keeps serving", async () => {
+      const before = failedReloads();
+      const cases: Array<[Partial<EapTlsConfig>, RegExp]> = [
+        [{ certFile: f("not-a-cert.pem") }, /^eap\.tls\.certFile: .*not-a-cert\.pem holds no PEM certificate$/],
+        [{ certFile: f("missing.pem") }, /^eap\.tls\.certFile: cannot read .*missing\.pem \(ENOENT\)$/],
+        [{ keyFile: f("srv.key") }, /^eap\.tls\.keyFile: .*srv\.key is not the key of the certificate in eap\.tls\.certFile$/],
+        [{ caFile: f("not-a-cert.pem") }, /^eap\.tls\.caFile: /],
+        [{ certFile: f("expired.pem"), keyFile: f("client.key") }, /^eap\.tls\.certFile: .*expired\.pem expired on /],
+      ];
+      for (const [tls, error] of cases) {
+        const r = await server.reload(withTls(tls));
+        expect(r.ok).toBe(false);
+        expect(!r.ok && r.error).toMatch(error);
+      }
+      expect(failedReloads()).toBe(before + cases.length);
+      // The certificate in force before the refused reloads (srv2, from the test above).
+      expect(shown(await conversation())).toBe(newFp);
+    }, SLOW);
+
+    it("the same paths with new contents (a renewed certificate) are re-read; an unchanged reload swaps nothing", async () => {
+      writeFileSync(f("live.pem"), pki.server.cert);
+      writeFileSync(f("live.key"), pki.server.key);
+      const toLive = await server.reload(withTls({ certFile: f("live.pem"), keyFile: f("live.key") }));
+      expect(toLive.ok && toLive.applied).toEqual(["eap.tls.certFile", "eap.tls.keyFile"]);
+      expect(shown(await conversation())).toBe(oldFp);
+      // Renewal in place: new files under the same names, then a reload of the same configuration.
+      writeFileSync(f("live.pem"), readFileSync(f("srv2.pem")));
+      writeFileSync(f("live.key"), readFileSync(f("srv2.key")));
+      const renewed = await server.reload(server.runningConfig());
+      expect(renewed.ok && renewed.applied).toEqual(["eap.tls (certificate, key or CA files re-read)"]);
+      expect(shown(await conversation())).toBe(newFp);
+      const same = await server.reload(server.runningConfig());
+      expect(same.ok && same.applied).toEqual([]);
+    }, SLOW);
+
+  it("placement and workerThreads need a restart: the running values stay", async () => {
+    const other = placement === "worker" ? "inline" : "worker";
+    const r = await server.reload(withTls({ placement: other, workerThreads: 2 }));
+    expect(r.ok && r.needsRestart).toEqual(["eap.tls.placement", "eap.tls.workerThreads"]);
+    expect(server.runningConfig().eap.tls).toMatchObject({ placement, workerThreads: 1 });
+    expect(server.tlsWorkers !== undefined).toBe(placement === "worker");
     expect(shown(await conversation())).toBe(newFp);
-    const same = await server.reload(server.runningConfig());
-    expect(same.ok && same.applied).toEqual([]);
   }, SLOW);
 });
+}

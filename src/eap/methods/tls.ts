@@ -1,6 +1,6 @@
 // EAP-TLS (RFC 5216, RFC 9190), EAP-TTLSv0 with inner PAP or MS-CHAP-V2 (RFC 5281) and PEAPv0 with inner
 // EAP-MSCHAPv2 (MS-PEAP, draft-kamath-pppext-peapv0-00, no crypto-binding), on the building
-// blocks of src/eap/tls: one TlsServerSession per conversation, fragments out one per Request
+// blocks of src/eap/tls: one TLS session per conversation (inline or on a TLS worker thread), fragments out one per Request
 // and ACKed by the peer (RFC 5216 §3.1), the peer's fragments reassembled and ACKed.
 import { EapType } from "../packet.js";
 import type { EapMethod, EapMethodContext, EapMethodSession, MethodStep } from "../method.js";
@@ -12,6 +12,7 @@ import { papRejectReason } from "../../handle/access-request.js";
 import { EAP_TLS_REJECT_REASON, isEapTlsError } from "../tls/errors.js";
 import { OutgoingTlsMessage, TlsReassembler, ackFrame, fragmentSizeForMtu, isAck, startFrame } from "../tls/fragment.js";
 import { TlsServerSession, type TlsContexts } from "../tls/session.js";
+import type { TlsEndpoint, TlsEndpointFactory } from "../tls/endpoint.js";
 import { checkMsChapV2Challenge, decodeAvps, msChap2SuccessAvp, parseTtlsInner, type TtlsInner } from "../tls/ttls-avp.js";
 import { authenticatorResponse, challengeUserName, ntResponseMatches, subscriberNtHash } from "../../mschap/mschapv2.js";
 
@@ -30,7 +31,7 @@ const OUT_OF_SEQUENCE: MethodStep = { kind: "failure", reason: "eap_method_error
 const TUNNEL_ERROR: MethodStep = { kind: "failure", reason: "eap_tls_tunnel_error" };
 
 class TlsMethodSession implements EapMethodSession {
-  private readonly session: TlsServerSession;
+  private readonly session: TlsEndpoint;
   private readonly rx: TlsReassembler;
   private out: OutgoingTlsMessage | undefined;
   private peap: PeapPhase = { at: "handshake" };
@@ -43,11 +44,10 @@ class TlsMethodSession implements EapMethodSession {
 
   constructor(
     private readonly kind: Kind,
-    contexts: TlsContexts,
+    sessions: TlsEndpointFactory,
   ) {
-    // EAP-TLS asks for and checks a client certificate; TTLS authenticates the peer inside.
-    this.session = new TlsServerSession({ method: kind, secureContext: kind === "tls" ? contexts.eapTls : contexts.tunnel, requestCert: kind === "tls" });
-    // (PEAP and TTLS run over TLS 1.2 only: contexts.tunnel.)
+    // Inline or on a TLS worker thread (config eap.tls.placement).
+    this.session = sessions(kind);
     this.rx = new TlsReassembler(kind === "tls" ? {} : { versioned: true, version: this.version });
   }
 
@@ -234,14 +234,41 @@ function contextsOf(source: TlsContextSource): TlsContexts {
   return "current" in source ? source.current : source;
 }
 
-export function eapPeapMethod(contexts: TlsContextSource): EapMethod {
-  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", contextsOf(contexts)) };
+/** Sessions on the event loop: each new conversation reads the contexts in force once. */
+export function inlineTlsSessions(source: TlsContextSource): TlsEndpointFactory {
+  return (method) => {
+    const contexts = contextsOf(source);
+    // EAP-TLS asks for and checks a client certificate; TTLS authenticates the peer inside.
+    // PEAP and TTLS run over TLS 1.2 only: contexts.tunnel.
+    return new TlsServerSession({ method, secureContext: method === "tls" ? contexts.eapTls : contexts.tunnel, requestCert: method === "tls" });
+  };
 }
 
-export function eapTlsMethod(contexts: TlsContextSource): EapMethod {
-  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", contextsOf(contexts)) };
+/**
+ * Secure contexts (inline sessions) or a factory of sessions (on TLS worker threads), with
+ * `busy` telling when new conversations should wait.
+ */
+export type TlsSessionSource = TlsContextSource | { readonly sessions: TlsEndpointFactory; busy(): boolean };
+
+function factoryOf(source: TlsSessionSource): TlsEndpointFactory {
+  return "sessions" in source ? source.sessions : inlineTlsSessions(source);
 }
 
-export function eapTtlsMethod(contexts: TlsContextSource): EapMethod {
-  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", contextsOf(contexts)) };
+function busyOf(source: TlsSessionSource): { busy?: () => boolean } {
+  return "sessions" in source ? { busy: () => source.busy() } : {};
+}
+
+export function eapPeapMethod(source: TlsSessionSource): EapMethod {
+  const f = factoryOf(source);
+  return { name: "peap", type: EapType.Peap, create: () => new TlsMethodSession("peap", f), ...busyOf(source) };
+}
+
+export function eapTlsMethod(source: TlsSessionSource): EapMethod {
+  const f = factoryOf(source);
+  return { name: "tls", type: EapType.Tls, create: () => new TlsMethodSession("tls", f), ...busyOf(source) };
+}
+
+export function eapTtlsMethod(source: TlsSessionSource): EapMethod {
+  const f = factoryOf(source);
+  return { name: "ttls", type: EapType.Ttls, create: () => new TlsMethodSession("ttls", f), ...busyOf(source) };
 }

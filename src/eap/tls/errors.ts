@@ -52,6 +52,8 @@ export const EAP_TLS_ERROR_CODES = [
   "EAPTLS_ERR_STATE",
   /** The runtime lacks a TLS facility the session needs (fails closed). */
   "EAPTLS_ERR_UNSUPPORTED",
+  /** The TLS worker thread holding the session died (worker-client.ts): its state is lost. */
+  "EAPTLS_ERR_WORKER_FAILED",
   // --- TTLS AVPs (ttls-avp.ts), RFC 5281 §10 ---
   /** AVP header or data runs past the end of the buffer, or AVP Length is below its header. */
   "TTLS_ERR_AVP_LENGTH",
@@ -109,6 +111,7 @@ export const EAP_TLS_REJECT_REASON: Readonly<Record<EapTlsErrorCode, RejectReaso
   EAPTLS_ERR_CERT_NO_NAME: "eap_tls_cert_no_name",
   EAPTLS_ERR_STATE: "eap_tls_failed",
   EAPTLS_ERR_UNSUPPORTED: "eap_tls_failed",
+  EAPTLS_ERR_WORKER_FAILED: "eap_tls_worker_failed",
   TTLS_ERR_AVP_LENGTH: "eap_tls_tunnel_error",
   TTLS_ERR_AVP_COUNT: "eap_tls_tunnel_error",
   TTLS_ERR_AVP_VALUE: "eap_tls_tunnel_error",
